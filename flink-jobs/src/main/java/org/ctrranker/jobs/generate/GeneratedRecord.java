@@ -11,6 +11,11 @@ import org.ctrranker.schemas.EventTopic;
 public record GeneratedRecord(EventTopic topic, String key, SpecificRecord value, byte[] rawBytes,
         String malformedReason, long eventTimeMs, long deliveryTimeMs) {
 
+    /** A well-formed record delivered at its event time (replays of real logs). */
+    public static GeneratedRecord of(EventTopic topic, SpecificRecord value, long eventTimeMs) {
+        return valid(topic, value, eventTimeMs, eventTimeMs);
+    }
+
     static GeneratedRecord valid(EventTopic topic, SpecificRecord value, long eventTimeMs, long deliveryTimeMs) {
         return new GeneratedRecord(topic, topic.keyOf(value), value, null, null, eventTimeMs, deliveryTimeMs);
     }

@@ -94,6 +94,6 @@ class LocalStackIT {
                 assertThat(socket.getLocalPort()).isEqualTo(port);
             }
         }
-        LocalStackExtension.deleteRecursively(workDir);
+        WorkDirs.deleteRecursively(workDir);
     }
 }
