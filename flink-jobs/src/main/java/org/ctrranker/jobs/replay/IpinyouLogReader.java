@@ -46,6 +46,8 @@ public final class IpinyouLogReader {
         long auctions = 0;
         long clicks = 0;
         long marketAboveBid = 0;
+        long repeatedBidIds = 0;
+        Map<String, Integer> bidIdUses = new java.util.HashMap<>();
         for (Path file : files) {
             try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 String line;
@@ -60,6 +62,12 @@ public final class IpinyouLogReader {
                         throw new IOException(file + ":" + lineNumber + ": expected at least " + COLUMNS
                                 + " tab-separated columns of an iPinYou log, found " + c.length
                                 + " (is this a raw .log.txt file? --format ipinyou reads those)");
+                    }
+                    // The logs reuse a bid id now and then for another user and time; auction ids must stay unique.
+                    int use = bidIdUses.merge(c[3], 1, Integer::sum);
+                    if (use > 1) {
+                        repeatedBidIds++;
+                        c[3] = c[3] + "~" + use;
                     }
                     Row row = parse(c, file, lineNumber);
                     auctions++;
@@ -80,6 +88,7 @@ public final class IpinyouLogReader {
         counts.put("impressions", auctions);
         counts.put("clicks", clicks);
         counts.put("market_price_above_bid", marketAboveBid);
+        counts.put("repeated_bid_ids", repeatedBidIds);
         return new ReplayLog(records, counts);
     }
 

@@ -47,70 +47,82 @@ public final class MindBehaviorsReader {
     private MindBehaviorsReader() {}
 
     public static ReplayLog read(List<Path> files) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        Map<String, String> categories = new HashMap<>();
+        for (Path file : files) {
+            categories.putAll(categories(file.resolveSibling("news.tsv")));
+            rows.addAll(readRows(file));
+        }
+        // A user's history precedes the user's earliest row in time, not in file order.
+        rows.sort(java.util.Comparator.comparingLong(Row::timeMs));
         List<GeneratedRecord> records = new ArrayList<>();
         Set<String> usersSeen = new HashSet<>();
-        long rows = 0;
         long impressions = 0;
         long clicks = 0;
         long historyClicks = 0;
-        for (Path file : files) {
-            Map<String, String> categories = categories(file.resolveSibling("news.tsv"));
-            try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                String line;
-                int lineNumber = 0;
-                while ((line = reader.readLine()) != null) {
-                    lineNumber++;
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    String[] c = line.split("\t", -1);
-                    if (c.length != 5) {
-                        throw new IOException(file + ":" + lineNumber + ": expected the 5 tab-separated columns of "
-                                + "MIND behaviors.tsv, found " + c.length + " (--format mind reads behaviors.tsv)");
-                    }
-                    long timeMs;
-                    try {
-                        timeMs = LocalDateTime.parse(c[2], TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
-                    } catch (RuntimeException e) {
-                        throw new IOException(file + ":" + lineNumber + ": bad time '" + c[2] + "'", e);
-                    }
-                    String user = c[1];
-                    String rowId = "mind-" + c[0];
-                    rows++;
-                    if (usersSeen.add(user) && !c[3].isBlank()) {
-                        String[] history = c[3].trim().split(" ");
-                        for (int i = 0; i < history.length; i++) {
-                            long at = timeMs - (history.length - i) * HISTORY_SPACING_MS;
-                            addPageView(records, "mind-h-" + user + "-" + i, at, user,
-                                    List.of(history[i]), List.of(true), categories);
-                            historyClicks++;
-                        }
-                    }
-                    List<String> items = new ArrayList<>();
-                    List<Boolean> labels = new ArrayList<>();
-                    for (String exposure : c[4].trim().split(" ")) {
-                        int dash = exposure.lastIndexOf('-');
-                        if (dash <= 0) {
-                            throw new IOException(file + ":" + lineNumber + ": bad exposure '" + exposure + "'");
-                        }
-                        items.add(exposure.substring(0, dash));
-                        labels.add(exposure.endsWith("-1"));
-                    }
-                    addPageView(records, rowId, timeMs, user, items, labels, categories);
-                    impressions += items.size();
-                    clicks += labels.stream().filter(b -> b).count();
+        for (Row row : rows) {
+            if (usersSeen.add(row.user())) {
+                for (int i = 0; i < row.history().size(); i++) {
+                    long at = row.timeMs() - (row.history().size() - i) * HISTORY_SPACING_MS;
+                    addPageView(records, "mind-h-" + row.user() + "-" + i, at, row.user(),
+                            List.of(row.history().get(i)), List.of(true), categories);
+                    historyClicks++;
                 }
             }
+            addPageView(records, row.id(), row.timeMs(), row.user(), row.items(), row.labels(), categories);
+            impressions += row.items().size();
+            clicks += row.labels().stream().filter(b -> b).count();
         }
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("format", "mind");
         counts.put("files", files.stream().map(Path::toString).toList());
-        counts.put("rows", rows);
-        counts.put("auctions", rows + historyClicks);
+        counts.put("rows", (long) rows.size());
+        counts.put("auctions", rows.size() + historyClicks);
         counts.put("impressions", impressions + historyClicks);
         counts.put("clicks", clicks + historyClicks);
         counts.put("history_clicks", historyClicks);
         return new ReplayLog(records, counts);
+    }
+
+    private record Row(String id, String user, long timeMs, List<String> history, List<String> items,
+            List<Boolean> labels) {}
+
+    private static List<Row> readRows(Path file) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int lineNumber = 0;
+            while ((line = reader.readLine()) != null) {
+                lineNumber++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] c = line.split("\t", -1);
+                if (c.length != 5) {
+                    throw new IOException(file + ":" + lineNumber + ": expected the 5 tab-separated columns of "
+                            + "MIND behaviors.tsv, found " + c.length + " (--format mind reads behaviors.tsv)");
+                }
+                long timeMs;
+                try {
+                    timeMs = LocalDateTime.parse(c[2], TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
+                } catch (RuntimeException e) {
+                    throw new IOException(file + ":" + lineNumber + ": bad time '" + c[2] + "'", e);
+                }
+                List<String> items = new ArrayList<>();
+                List<Boolean> labels = new ArrayList<>();
+                for (String exposure : c[4].trim().split(" ")) {
+                    int dash = exposure.lastIndexOf('-');
+                    if (dash <= 0) {
+                        throw new IOException(file + ":" + lineNumber + ": bad exposure '" + exposure + "'");
+                    }
+                    items.add(exposure.substring(0, dash));
+                    labels.add(exposure.endsWith("-1"));
+                }
+                List<String> history = c[3].isBlank() ? List.of() : List.of(c[3].trim().split(" "));
+                rows.add(new Row("mind-" + c[0], c[1], timeMs, history, items, labels));
+            }
+        }
+        return rows;
     }
 
     private static void addPageView(List<GeneratedRecord> records, String auctionId, long timeMs, String user,
