@@ -16,7 +16,7 @@ import java.util.Properties;
 final class DeployLayout {
 
     /** The overlays users deploy; each must render and validate on its own. */
-    static final List<String> OVERLAYS = List.of("cpu", "gpu");
+    static final List<String> OVERLAYS = List.of("cpu", "gpu", "local");
 
     private DeployLayout() {}
 

@@ -134,6 +134,33 @@ class ManifestConsistencyTest {
 
     @ParameterizedTest
     @FieldSource("OVERLAYS")
+    void replicationFitsTheNumberOfBrokers(String overlay) {
+        List<ObjectNode> resources = DeployLayout.render(overlay);
+        int brokers = DeployLayout.all(resources, "KafkaNodePool").stream()
+                .filter(pool -> StreamSupport.stream(pool.at("/spec/roles").spliterator(), false)
+                        .anyMatch(role -> role.asText().equals("broker")))
+                .mapToInt(pool -> pool.at("/spec/replicas").asInt())
+                .sum();
+        JsonNode kafkaConfig = DeployLayout.all(resources, "Kafka").get(0).at("/spec/kafka/config");
+        int defaultMinIsr = kafkaConfig.path("min.insync.replicas").asInt(1);
+
+        assertThat(brokers).isPositive();
+        for (String key : List.of("default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor")) {
+            // Kafka's defaults are 1 and 3; an unset factor on fewer than 3 brokers is the classic silent failure.
+            assertThat(kafkaConfig.path(key).asInt(key.equals("default.replication.factor") ? 1 : 3)).as(key).isBetween(1, brokers);
+        }
+        assertThat(kafkaConfig.path("transaction.state.log.min.isr").asInt(2))
+                .isLessThanOrEqualTo(kafkaConfig.path("transaction.state.log.replication.factor").asInt(3));
+        for (ObjectNode topic : DeployLayout.all(resources, "KafkaTopic")) {
+            int replicas = topic.at("/spec/replicas").asInt();
+            int minIsr = topic.at("/spec/config/min.insync.replicas").asInt(defaultMinIsr);
+            assertThat(replicas).as(KustomizeRenderer.name(topic) + " replicas").isBetween(1, brokers);
+            assertThat(minIsr).as(KustomizeRenderer.name(topic) + " min.insync.replicas").isBetween(1, replicas);
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("OVERLAYS")
     void inputTopicsOutliveTheAttributionWindowAndHaveAPartitionPerSubtask(String overlay) {
         List<ObjectNode> resources = DeployLayout.render(overlay);
         Properties config = effectiveJobConfig(resources);

@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.FieldSource;
 
 /** Every manifest an overlay renders is valid for the API it targets: CRD schemas and the Kubernetes model. */
 class ManifestSchemaValidationTest {
@@ -22,7 +22,7 @@ class ManifestSchemaValidationTest {
     }
 
     @ParameterizedTest(name = "overlay {0}")
-    @ValueSource(strings = {"cpu", "gpu"})
+    @FieldSource("org.ctrranker.jobs.deploy.DeployLayout#OVERLAYS")
     void everyRenderedResourceValidates(String overlay) {
         List<ObjectNode> resources = DeployLayout.render(overlay);
 
@@ -30,7 +30,7 @@ class ManifestSchemaValidationTest {
     }
 
     @ParameterizedTest(name = "overlay {0}")
-    @ValueSource(strings = {"cpu", "gpu"})
+    @FieldSource("org.ctrranker.jobs.deploy.DeployLayout#OVERLAYS")
     void overlayRendersTheWholeStack(String overlay) {
         Set<String> kinds = DeployLayout.render(overlay).stream()
                 .map(r -> r.path("kind").asText())
