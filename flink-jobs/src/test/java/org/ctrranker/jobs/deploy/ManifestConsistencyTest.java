@@ -328,7 +328,7 @@ class ManifestConsistencyTest {
     void podMonitorScrapesTheFlinkPodsOnTheReporterPort(String overlay) {
         List<ObjectNode> resources = DeployLayout.render(overlay);
         ObjectNode deployment = flinkDeployment(resources);
-        ObjectNode podMonitor = DeployLayout.all(resources, "PodMonitor").get(0);
+        ObjectNode podMonitor = DeployLayout.find(resources, "PodMonitor", "ctr-ranker-flink");
         JsonNode podLabels = deployment.at("/spec/podTemplate/metadata/labels");
         JsonNode metricsPort = StreamSupport.stream(deployment.at("/spec/podTemplate/spec/containers/0/ports").spliterator(), false)
                 .filter(port -> port.path("name").asText().equals(podMonitor.at("/spec/podMetricsEndpoints/0/port").asText()))
@@ -340,6 +340,20 @@ class ManifestConsistencyTest {
                 .isEqualTo(deployment.at("/spec/flinkConfiguration/metrics.reporter.prom.port").asText());
         assertThat(deployment.at("/spec/flinkConfiguration/metrics.reporter.prom.factory.class").asText())
                 .isEqualTo("org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+    }
+
+    @ParameterizedTest
+    @FieldSource("OVERLAYS")
+    void kafkaExporterIsEnabledAndScraped(String overlay) {
+        List<ObjectNode> resources = DeployLayout.render(overlay);
+        ObjectNode kafka = DeployLayout.all(resources, "Kafka").get(0);
+        ObjectNode podMonitor = DeployLayout.find(resources, "PodMonitor", "ctr-kafka-exporter");
+
+        assertThat(kafka.at("/spec/kafkaExporter").isObject()).isTrue();
+        // Strimzi names the exporter's pods <cluster>-kafka-exporter and its metrics port tcp-prometheus.
+        assertThat(podMonitor.at("/spec/selector/matchLabels/strimzi.io~1name").asText())
+                .isEqualTo(KustomizeRenderer.name(kafka) + "-kafka-exporter");
+        assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("tcp-prometheus");
     }
 
     @ParameterizedTest
