@@ -6,6 +6,7 @@
 #   k8s/image/build-image.sh --gpu            # and the GPU image ctr-ranker-job-gpu:<project version>
 #   k8s/image/build-image.sh --context-only   # only assemble the build context (no Docker needed)
 #   REGISTRY=registry.example.com/ads k8s/image/build-image.sh --gpu --push
+#   LIBTORCH_SHA256=<checksum you verified> k8s/image/build-image.sh --gpu   # pins the CUDA libtorch archive
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,6 +48,7 @@ docker build -f "$image_dir/Dockerfile" --build-arg "CTR_VERSION=$version" \
   -t "ctr-ranker-job:$version" -t "${prefix}ctr-ranker-job:$version" "$context"
 if $gpu; then
   docker build -f "$image_dir/Dockerfile.gpu" --build-arg "CTR_VERSION=$version" \
+    ${LIBTORCH_SHA256:+--build-arg "LIBTORCH_SHA256=$LIBTORCH_SHA256"} \
     -t "${prefix}ctr-ranker-job-gpu:$version" "$context"
 fi
 if $push; then
