@@ -76,6 +76,21 @@ class ManifestConsistencyTest {
 
     @ParameterizedTest
     @FieldSource("OVERLAYS")
+    void jobConfigValuesKeepTheTypeOfTheirDefaults(String overlay) {
+        Properties defaults = DeployLayout.jobDefaults();
+        Properties config = effectiveJobConfig(DeployLayout.render(overlay));
+
+        for (String key : config.stringPropertyNames()) {
+            if (defaults.getProperty(key).matches("-?\\d+")) {
+                assertThat(config.getProperty(key)).as(key + " is a number").matches("-?\\d+");
+            }
+        }
+        assertThat(config.getProperty("ctr.model.device")).isIn("auto", "cpu", "gpu");
+        assertThat(config.getProperty("ctr.attribution.delayed-feedback-mode")).isIn("wait-window", "fake-negative");
+    }
+
+    @ParameterizedTest
+    @FieldSource("OVERLAYS")
     void topicsTheJobUsesAreExactlyTheKafkaTopicsCreated(String overlay) {
         List<ObjectNode> resources = DeployLayout.render(overlay);
         Properties config = effectiveJobConfig(resources);
