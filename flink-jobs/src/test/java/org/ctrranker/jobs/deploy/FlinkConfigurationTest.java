@@ -24,6 +24,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.FallbackKey;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessSpec;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -107,6 +113,30 @@ class FlinkConfigurationTest {
     @FieldSource("org.ctrranker.jobs.deploy.DeployLayout#OVERLAYS")
     void everyFlinkConfigurationKeyIsAFlinkOptionWithAValidValue(String overlay) {
         assertThat(problems(flinkConfiguration(overlay))).isEmpty();
+    }
+
+    /**
+     * Flink's own memory model, as the operator applies it: resource.memory becomes the process size, and Flink
+     * derives the pools from it at pod start, failing the pod when they do not add up. The task heap is what
+     * is left after DJL's reserved off-heap memory, network buffers and RocksDB's managed memory; the job's
+     * Kafka clients, micro-batches and state access need at least half a gigabyte of it per TaskManager.
+     */
+    @ParameterizedTest
+    @FieldSource("org.ctrranker.jobs.deploy.DeployLayout#OVERLAYS")
+    void memoryOfJobManagerAndTaskManagersAddsUp(String overlay) {
+        ObjectNode deployment = DeployLayout.find(DeployLayout.render(overlay), "FlinkDeployment", "ctr-ranker");
+        Map<String, String> values = new LinkedHashMap<>();
+        deployment.at("/spec/flinkConfiguration").fields().forEachRemaining(entry -> values.put(entry.getKey(), entry.getValue().asText()));
+        values.put(TaskManagerOptions.TOTAL_PROCESS_MEMORY.key(), deployment.at("/spec/taskManager/resource/memory").asText());
+        values.put(JobManagerOptions.TOTAL_PROCESS_MEMORY.key(), deployment.at("/spec/jobManager/resource/memory").asText());
+        Configuration configuration = Configuration.fromMap(values);
+
+        TaskExecutorProcessSpec taskManager = TaskExecutorProcessUtils.processSpecFromConfig(configuration);
+        JobManagerProcessSpec jobManager = JobManagerProcessUtils.processSpecFromConfig(configuration);
+
+        assertThat(taskManager.getTaskHeapSize().getMebiBytes()).as("task heap (MiB)").isGreaterThanOrEqualTo(512);
+        assertThat(taskManager.getTaskOffHeapSize().getMebiBytes()).as("off-heap reserved for libtorch (MiB)").isGreaterThanOrEqualTo(512);
+        assertThat(jobManager.getJvmHeapMemorySize().getMebiBytes()).as("JobManager heap (MiB)").isGreaterThanOrEqualTo(512);
     }
 
     @Test
