@@ -62,7 +62,7 @@ final class DeployLayout {
     }
 
     static Properties properties(Path file) {
-        return parseProperties(KustomizeRenderer.read(file));
+        return parseProperties(DeployLayout.readText(file));
     }
 
     static Properties parseProperties(String text) {
@@ -73,6 +73,15 @@ final class DeployLayout {
             throw new UncheckedIOException(e);
         }
         return properties;
+    }
+
+    /** A file's text, or an unchecked exception naming the file. */
+    static String readText(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
     }
 
     static String text(JsonNode node, String pointer) {

@@ -21,7 +21,7 @@ record Dockerfile(List<Instruction> instructions) {
     static Dockerfile parse(Path file) {
         List<Instruction> instructions = new ArrayList<>();
         StringBuilder current = new StringBuilder();
-        for (String line : KustomizeRenderer.read(file).split("\n", -1)) {
+        for (String line : DeployLayout.readText(file).split("\n", -1)) {
             String trimmed = line.strip();
             if (trimmed.startsWith("#") || (trimmed.isEmpty() && current.isEmpty())) {
                 continue;

@@ -23,7 +23,7 @@ class JobImageTest {
 
     /** A property of the root pom, e.g. flink.version, or the project's own version. */
     private static String rootPom(String element) {
-        String pom = KustomizeRenderer.read(DeployLayout.root().resolve("pom.xml"));
+        String pom = DeployLayout.readText(DeployLayout.root().resolve("pom.xml"));
         // The project's <version> is the first one at two-space indent; properties are at four.
         Matcher matcher = Pattern.compile("\n {2,4}<" + Pattern.quote(element) + ">([^<]+)</").matcher(pom);
         assertThat(matcher.find()).as("root pom has <" + element + ">").isTrue();
@@ -74,11 +74,11 @@ class JobImageTest {
     @Test
     void djlJarsGoToFlinksLibNotIntoTheJobJar() {
         assertThat(CPU.copies()).containsEntry("lib/", "/opt/flink/lib/");
-        String buildScript = KustomizeRenderer.read(DeployLayout.k8s().resolve("image/build-image.sh"));
+        String buildScript = DeployLayout.readText(DeployLayout.k8s().resolve("image/build-image.sh"));
         // The context's lib/ is the models module's runtime closure (DJL, the PyTorch engine, JNI and CPU natives).
         assertThat(buildScript).contains("-pl models dependency:copy-dependencies").contains("$context/lib")
                 .contains("usrlib/ctr-ranker-job.jar");
-        String jobPom = KustomizeRenderer.read(DeployLayout.root().resolve("flink-jobs/pom.xml"));
+        String jobPom = DeployLayout.readText(DeployLayout.root().resolve("flink-jobs/pom.xml"));
         assertThat(jobPom).contains("<shadedClassifierName>job</shadedClassifierName>")
                 .contains("<exclude>ai.djl:*</exclude>").contains("<exclude>ai.djl.pytorch:*</exclude>");
     }

@@ -3,8 +3,6 @@ package org.ctrranker.jobs.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -299,15 +297,6 @@ final class KustomizeRenderer {
                 throw new IllegalArgumentException(source + ": " + pointer + ": index out of range for " + array.size() + " elements");
             }
             return index;
-        }
-    }
-
-    /** Reads a file or throws an unchecked exception naming it. */
-    static String read(Path path) {
-        try {
-            return Files.readString(path);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path, e);
         }
     }
 }
