@@ -4,6 +4,8 @@ import java.time.Duration;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -62,6 +64,13 @@ public final class CtrRankingJob {
     /** Adds the job's pipeline to {@code env}, checkpointing included. */
     public static void define(StreamExecutionEnvironment env, CtrConfig config, JobSources sources, JobSinks sinks) {
         env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
+        String checkpointDir = config.string("ctr.checkpoint.dir");
+        if (!checkpointDir.isEmpty()) {
+            Configuration checkpoints = new Configuration();
+            checkpoints.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            checkpoints.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+            env.configure(checkpoints);
+        }
         JoinConfig joins = JobSettings.joins(config);
 
         SingleOutputStreamOperator<AdAuction> auctions =
@@ -109,9 +118,11 @@ public final class CtrRankingJob {
         WatermarkStrategy<Either<DeadLetter, T>> watermarks = WatermarkStrategy
                 .<Either<DeadLetter, T>>forBoundedOutOfOrderness(JobSettings.millis(config, "ctr.watermark.max-out-of-orderness-ms"))
                 .withTimestampAssigner(EventTimes.assigner())
-                .withIdleness(JobSettings.millis(config, "ctr.watermark.idleness-ms"))
-                .withWatermarkAlignment(WATERMARK_GROUP, JobSettings.millis(config, "ctr.watermark.max-drift-ms"),
-                        Duration.ofSeconds(1));
+                .withIdleness(JobSettings.millis(config, "ctr.watermark.idleness-ms"));
+        long maxDriftMs = config.longValue("ctr.watermark.max-drift-ms");
+        if (maxDriftMs > 0) {
+            watermarks = watermarks.withWatermarkAlignment(WATERMARK_GROUP, Duration.ofMillis(maxDriftMs), Duration.ofSeconds(1));
+        }
         return env.fromSource(source, watermarks, topic.defaultName()).uid("source-" + topic.defaultName())
                 .process(new SplitDeadLetters<T>(topic.defaultName()), AvroTypeInfo.forRecord(type))
                 .uid("decode-" + topic.defaultName()).name("valid " + topic.defaultName());

@@ -8,8 +8,9 @@ import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 
 /**
- * Writes a record to its topic in the project's wire format, keyed by the topic's contract key
- * and stamped with the Flink record's event time.
+ * Writes a record to its topic in the project's wire format, keyed by the topic's contract key.
+ * The Kafka timestamp is the time of writing: event times of replayed data can be years old, and
+ * time-based retention would delete such records at once. Event time is in the payload.
  */
 public final class AvroRecordSerializationSchema<T extends SpecificRecord> implements KafkaRecordSerializationSchema<T> {
 
@@ -32,7 +33,7 @@ public final class AvroRecordSerializationSchema<T extends SpecificRecord> imple
             codec = AvroCodec.forTopic(topic, type);
         }
         String key = topic.keyOf(element);
-        return new ProducerRecord<>(topicName, null, timestamp == null || timestamp < 0 ? null : timestamp,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8), codec.encode(element));
+        return new ProducerRecord<>(topicName, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                codec.encode(element));
     }
 }
