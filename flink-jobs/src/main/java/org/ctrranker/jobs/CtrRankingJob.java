@@ -64,6 +64,8 @@ public final class CtrRankingJob {
     /** Adds the job's pipeline to {@code env}, checkpointing included. */
     public static void define(StreamExecutionEnvironment env, CtrConfig config, JobSources sources, JobSinks sinks) {
         env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
+        // No operator changes or keeps a record it has passed on, so chained operators can share them.
+        env.getConfig().enableObjectReuse();
         String checkpointDir = config.string("ctr.checkpoint.dir");
         if (!checkpointDir.isEmpty()) {
             Configuration checkpoints = new Configuration();

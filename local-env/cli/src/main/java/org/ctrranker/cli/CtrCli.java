@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
 @Command(name = "ctr", mixinStandardHelpOptions = true, version = "ctr-ranker 0.1.0-SNAPSHOT",
         description = "ctr-ranker: real-time CTR ranking on Apache Flink. Run 'bin/ctr COMMAND --help' for a command's options.",
         subcommands = {StackCommand.class, GenerateCommand.class, ReplayCommand.class, RunCommand.class,
-                CommandLine.HelpCommand.class})
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CtrCli implements Runnable {
 
     /** Where the local stack keeps its state; bin/ctr sets it to the checkout's .ctr folder. */

@@ -8,12 +8,12 @@ import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 
 /** Builds the not-yet-labelled sample of an impression from its auction. */
-final class ImpressionSamples {
+public final class ImpressionSamples {
 
     private ImpressionSamples() {}
 
     /** @return null when the impression's ad did not win the auction */
-    static TrainingSample of(AdAuction auction, AdImpression impression, long attributionWindowMs) {
+    public static TrainingSample of(AdAuction auction, AdImpression impression, long attributionWindowMs) {
         AuctionWinner winner = null;
         for (AuctionWinner w : auction.getWinners()) {
             if (w.getAdId().equals(impression.getAdId())) {
