@@ -83,7 +83,10 @@ public final class LocalStack implements AutoCloseable {
         return workDir;
     }
 
-    /** Creates the topics that do not exist yet (replication factor 1). */
+    /**
+     * Creates the topics that do not exist yet (replication factor 1) and returns once every
+     * partition has a leader: creation is acknowledged by the controller before the broker serves it.
+     */
     public void createTopics(Collection<String> names, int partitions) {
         try (Admin admin = admin()) {
             for (String name : names) {
@@ -95,11 +98,32 @@ public final class LocalStack implements AutoCloseable {
                     }
                 }
             }
+            awaitLeaders(admin, names);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("creating topics timed out", e);
+        }
+    }
+
+    private static void awaitLeaders(Admin admin, Collection<String> names)
+            throws InterruptedException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                boolean ready = admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
+                        .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                if (ready) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // not served by the broker yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new java.util.concurrent.TimeoutException("topics " + names + " have no leader after 30 s");
+            }
+            Thread.sleep(50);
         }
     }
 
