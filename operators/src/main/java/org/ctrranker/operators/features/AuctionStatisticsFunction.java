@@ -1,17 +1,13 @@
 package org.ctrranker.operators.features;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -20,7 +16,6 @@ import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.redis.VersionedWrite;
-import org.ctrranker.operators.serde.AvroTypeInfo;
 
 /**
  * AIE auction statistics, keyed by scenario ({@link AuctionStatistics#scenarioKey}). Sets on each
@@ -51,7 +46,7 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
     private transient ValueState<byte[]> currentWindow;
     private transient ValueState<byte[]> previousWindow;
     private transient ValueState<Long> lastPublishedBucket;
-    private transient MapState<Long, List<TrainingSample>> waitingSamples;
+    private transient EventTimeBuffer waitingSamples;
     private transient Counter samplesWithMarketNorm;
     private transient Counter samplesWithoutStatistics;
     private transient Counter positivesReweighted;
@@ -74,8 +69,7 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
         previousWindow = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("aie-previous-window", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         lastPublishedBucket = getRuntimeContext().getState(new ValueStateDescriptor<>("aie-last-published", Types.LONG));
-        waitingSamples = getRuntimeContext().getMapState(new MapStateDescriptor<>("aie-samples-waiting-for-watermark",
-                Types.LONG, new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class))));
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "aie-samples-waiting-for-watermark", null);
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("auctionStatistics");
         samplesWithMarketNorm = metrics.counter("samplesWithMarketNorm");
@@ -95,30 +89,22 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
         long t = sample.getLabelTimeMs();
         if (t <= ctx.timerService().currentWatermark()) {
             lateSamples.inc();
-            handle(t, new ArrayList<>(List.of(sample)), ctx.getCurrentKey(), out, ctx);
+            handle(t, List.of(sample), ctx.getCurrentKey(), out, ctx);
             return;
         }
-        List<TrainingSample> waiting = waitingSamples.get(t);
-        if (waiting == null) {
-            waiting = new ArrayList<>(1);
-        }
-        waiting.add(sample);
-        waitingSamples.put(t, waiting);
-        ctx.timerService().registerEventTimeTimer(t);
+        waitingSamples.add(t, sample, ctx.timerService());
     }
 
     @Override
     public void onTimer(long time, OnTimerContext ctx, Collector<TrainingSample> out) throws Exception {
-        List<TrainingSample> due = waitingSamples.get(time);
-        if (due != null) {
-            waitingSamples.remove(time);
+        List<TrainingSample> due = waitingSamples.take(time, Comparator.comparing(TrainingSample::getSampleId));
+        if (!due.isEmpty()) {
             handle(time, due, ctx.getCurrentKey(), out, ctx);
         }
     }
 
     private void handle(long time, List<TrainingSample> batch, String scenario, Collector<TrainingSample> out, Context ctx)
             throws Exception {
-        batch.sort(Comparator.comparing(TrainingSample::getSampleId));
         long index = Math.floorDiv(time, config.windowMs());
         ScenarioWindow current = currentWindow.value() == null ? null : ScenarioWindow.fromBytes(currentWindow.value());
         ScenarioWindow previous = previousWindow.value() == null ? null : ScenarioWindow.fromBytes(previousWindow.value());

@@ -5,21 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -32,7 +26,6 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
-import org.ctrranker.operators.serde.AvroTypeInfo;
 
 /**
  * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
@@ -65,7 +58,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     private final FeedbackConfig config;
 
     private transient ValueState<byte[]> timelineState;
-    private transient MapState<Long, List<TrainingSample>> waitingSamples;
+    private transient EventTimeBuffer waitingSamples;
     private transient Counter samplesEnriched;
     private transient Counter lateImpressions;
     private transient Counter lateClicks;
@@ -85,10 +78,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     @Override
     public void open(OpenContext openContext) {
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
-        MapStateDescriptor<Long, List<TrainingSample>> waiting = new MapStateDescriptor<>("samples-waiting-for-watermark",
-                Types.LONG, new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class)));
-        waiting.enableTimeToLive(stateTtl(config));
-        waitingSamples = getRuntimeContext().getMapState(waiting);
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("userFeedback");
         samplesEnriched = metrics.counter("samplesEnriched");
@@ -130,13 +120,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             lateImpressions.inc();
             emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
         } else {
-            List<TrainingSample> waiting = waitingSamples.get(t);
-            if (waiting == null) {
-                waiting = new ArrayList<>(1);
-            }
-            waiting.add(sample);
-            waitingSamples.put(t, waiting);
-            ctx.timerService().registerEventTimeTimer(t);
+            waitingSamples.add(t, sample, ctx.timerService());
         }
         ctx.timerService().registerEventTimeTimer(t + config.attributionWindowMs());
         scheduleIdleExpiry(timeline, ctx.timerService());
@@ -168,13 +152,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             return; // expired user: a timer registered before expiry
         }
         FeedbackTimeline timeline = FeedbackTimelineCodec.decode(bytes, config);
-        List<TrainingSample> due = waitingSamples.get(time);
-        if (due != null) {
-            due.sort(Comparator.comparing(TrainingSample::getImpressionId));
-            for (TrainingSample sample : due) {
-                emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
-            }
-            waitingSamples.remove(time);
+        for (TrainingSample sample : waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId))) {
+            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
         }
         if (time == timeline.idleTimerMs && waitingSamples.isEmpty()) {
             timelineState.clear();
