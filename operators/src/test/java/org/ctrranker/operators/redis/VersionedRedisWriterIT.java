@@ -6,15 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.localenv.StackEndpoints;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /** The versioned, pipelined compare-and-set writes against a real redis-server. */
 @ExtendWith(LocalStackExtension.class)
@@ -31,7 +28,7 @@ class VersionedRedisWriterIT {
     @BeforeEach
     void clean() {
         try (Jedis jedis = RedisEndpoint.parse(stack.redisUrl()).connect()) {
-            deleteAll(jedis, PREFIX + ":*");
+            RedisKeyspace.deleteAll(jedis, PREFIX + ":*");
         }
     }
 
@@ -75,7 +72,7 @@ class VersionedRedisWriterIT {
                 writer.write(w);
             }
             writer.flush();
-            Map<String, byte[]> first = dumpAll(jedis, PREFIX + ":*");
+            Map<String, byte[]> first = RedisKeyspace.dumpAll(jedis, PREFIX + ":*");
             assertThat(first).hasSize(50);
 
             // a replay after failover: the same writes again, in another batching
@@ -86,7 +83,7 @@ class VersionedRedisWriterIT {
                 }
             }
             writer.flush();
-            Map<String, byte[]> second = dumpAll(jedis, PREFIX + ":*");
+            Map<String, byte[]> second = RedisKeyspace.dumpAll(jedis, PREFIX + ":*");
             assertThat(second.keySet()).isEqualTo(first.keySet());
             for (String key : first.keySet()) {
                 assertThat(second.get(key)).as(key).isEqualTo(first.get(key));
@@ -150,31 +147,5 @@ class VersionedRedisWriterIT {
 
     private static VersionedWrite write(String key, long version, String payload) {
         return VersionedWrite.ofText(key, version, 60_000, Map.of("payload", payload, "kind", "test"));
-    }
-
-    /** DUMP of every key matching the pattern: the exact serialized value, independent of TTL. */
-    static Map<String, byte[]> dumpAll(Jedis jedis, String pattern) {
-        Map<String, byte[]> dumps = new TreeMap<>();
-        for (String key : keys(jedis, pattern)) {
-            dumps.put(key, jedis.dump(key.getBytes(StandardCharsets.UTF_8)));
-        }
-        return dumps;
-    }
-
-    static List<String> keys(Jedis jedis, String pattern) {
-        List<String> keys = new ArrayList<>();
-        String cursor = ScanParams.SCAN_POINTER_START;
-        do {
-            ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(pattern).count(500));
-            keys.addAll(page.getResult());
-            cursor = page.getCursor();
-        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
-        return keys;
-    }
-
-    static void deleteAll(Jedis jedis, String pattern) {
-        for (String key : keys(jedis, pattern)) {
-            jedis.del(key);
-        }
     }
 }
