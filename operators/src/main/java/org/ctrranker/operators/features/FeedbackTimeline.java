@@ -70,7 +70,7 @@ public final class FeedbackTimeline {
     long prunedHorizonMs = Long.MIN_VALUE;
     /** Latest event time seen for the user (drives idle expiry). */
     long lastEventTimeMs = Long.MIN_VALUE;
-    /** Event time of the registered idle-expiry timer, MIN_VALUE when none. */
+    /** Event time of the latest idle-expiry timer registered, MIN_VALUE when none. */
     long idleTimerMs = Long.MIN_VALUE;
     /** Hash of the last snapshot mirrored to Redis (as_of excluded), to skip unchanged rewrites. */
     long mirroredHash;

@@ -55,6 +55,9 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public static final String FIELD_AS_OF = "as_of_ms";
     public static final String FIELD_CLICKS = "clicks";
 
+    /** Idle-expiry timers are rounded up to this grid: at most one per user per grid step. */
+    static final long IDLE_TIMER_GRID_MS = 3_600_000L;
+
     private final FeedbackConfig config;
 
     private transient ValueState<byte[]> timelineState;
@@ -155,7 +158,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         for (TrainingSample sample : waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId))) {
             emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
         }
-        if (time == timeline.idleTimerMs && waitingSamples.isEmpty()) {
+        if (time >= idleDeadline(timeline) && waitingSamples.isEmpty()) {
             timelineState.clear();
             expiredUsers.inc();
             return;
@@ -219,15 +222,21 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         return h;
     }
 
+    /**
+     * Idle timers sit on a coarse grid and are never deleted (deleting one could delete an impression's
+     * timer at the same time): a stale one finds newer activity and does nothing.
+     */
     private void scheduleIdleExpiry(FeedbackTimeline timeline, org.apache.flink.streaming.api.TimerService timers) {
-        long due = timeline.lastEventTimeMs() + config.userIdleTimeoutMs();
-        if (due != timeline.idleTimerMs) {
-            if (timeline.idleTimerMs != Long.MIN_VALUE) {
-                timers.deleteEventTimeTimer(timeline.idleTimerMs);
-            }
-            timers.registerEventTimeTimer(due);
-            timeline.idleTimerMs = due;
+        long due = idleDeadline(timeline);
+        long grid = IDLE_TIMER_GRID_MS * (Math.floorDiv(due, IDLE_TIMER_GRID_MS) + 1);
+        if (grid != timeline.idleTimerMs) {
+            timers.registerEventTimeTimer(grid);
+            timeline.idleTimerMs = grid;
         }
+    }
+
+    private long idleDeadline(FeedbackTimeline timeline) {
+        return timeline.lastEventTimeMs() + config.userIdleTimeoutMs();
     }
 
     private FeedbackTimeline load() throws IOException {

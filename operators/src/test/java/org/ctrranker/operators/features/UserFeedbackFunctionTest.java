@@ -209,8 +209,21 @@ class UserFeedbackFunctionTest {
             baseSequence(h);
             h.processBothWatermarks(new Watermark(500));
             assertThat(h.numKeyedStateEntries()).isPositive();
-            h.processBothWatermarks(new Watermark(70 + 1_000));
+            h.processBothWatermarks(new Watermark(70 + 1_000 + UserFeedbackFunction.IDLE_TIMER_GRID_MS));
             assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void anImpressionAtTheTimeOfAnEarlierIdleTimerStillGetsItsSample() throws Exception {
+        try (var h = harness(CONFIG)) {
+            h.processElement1(impression("u", "first", "a", 10), 10);
+            // the idle timer registered for "first" sits at the next grid step after 10 + 1000
+            long earlierIdleTimer = UserFeedbackFunction.IDLE_TIMER_GRID_MS;
+            h.processElement1(impression("u", "at-idle-time", "b", earlierIdleTimer), earlierIdleTimer);
+            h.processBothWatermarks(new Watermark(earlierIdleTimer));
+            assertThat(snapshots(h)).containsKeys("first", "at-idle-time");
+            assertThat(h.numKeyedStateEntries()).isPositive();
         }
     }
 
