@@ -124,7 +124,9 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
             if (sample.getLabel() == 1 && weight != 1.0f) {
                 positivesReweighted.inc();
             }
-            out.collect(TrainingSample.newBuilder(sample).setMarketPriceNorm(norm).setBcmWeight(weight).build());
+            sample.setMarketPriceNorm(norm); // the function's own record: completed in place, no deep copy
+            sample.setBcmWeight(weight);
+            out.collect(sample);
         }
 
         ScenarioWindow updated = current;

@@ -153,7 +153,8 @@ class AuctionStatisticsFunctionTest {
         shuffled.sort(Comparator.comparingLong(key::get));
         try (var h = harness(config)) {
             for (TrainingSample s : shuffled) {
-                h.processElement(s, s.getLabelTimeMs());
+                // a fresh record per run, as a deserialized input would be (the operator completes it in place)
+                h.processElement(TrainingSample.newBuilder(s).build(), s.getLabelTimeMs());
                 h.processWatermark(new Watermark(key.get(s) - 21));
             }
             h.processWatermark(new Watermark(Long.MAX_VALUE));

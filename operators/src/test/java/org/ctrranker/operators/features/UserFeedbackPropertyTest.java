@@ -126,7 +126,8 @@ class UserFeedbackPropertyTest {
             long watermark = Long.MIN_VALUE;
             for (Event e : events) {
                 if (e.impression() != null) {
-                    h.processElement1(e.impression(), e.timeMs());
+                    // a fresh record per run, as a deserialized input would be (the operator completes it in place)
+                    h.processElement1(TrainingSample.newBuilder(e.impression()).build(), e.timeMs());
                 } else {
                     h.processElement2(e.click(), e.timeMs());
                 }
