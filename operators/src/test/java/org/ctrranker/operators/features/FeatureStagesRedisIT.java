@@ -21,6 +21,7 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.localenv.StackEndpoints;
+import org.ctrranker.operators.redis.FeatureReader;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.RedisKeyspace;
@@ -78,8 +79,7 @@ class FeatureStagesRedisIT {
             for (Map.Entry<String, List<TrainingSample>> user : impressionsByUser.entrySet()) {
                 String key = RedisKeys.userFeedback(PREFIX, user.getKey());
                 assertThat(jedis.pttl(key)).as(key).isPositive();
-                UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(
-                        jedis.hget(key.getBytes(StandardCharsets.UTF_8), UserFeedbackFunction.FIELD_SNAPSHOT.getBytes(StandardCharsets.UTF_8)));
+                UserFeedbackSnapshot mirrored = FeatureReader.userFeedback(jedis, PREFIX, user.getKey()).orElseThrow();
                 List<AdClick> userClicks = clicks.stream().filter(c -> c.getUserId().equals(user.getKey())).toList();
                 // after the run every window has closed: the mirror holds the final alignment
                 UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(user.getValue(), userClicks, Long.MAX_VALUE / 4,
@@ -90,10 +90,12 @@ class FeatureStagesRedisIT {
                 usersWithClicks += mirrored.getClicks().isEmpty() ? 0 : 1;
             }
             assertThat(usersWithClicks).isGreaterThan(10);
-            String market = RedisKeys.market(PREFIX, "slot-1#1");
-            assertThat(jedis.hget(market, "count")).isNotNull();
-            assertThat(Long.parseLong(jedis.hget(market, "count"))).isPositive();
-            assertThat(jedis.hget(market, "market_price_quantiles_micros").split(",")).hasSize(9);
+            assertThat(FeatureReader.userFeedback(jedis, PREFIX, "never-seen")).isEmpty();
+            String market = RedisKeys.market(PREFIX, "slot-0#1"); // only generated users bid on slot-0
+            Map<String, String> statistics = FeatureReader.marketStatistics(jedis, PREFIX, "slot-0#1");
+            assertThat(Long.parseLong(statistics.get("count"))).isPositive();
+            assertThat(statistics.get("market_price_quantiles_micros").split(",")).hasSize(9);
+            assertThat(Double.parseDouble(statistics.get("sigma"))).isPositive();
 
             long fullUserBytes = jedis.memoryUsage(RedisKeys.userFeedback(PREFIX, "full-user"));
             long total = 0;
