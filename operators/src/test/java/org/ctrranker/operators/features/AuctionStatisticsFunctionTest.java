@@ -122,7 +122,7 @@ class AuctionStatisticsFunctionTest {
     }
 
     @Test
-    void replaysInAnotherArrivalOrderGiveBitIdenticalSamplesAndPublications() throws Exception {
+    void replaysInAnotherArrivalOrderAndOnRocksDbGiveBitIdenticalSamplesAndPublications() throws Exception {
         assertThat(SeededKll.reproducible()).isTrue();
         List<TrainingSample> samples = new ArrayList<>();
         Random random = new Random(7);
@@ -133,8 +133,8 @@ class AuctionStatisticsFunctionTest {
                     random.nextInt(10) == 0 ? 1 : 0));
         }
         AieConfig config = AieConfig.builder().windowMs(1_000).publishIntervalMs(50).sketchK(50).build();
-        Run first = run(config, samples, new Random(1));
-        Run second = run(config, samples, new Random(2));
+        Run first = run(config, samples, new Random(1), false);
+        Run second = run(config, samples, new Random(2), true); // and on RocksDB
         assertThat(first.samples).hasSize(samples.size());
         assertThat(first.samples).isEqualTo(second.samples);
         assertThat(first.publications).isEqualTo(second.publications);
@@ -145,13 +145,13 @@ class AuctionStatisticsFunctionTest {
 
     private record Run(List<TrainingSample> samples, List<VersionedWrite> publications) {}
 
-    private static Run run(AieConfig config, List<TrainingSample> samples, Random arrival) throws Exception {
+    private static Run run(AieConfig config, List<TrainingSample> samples, Random arrival, boolean rocksDb) throws Exception {
         List<TrainingSample> shuffled = new ArrayList<>(samples);
         // out of order within 20 ms: sort by label time + a random delay, watermark 21 ms behind
         Map<TrainingSample, Long> key = new java.util.IdentityHashMap<>();
         shuffled.forEach(s -> key.put(s, s.getLabelTimeMs() + arrival.nextInt(21)));
         shuffled.sort(Comparator.comparingLong(key::get));
-        try (var h = harness(config)) {
+        try (var h = harness(config, rocksDb)) {
             for (TrainingSample s : shuffled) {
                 // a fresh record per run, as a deserialized input would be (the operator completes it in place)
                 h.processElement(TrainingSample.newBuilder(s).build(), s.getLabelTimeMs());
@@ -169,10 +169,19 @@ class AuctionStatisticsFunctionTest {
 
     static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, TrainingSample> harness(AieConfig config)
             throws Exception {
+        return harness(config, false);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, TrainingSample> harness(AieConfig config,
+            boolean rocksDb) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, TrainingSample>(
                 new KeyedProcessOperator<>(new AuctionStatisticsFunction(config)), AuctionStatistics::scenarioKey, Types.STRING);
+        if (rocksDb) {
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend()); // before setup
+        }
         h.setup(AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
         h.open();
+        assertThat(h.getOperator().getKeyedStateBackend().getClass().getName().contains("RocksDB")).isEqualTo(rocksDb);
         return h;
     }
 

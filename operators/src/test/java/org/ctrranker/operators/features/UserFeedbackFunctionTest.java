@@ -251,12 +251,28 @@ class UserFeedbackFunctionTest {
         return h;
     }
 
+    /** The same harness on the RocksDB state backend (state serialized on every access). */
+    static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> rocksDbHarness(
+            FeedbackConfig config) throws Exception {
+        var h = unopenedHarness(config, new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+        h.open();
+        return h;
+    }
+
     /** Output records are copied with the project's Avro serializer (Flink's own Avro support is not on the classpath). */
     static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> unopenedHarness(
             FeedbackConfig config) throws Exception {
+        return unopenedHarness(config, null);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> unopenedHarness(
+            FeedbackConfig config, org.apache.flink.runtime.state.StateBackend backend) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample>(
                 new KeyedCoProcessOperator<>(new UserFeedbackFunction(config)),
                 TrainingSample::getUserId, AdClick::getUserId, Types.STRING);
+        if (backend != null) {
+            h.setStateBackend(backend); // before setup, which builds the operator's state backend
+        }
         h.setup(AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
         return h;
     }

@@ -46,7 +46,7 @@ class UserFeedbackPropertyTest {
             logs.put("user" + u, generate("user" + u, random));
         }
 
-        Run first = run(config, logs, new Random(seed * 31 + 1));
+        Run first = run(config, logs, new Random(seed * 31 + 1), false);
         int impressions = logs.values().stream().mapToInt(l -> l.impressions().size()).sum();
         assertThat(first.samples).hasSize(impressions);
 
@@ -72,7 +72,8 @@ class UserFeedbackPropertyTest {
         }
         assertThat(checkedWrites).isPositive();
 
-        Run replay = run(config, logs, new Random(seed * 77 + 5));
+        // a replay in another order, on the RocksDB backend for half of the cases
+        Run replay = run(config, logs, new Random(seed * 77 + 5), seed % 2 == 0);
         assertThat(replay.samples).isEqualTo(first.samples);
         assertThat(replay.mirror).isEqualTo(first.mirror);
     }
@@ -111,7 +112,7 @@ class UserFeedbackPropertyTest {
     }
 
     /** Delivers all logs in one random order that stays within the watermark bound, then drains. */
-    private static Run run(FeedbackConfig config, Map<String, Log> logs, Random arrival) throws Exception {
+    private static Run run(FeedbackConfig config, Map<String, Log> logs, Random arrival, boolean rocksDb) throws Exception {
         List<Event> events = new ArrayList<>();
         for (Log log : logs.values()) {
             log.impressions().forEach(s -> events.add(new Event(s.getImpressionTimeMs(), s, null)));
@@ -122,7 +123,8 @@ class UserFeedbackPropertyTest {
         events.forEach(e -> arrivalKey.put(e, e.timeMs() + arrival.nextInt((int) OUT_OF_ORDERNESS + 1)));
         events.sort(Comparator.comparingLong(arrivalKey::get));
 
-        try (var h = UserFeedbackFunctionTest.harness(config)) {
+        try (var h = rocksDb ? UserFeedbackFunctionTest.rocksDbHarness(config) : UserFeedbackFunctionTest.harness(config)) {
+            assertThat(h.getOperator().getKeyedStateBackend().getClass().getName().contains("RocksDB")).as(h.getOperator().getKeyedStateBackend().getClass().getName()).isEqualTo(rocksDb);
             long watermark = Long.MIN_VALUE;
             for (Event e : events) {
                 if (e.impression() != null) {
