@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
 import org.ctrranker.events.UserFeedbackSnapshot;
@@ -18,8 +19,8 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  * <p>What is known at time t: an exposure at or before t is CLICKED if a click on it, inside its
  * attribution window W, happened at or before t; UNCLICKED once its window closed (time + W <= t) without
  * one; otherwise still open and not part of any sequence. A click counts for an exposure at time e when
- * e - W <= click time <= e + W (a click stamped before its impression, by clock skew, still counts; one
- * more than W before it is an orphan). Exposures are ordered by (time, impression id).
+ * e <= click time <= e + W, the rule the click attribution labels with (a click stamped before its
+ * impression is a dead letter there, so it is no click here either). Exposures are ordered by (time, impression id).
  * Because every status is a function of event times only, a snapshot does not depend on the order in
  * which events arrived.
  *
@@ -64,8 +65,11 @@ public final class FeedbackTimeline {
     private final int maxOpen;
 
     final List<Entry> entries = new ArrayList<>();
-    /** Clicks that came before their impression: impression id -> earliest click time. */
-    final TreeMap<String, Long> unmatchedClicks = new TreeMap<>();
+    /**
+     * Clicks that came before their impression: impression id -> their distinct times. All are kept (not
+     * just the earliest) because which ones count depends on the impression's time, still unknown.
+     */
+    final TreeMap<String, TreeSet<Long>> unmatchedClicks = new TreeMap<>();
     /** Everything with time + W at or before this has been pruned to its final form. */
     long prunedHorizonMs = Long.MIN_VALUE;
     /** Latest event time seen for the user (drives idle expiry). */
@@ -102,9 +106,12 @@ public final class FeedbackTimeline {
             }
         }
         long click = NO_CLICK;
-        Long early = unmatchedClicks.remove(impressionId);
-        if (early != null && early >= timeMs - windowMs && early <= timeMs + windowMs) {
-            click = early;
+        TreeSet<Long> early = unmatchedClicks.remove(impressionId);
+        if (early != null) {
+            Long first = early.ceiling(timeMs); // the earliest click at or after the impression
+            if (first != null && first <= timeMs + windowMs) {
+                click = first;
+            }
         }
         Entry entry = new Entry(impressionId, adId, categoryId == null ? "" : categoryId, timeMs, click);
         int at = insertionPoint(timeMs, impressionId);
@@ -118,7 +125,7 @@ public final class FeedbackTimeline {
         noteEvent(clickTimeMs);
         for (Entry e : entries) {
             if (impressionId.equals(e.impressionId)) {
-                if (clickTimeMs > e.timeMs + windowMs) {
+                if (clickTimeMs < e.timeMs || clickTimeMs > e.timeMs + windowMs) {
                     return ClickResult.OUTSIDE_WINDOW;
                 }
                 if (e.clickTimeMs != NO_CLICK) {
@@ -129,7 +136,7 @@ public final class FeedbackTimeline {
                 return ClickResult.APPLIED;
             }
         }
-        unmatchedClicks.merge(impressionId, clickTimeMs, Math::min);
+        unmatchedClicks.computeIfAbsent(impressionId, id -> new TreeSet<>()).add(clickTimeMs);
         return ClickResult.UNMATCHED;
     }
 
@@ -226,8 +233,8 @@ public final class FeedbackTimeline {
         entries.clear();
         entries.addAll(kept);
         int expired = 0;
-        for (Iterator<Map.Entry<String, Long>> it = unmatchedClicks.entrySet().iterator(); it.hasNext(); ) {
-            if (it.next().getValue() + windowMs <= horizonMs) {
+        for (Iterator<Map.Entry<String, TreeSet<Long>>> it = unmatchedClicks.entrySet().iterator(); it.hasNext(); ) {
+            if (it.next().getValue().last() + windowMs <= horizonMs) {
                 it.remove();
                 expired++;
             }

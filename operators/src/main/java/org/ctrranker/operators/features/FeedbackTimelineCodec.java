@@ -48,7 +48,10 @@ public final class FeedbackTimelineCodec {
             writeLong(out, t.unmatchedClicks.size());
             for (var click : t.unmatchedClicks.entrySet()) {
                 out.writeUTF(click.getKey());
-                writeLong(out, click.getValue());
+                writeLong(out, click.getValue().size());
+                for (long time : click.getValue()) {
+                    writeLong(out, time);
+                }
             }
             out.flush();
             return bytes.toByteArray();
@@ -83,7 +86,12 @@ public final class FeedbackTimelineCodec {
             }
             long unmatched = readLong(in);
             for (long i = 0; i < unmatched; i++) {
-                t.unmatchedClicks.put(in.readUTF(), readLong(in));
+                java.util.TreeSet<Long> times = new java.util.TreeSet<>();
+                String id = in.readUTF();
+                for (long k = readLong(in); k > 0; k--) {
+                    times.add(readLong(in));
+                }
+                t.unmatchedClicks.put(id, times);
             }
             return t;
         } catch (IOException e) {

@@ -16,7 +16,7 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  * for offline training; the two should become one once it lands.)
  *
  * <p>Labels are those known at the snapshot time t, as the issue defines them: an exposure is a click
- * once a click on it inside its window [e - W, e + W] has happened by t, an unclick once its window
+ * once a click on it inside its window [e, e + W] has happened by t, an unclick once its window
  * closed (e + W <= t) without one; otherwise it is not yet in the log.
  */
 final class BatchAlignmentReference {
@@ -34,7 +34,7 @@ final class BatchAlignmentReference {
             boolean clicked = false;
             for (AdClick c : clicks) {
                 long ct = c.getClickTimeMs();
-                if (c.getImpressionId().equals(imp.getImpressionId()) && ct <= t && ct >= e - windowMs && ct <= e + windowMs) {
+                if (c.getImpressionId().equals(imp.getImpressionId()) && ct <= t && ct >= e && ct <= e + windowMs) {
                     clicked = true;
                 }
             }

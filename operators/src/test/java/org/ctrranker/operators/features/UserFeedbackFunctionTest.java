@@ -185,6 +185,20 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void aClickStampedBeforeItsImpressionDoesNotHideALaterValidDuplicate() throws Exception {
+        try (var h = harness(CONFIG)) {
+            // both clicks arrive before the impression; the first is stamped before it (a dead letter
+            // for attribution), the duplicate inside the window is the one that counts
+            h.processElement2(click("u", "i1", 8), 8);
+            h.processElement2(click("u", "i1", 12), 12);
+            h.processElement1(impression("u", "i1", "e1", 10), 10);
+            h.processElement1(impression("u", "t", "t", 100), 100);
+            h.processBothWatermarks(new Watermark(100));
+            assertThat(snapshots(h)).containsEntry("t", "e1[|] recent[]");
+        }
+    }
+
+    @Test
     void mirrorsTheCurrentStateToRedisWritesVersionedByEventTime() throws Exception {
         try (var h = harness(CONFIG)) {
             baseSequence(h);

@@ -88,7 +88,7 @@ class UserFeedbackPropertyTest {
             String id = user + "-imp" + i;
             impressions.add(impression(user, id, user + "-ad" + i, t));
             if (random.nextDouble() < 0.3) {
-                long delay = -10 + random.nextInt(90); // some before the impression, some after W
+                long delay = -10 + random.nextInt(90); // some stamped before the impression, some after W: no click
                 clicks.add(click(user, id, t + delay));
                 if (random.nextDouble() < 0.2) {
                     clicks.add(click(user, id, t + delay + random.nextInt(20))); // duplicate
