@@ -53,8 +53,10 @@ public final class KafkaEventWriter implements Consumer<GeneratedRecord>, AutoCl
     public void accept(GeneratedRecord record) {
         throwIfFailed();
         byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
-        ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topicNames.get(record.topic()), null,
-                record.eventTimeMs() > 0 ? record.eventTimeMs() : null, key, recordBytes.valueOf(record));
+        // The record timestamp is the time of writing, not the event time: replayed logs are years
+        // old and time-based retention would delete them at once. Event time is in the payload.
+        ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topicNames.get(record.topic()), key,
+                recordBytes.valueOf(record));
         producer.send(out, (metadata, exception) -> {
             if (exception != null) {
                 failure.compareAndSet(null, exception);

@@ -93,6 +93,8 @@ final class KafkaBroker {
                 "group.initial.rebalance.delay.ms=0",
                 "auto.create.topics.enable=false",
                 "transaction.max.timeout.ms=900000",
+                // Keep everything: replays and generated streams carry event times far in the past.
+                "log.retention.ms=-1",
                 "log.flush.interval.messages=9223372036854775807",
                 "")
                 ;

@@ -104,19 +104,20 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
     }
 
     @Override
-    public T deserialize(DataInputView source) throws IOException {
-        return deserialize(null, source);
+    public T deserialize(T reuse, DataInputView source) throws IOException {
+        // Always a fresh record: operators keep inputs in heap state, so reusing one would corrupt it.
+        return deserialize(source);
     }
 
     @Override
-    public T deserialize(T reuse, DataInputView source) throws IOException {
+    public T deserialize(DataInputView source) throws IOException {
         if (reader == null) {
             reader = new SpecificDatumReader<>(writerSchema(), schema(), SpecificData.getForClass(type));
             in = new ViewInputStream();
         }
         in.source = source;
         decoder = DecoderFactory.get().directBinaryDecoder(in, decoder);
-        return reader.read(reuse, decoder);
+        return reader.read(null, decoder);
     }
 
     @Override

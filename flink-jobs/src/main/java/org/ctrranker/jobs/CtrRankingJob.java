@@ -1,0 +1,132 @@
+package org.ctrranker.jobs;
+
+import java.time.Duration;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.types.Either;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.DeadLetter;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.jobs.config.CtrConfig;
+import org.ctrranker.jobs.io.JobSinks;
+import org.ctrranker.jobs.io.JobSources;
+import org.ctrranker.jobs.io.KafkaJobIO;
+import org.ctrranker.operators.ingest.EventTimes;
+import org.ctrranker.operators.ingest.SplitDeadLetters;
+import org.ctrranker.operators.joins.AuctionImpressionJoin;
+import org.ctrranker.operators.joins.ClickAttribution;
+import org.ctrranker.operators.joins.JoinConfig;
+import org.ctrranker.operators.joins.JoinOutputs;
+import org.ctrranker.operators.joins.UnattributedClicks;
+import org.ctrranker.operators.kafka.TransactionTimeouts;
+import org.ctrranker.operators.metrics.CountingMap;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.schemas.EventTopic;
+
+/**
+ * The ctr-ranking job: Kafka inputs in event time, auction-impression join, click attribution,
+ * labelled samples and dead letters out. Sources and sinks are arguments, so tests and tools
+ * inject their own.
+ *
+ * <p>Run it with {@code --config FILE} and {@code --set key=value} (see ctr-ranker-defaults.properties).
+ */
+public final class CtrRankingJob {
+
+    public static final String JOB_NAME = "ctr-ranking";
+    private static final String WATERMARK_GROUP = "ctr-inputs";
+
+    private CtrRankingJob() {}
+
+    public static void main(String[] args) throws Exception {
+        CtrConfig config = CtrConfig.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        KafkaJobIO kafka = new KafkaJobIO(config, false);
+        checkTransactionTimeout(config);
+        define(env, config, kafka, kafka);
+        env.execute(JOB_NAME);
+    }
+
+    /** Fails early when the exactly-once sinks' transaction timeout exceeds what the brokers allow. */
+    public static void checkTransactionTimeout(CtrConfig config) {
+        TransactionTimeouts.requireWithinBrokerMaximum(config.string("ctr.kafka.bootstrap-servers"),
+                config.longValue("ctr.kafka.transaction-timeout-ms"), "ctr.kafka.transaction-timeout-ms");
+    }
+
+    /** Adds the job's pipeline to {@code env}, checkpointing included. */
+    public static void define(StreamExecutionEnvironment env, CtrConfig config, JobSources sources, JobSinks sinks) {
+        env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
+        // No operator changes or keeps a record it has passed on, so chained operators can share them.
+        env.getConfig().enableObjectReuse();
+        String checkpointDir = config.string("ctr.checkpoint.dir");
+        if (!checkpointDir.isEmpty()) {
+            Configuration checkpoints = new Configuration();
+            checkpoints.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            checkpoints.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+            env.configure(checkpoints);
+        }
+        JoinConfig joins = JobSettings.joins(config);
+
+        SingleOutputStreamOperator<AdAuction> auctions =
+                input(env, config, sources.auctions(), EventTopic.AD_AUCTIONS, AdAuction.class);
+        SingleOutputStreamOperator<AdImpression> impressions =
+                input(env, config, sources.impressions(), EventTopic.AD_IMPRESSIONS, AdImpression.class);
+        SingleOutputStreamOperator<AdClick> clicks =
+                input(env, config, sources.clicks(), EventTopic.AD_CLICKS, AdClick.class);
+
+        SingleOutputStreamOperator<TrainingSample> impressionSamples = auctions.connect(impressions)
+                .keyBy(AdAuction::getAuctionId, AdImpression::getAuctionId)
+                .process(new AuctionImpressionJoin(joins), AvroTypeInfo.forRecord(TrainingSample.class))
+                .uid("auction-impression-join").name("auction-impression join");
+
+        SingleOutputStreamOperator<TrainingSample> labelled = impressionSamples.connect(clicks)
+                .keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
+                .process(new ClickAttribution(joins), AvroTypeInfo.forRecord(TrainingSample.class))
+                .uid("click-attribution").name("click attribution");
+
+        labelled.sinkTo(sinks.trainingSamples()).uid("training-samples-sink").name("training-samples");
+
+        AvroTypeInfo<DeadLetter> deadLetterType = AvroTypeInfo.forRecord(DeadLetter.class);
+        DataStream<DeadLetter> deadLetters = auctions.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
+                .union(impressions.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
+                        clicks.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
+                        impressionSamples.getSideOutput(JoinOutputs.DEAD_LETTERS),
+                        labelled.getSideOutput(JoinOutputs.DEAD_LETTERS),
+                        labelled.getSideOutput(JoinOutputs.LATE_CLICKS)
+                                .map(new UnattributedClicks("late click: after the attribution window"), deadLetterType)
+                                .uid("late-clicks").name("late clicks"),
+                        labelled.getSideOutput(JoinOutputs.ORPHAN_CLICKS)
+                                .map(new UnattributedClicks("orphan click: its impression never came"), deadLetterType)
+                                .uid("orphan-clicks").name("orphan clicks"),
+                        labelled.getSideOutput(JoinOutputs.DUPLICATE_CLICKS)
+                                .map(new UnattributedClicks("duplicate click: the impression was already clicked"),
+                                        deadLetterType)
+                                .uid("duplicate-clicks").name("duplicate clicks"));
+        deadLetters.map(new CountingMap<DeadLetter>("deadLetters"), deadLetterType).uid("count-dead-letters")
+                .name("count dead letters")
+                .sinkTo(sinks.deadLetters()).uid("dead-letters-sink").name("dead-letters");
+    }
+
+    private static <T extends SpecificRecord> SingleOutputStreamOperator<T> input(StreamExecutionEnvironment env,
+            CtrConfig config, Source<Either<DeadLetter, T>, ?, ?> source, EventTopic topic, Class<T> type) {
+        WatermarkStrategy<Either<DeadLetter, T>> watermarks = WatermarkStrategy
+                .<Either<DeadLetter, T>>forBoundedOutOfOrderness(JobSettings.millis(config, "ctr.watermark.max-out-of-orderness-ms"))
+                .withTimestampAssigner(EventTimes.assigner())
+                .withIdleness(JobSettings.millis(config, "ctr.watermark.idleness-ms"));
+        long maxDriftMs = config.longValue("ctr.watermark.max-drift-ms");
+        if (maxDriftMs > 0) {
+            watermarks = watermarks.withWatermarkAlignment(WATERMARK_GROUP, Duration.ofMillis(maxDriftMs), Duration.ofSeconds(1));
+        }
+        return env.fromSource(source, watermarks, topic.defaultName()).uid("source-" + topic.defaultName())
+                .process(new SplitDeadLetters<T>(topic.defaultName()), AvroTypeInfo.forRecord(type))
+                .uid("decode-" + topic.defaultName()).name("valid " + topic.defaultName());
+    }
+}

@@ -1,0 +1,98 @@
+package org.ctrranker.jobs.io;
+
+import java.util.Properties;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.types.Either;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.DeadLetter;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.jobs.config.CtrConfig;
+import org.ctrranker.operators.ingest.EventDeserializationSchema;
+import org.ctrranker.operators.ingest.ValidationRules;
+import org.ctrranker.operators.kafka.AvroRecordSerializationSchema;
+import org.ctrranker.schemas.EventTopic;
+
+/**
+ * Kafka sources and exactly-once sinks built from the job's settings. Bounded sources read what
+ * the topics hold when the job starts, then finish ({@code bin/ctr run --bounded}).
+ */
+public final class KafkaJobIO implements JobSources, JobSinks {
+
+    private final CtrConfig config;
+    private final boolean bounded;
+    private final ValidationRules rules;
+
+    public KafkaJobIO(CtrConfig config, boolean bounded) {
+        this.config = config;
+        this.bounded = bounded;
+        this.rules = new ValidationRules(config.longValue("ctr.validation.min-event-time-ms"),
+                config.longValue("ctr.validation.max-future-ms"));
+    }
+
+    public String bootstrapServers() {
+        return config.string("ctr.kafka.bootstrap-servers");
+    }
+
+    @Override
+    public Source<Either<DeadLetter, AdAuction>, ?, ?> auctions() {
+        return source(EventTopic.AD_AUCTIONS, AdAuction.class, "ctr.topic.auctions");
+    }
+
+    @Override
+    public Source<Either<DeadLetter, AdImpression>, ?, ?> impressions() {
+        return source(EventTopic.AD_IMPRESSIONS, AdImpression.class, "ctr.topic.impressions");
+    }
+
+    @Override
+    public Source<Either<DeadLetter, AdClick>, ?, ?> clicks() {
+        return source(EventTopic.AD_CLICKS, AdClick.class, "ctr.topic.clicks");
+    }
+
+    @Override
+    public Sink<TrainingSample> trainingSamples() {
+        return exactlyOnce(EventTopic.TRAINING_SAMPLES, TrainingSample.class, "ctr.topic.training-samples");
+    }
+
+    @Override
+    public Sink<DeadLetter> deadLetters() {
+        return exactlyOnce(EventTopic.DEAD_LETTERS, DeadLetter.class, "ctr.topic.dead-letters");
+    }
+
+    private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,
+            String topicKey) {
+        KafkaSourceBuilder<Either<DeadLetter, T>> builder = KafkaSource.<Either<DeadLetter, T>>builder()
+                .setBootstrapServers(bootstrapServers())
+                .setTopics(config.string(topicKey))
+                .setGroupId(config.string("ctr.kafka.group-id"))
+                .setClientIdPrefix(config.string("ctr.kafka.group-id") + "-" + topic.defaultName())
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty("isolation.level", "read_committed")
+                .setDeserializer(new EventDeserializationSchema<>(topic, type, rules));
+        if (bounded) {
+            builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private <T extends SpecificRecord> Sink<T> exactlyOnce(EventTopic topic, Class<T> type, String topicKey) {
+        Properties producer = new Properties();
+        producer.setProperty("transaction.timeout.ms", config.string("ctr.kafka.transaction-timeout-ms"));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(bootstrapServers())
+                .setRecordSerializer(new AvroRecordSerializationSchema<>(topic, type, config.string(topicKey)))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(config.string("ctr.kafka.transactional-id-prefix") + "-" + topic.defaultName())
+                .setKafkaProducerConfig(producer)
+                .build();
+    }
+}

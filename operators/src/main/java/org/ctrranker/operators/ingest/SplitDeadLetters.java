@@ -1,0 +1,51 @@
+package org.ctrranker.operators.ingest;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.types.Either;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.ctrranker.events.DeadLetter;
+import org.ctrranker.operators.metrics.JobCounter;
+
+/** Valid events go on; dead letters go to {@link #DEAD_LETTERS}. */
+public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter, T>, T> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", org.ctrranker.operators.serde.AvroTypeInfo.forRecord(DeadLetter.class));
+
+    private final String sourceName;
+    private transient JobCounter events;
+    private transient JobCounter deadLetters;
+    private transient long maxEventTime = Long.MIN_VALUE;
+    private transient long currentWatermark = Long.MIN_VALUE;
+
+    /** @param sourceName names this source's counters: {@code events.<name>} and {@code deadLetters.<name>} */
+    public SplitDeadLetters(String sourceName) {
+        this.sourceName = sourceName;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        events = JobCounter.register(getRuntimeContext(), "events." + sourceName);
+        deadLetters = JobCounter.register(getRuntimeContext(), "deadLetters." + sourceName);
+        // How far this source's watermark trails the newest event it has seen.
+        getRuntimeContext().getMetricGroup().gauge("watermarkLagMs", () ->
+                maxEventTime == Long.MIN_VALUE || currentWatermark == Long.MIN_VALUE ? 0L : maxEventTime - currentWatermark);
+    }
+
+    @Override
+    public void processElement(Either<DeadLetter, T> value, Context ctx, Collector<T> out) {
+        if (value.isRight()) {
+            events.inc();
+            maxEventTime = Math.max(maxEventTime, ctx.timestamp() == null ? Long.MIN_VALUE : ctx.timestamp());
+            currentWatermark = ctx.timerService().currentWatermark();
+            out.collect(value.right());
+        } else {
+            deadLetters.inc();
+            ctx.output(DEAD_LETTERS, value.left());
+        }
+    }
+}

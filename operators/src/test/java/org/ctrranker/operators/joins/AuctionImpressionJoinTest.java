@@ -1,0 +1,107 @@
+package org.ctrranker.operators.joins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.ctrranker.operators.joins.Events.T0;
+import static org.ctrranker.operators.joins.Events.auction;
+import static org.ctrranker.operators.joins.Events.impression;
+
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.ctrranker.operators.testing.AvroHarnesses;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.DeadLetter;
+import org.ctrranker.events.TrainingSample;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AuctionImpressionJoinTest {
+
+    private static final JoinConfig CONFIG = JoinConfig.builder().auctionWaitMs(60_000).auctionRetentionMs(600_000).build();
+
+    private KeyedTwoInputStreamOperatorTestHarness<String, AdAuction, AdImpression, TrainingSample> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = AvroHarnesses.keyedCo(new AuctionImpressionJoin(CONFIG),
+                AdAuction::getAuctionId, AdImpression::getAuctionId, TrainingSample.class);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    @Test
+    void anImpressionGetsItsAuctionsFields() throws Exception {
+        harness.processElement1(auction("a1", T0), T0);
+        harness.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+
+        assertThat(harness.extractOutputValues()).singleElement().satisfies(s -> {
+            assertThat(s.getImpressionId()).isEqualTo("a1-p1");
+            assertThat(s.getBidMicros()).isEqualTo(900_000L);
+            assertThat(s.getMarketPriceMicros()).isEqualTo(600_000L);
+            assertThat(s.getFloorPriceMicros()).isEqualTo(50_000L);
+            assertThat(s.getCampaignId()).isEqualTo("c1");
+            assertThat(s.getCategoryId()).isEqualTo("cat-1");
+            assertThat(s.getScenario().getSlotId()).isEqualTo("slot-1");
+            assertThat(s.getRequestTimeMs()).isEqualTo(T0);
+            assertThat(s.getImpressionTimeMs()).isEqualTo(T0 + 100);
+            assertThat(s.getPosition()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void anImpressionBeforeItsAuctionWaitsForIt() throws Exception {
+        harness.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+        harness.processBothWatermarks(new Watermark(T0 + 30_000));
+        assertThat(harness.extractOutputValues()).isEmpty();
+
+        harness.processElement1(auction("a1", T0), T0);
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(harness.getSideOutput(JoinOutputs.DEAD_LETTERS)).isNull();
+    }
+
+    @Test
+    void anImpressionWhoseAuctionNeverComesIsADeadLetterAndLeavesNoState() throws Exception {
+        harness.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+        harness.processBothWatermarks(new Watermark(T0 + 100 + 59_999));
+        assertThat(harness.getSideOutput(JoinOutputs.DEAD_LETTERS)).isNull();
+
+        harness.processBothWatermarks(new Watermark(T0 + 100 + 60_000));
+        assertThat(harness.getSideOutput(JoinOutputs.DEAD_LETTERS)).singleElement()
+                .extracting(StreamRecord::getValue)
+                .satisfies(d -> assertThat(d.getReason()).contains("auction a1 not seen"));
+        assertThat(harness.extractOutputValues()).isEmpty();
+        assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void anAuctionWithoutImpressionsExpiresWithoutLeakingState() throws Exception {
+        harness.processElement1(auction("a1", T0), T0);
+        harness.processElement1(auction("a2", T0 + 1), T0 + 1);
+        harness.processElement2(impression("a2", "ad-1", T0 + 100), T0 + 100);
+        assertThat(harness.numKeyedStateEntries()).isPositive();
+
+        harness.processBothWatermarks(new Watermark(T0 + 1 + 600_000));
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.extractOutputValues()).hasSize(1);
+    }
+
+    @Test
+    void duplicateAndNonWinningImpressionsAreDeadLettersWithTheReason() throws Exception {
+        harness.processElement1(auction("a1", T0), T0);
+        harness.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+        harness.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+        harness.processElement2(new AdImpression("a1-p2", "a1", "u1", "ad-2", 2, T0 + 100), T0 + 100);
+
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(harness.getSideOutput(JoinOutputs.DEAD_LETTERS)).extracting(r -> r.getValue().getReason())
+                .containsExactly("duplicate impression a1-p1", "ad ad-2 did not win auction a1");
+        DeadLetter first = harness.getSideOutput(JoinOutputs.DEAD_LETTERS).peek().getValue();
+        assertThat(first.getRawValue()).as("the rejected record is kept").isNotNull();
+        assertThat(first.getSourceTopic()).isEqualTo("ad-impressions");
+    }
+}
