@@ -70,6 +70,13 @@ public final class AieConfig implements Serializable {
         return builder().build();
     }
 
+    /** Reads the keys above from a settings map (e.g. the job's resolved configuration). */
+    public static AieConfig fromSettings(java.util.Map<String, String> settings) {
+        Properties p = new Properties();
+        p.putAll(settings);
+        return fromProperties(p);
+    }
+
     public static AieConfig fromProperties(Properties p) {
         Builder b = builder();
         b.sketchK(Integer.parseInt(p.getProperty(SKETCH_K, String.valueOf(b.sketchK))));

@@ -64,6 +64,13 @@ public final class FeedbackConfig implements Serializable {
     }
 
     /** Reads the keys above; a key that is absent keeps its default. */
+    /** Reads the keys above from a settings map (e.g. the job's resolved configuration). */
+    public static FeedbackConfig fromSettings(java.util.Map<String, String> settings) {
+        Properties p = new Properties();
+        p.putAll(settings);
+        return fromProperties(p);
+    }
+
     public static FeedbackConfig fromProperties(Properties p) {
         Builder b = builder();
         b.maxClicks(Integer.parseInt(p.getProperty(MAX_CLICKS, String.valueOf(b.maxClicks))));

@@ -32,6 +32,11 @@ class FeatureConfigDefaultsTest {
                 AieConfig.MIN_POSITIVES, AieConfig.MARKET_PRICE_Z_CLIP, AieConfig.BCM_BETA, AieConfig.BCM_MIN_WEIGHT,
                 AieConfig.BCM_MAX_WEIGHT, AieConfig.PUBLISH_INTERVAL_MS, AieConfig.REDIS_TTL_MS);
         assertThat(AieConfig.fromProperties(documented)).usingRecursiveComparison().isEqualTo(AieConfig.defaults());
+        java.util.Map<String, String> settings = new java.util.TreeMap<>();
+        documented.stringPropertyNames().forEach(k -> settings.put(k, documented.getProperty(k)));
+        settings.put(AieConfig.SKETCH_K, "400");
+        assertThat(AieConfig.fromSettings(settings).sketchK()).isEqualTo(400);
+        assertThat(FeedbackConfig.fromSettings(settings)).usingRecursiveComparison().isEqualTo(FeedbackConfig.defaults());
     }
 
     @Test
