@@ -248,10 +248,6 @@ public final class FeedbackTimeline {
         return entries.size();
     }
 
-    public boolean isEmpty() {
-        return entries.isEmpty() && unmatchedClicks.isEmpty();
-    }
-
     public long lastEventTimeMs() {
         return lastEventTimeMs;
     }

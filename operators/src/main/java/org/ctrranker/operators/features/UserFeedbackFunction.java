@@ -64,6 +64,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     private transient EventTimeBuffer waitingSamples;
     private transient Counter samplesEnriched;
     private transient Counter lateImpressions;
+    private transient Counter duplicateImpressions;
     private transient Counter lateClicks;
     private transient Counter duplicateClicks;
     private transient Counter clicksOutsideWindow;
@@ -86,6 +87,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("userFeedback");
         samplesEnriched = metrics.counter("samplesEnriched");
         lateImpressions = metrics.counter("lateImpressions");
+        duplicateImpressions = metrics.counter("duplicateImpressions");
         lateClicks = metrics.counter("lateClicks");
         duplicateClicks = metrics.counter("duplicateClicks");
         clicksOutsideWindow = metrics.counter("clicksOutsideWindow");
@@ -122,7 +124,10 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public void processElement1(TrainingSample sample, Context ctx, Collector<TrainingSample> out) throws Exception {
         long t = sample.getImpressionTimeMs();
         FeedbackTimeline timeline = load();
-        timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(), t);
+        if (timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(), t)
+                == FeedbackTimeline.ExposureResult.DUPLICATE) {
+            duplicateImpressions.inc(); // its sample still gets a snapshot; the history holds it once
+        }
         long watermark = ctx.timerService().currentWatermark();
         if (t <= watermark) {
             lateImpressions.inc();
