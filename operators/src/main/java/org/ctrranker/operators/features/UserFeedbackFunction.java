@@ -189,20 +189,25 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     /** Emits the user's snapshot as of {@code time} when it differs from the last one mirrored. */
     private void mirror(FeedbackTimeline timeline, long time, OnTimerContext ctx) {
         UserFeedbackSnapshot snapshot = timeline.snapshotAt(time, null);
-        UserFeedbackSnapshot timeless = UserFeedbackSnapshot.newBuilder(snapshot).setAsOfMs(0L).build();
-        long hash = contentHash(encode(timeless));
+        byte[] encoded = encode(snapshot);
+        long hash = contentHashWithoutAsOf(encoded);
         if (hash == timeline.mirroredHash) {
             return;
         }
         timeline.mirroredHash = hash;
-        ctx.output(REDIS_MIRROR, mirrorWrite(config, ctx.getCurrentKey(), snapshot));
+        ctx.output(REDIS_MIRROR, mirrorWrite(config, ctx.getCurrentKey(), snapshot, encoded));
         mirrorWrites.inc();
     }
 
     /** The Redis write of a user's snapshot; version = the snapshot's event time. */
     public static VersionedWrite mirrorWrite(FeedbackConfig config, String userId, UserFeedbackSnapshot snapshot) {
+        return mirrorWrite(config, userId, snapshot, encode(snapshot));
+    }
+
+    private static VersionedWrite mirrorWrite(FeedbackConfig config, String userId, UserFeedbackSnapshot snapshot,
+            byte[] encoded) {
         Map<String, byte[]> fields = new TreeMap<>();
-        fields.put(FIELD_SNAPSHOT, encode(snapshot));
+        fields.put(FIELD_SNAPSHOT, encoded);
         fields.put(FIELD_AS_OF, Long.toString(snapshot.getAsOfMs()).getBytes(StandardCharsets.UTF_8));
         fields.put(FIELD_CLICKS, Integer.toString(snapshot.getClicks().size()).getBytes(StandardCharsets.UTF_8));
         return VersionedWrite.of(RedisKeys.userFeedback(config.redisKeyPrefix(), userId), snapshot.getAsOfMs(),
@@ -225,14 +230,24 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         return UserFeedbackSnapshot.getDecoder().decode(bytes);
     }
 
-    private static long contentHash(byte[] bytes) {
-        long h = 0xcbf29ce484222325L; // FNV-1a 64
-        for (byte b : bytes) {
-            h ^= b & 0xff;
+    /**
+     * FNV-1a 64 of the encoded snapshot past its as_of_ms: single-object encoding puts a 10-byte header
+     * first, then the record's first field, as_of_ms, as a varint; the rest is the aligned content.
+     */
+    static long contentHashWithoutAsOf(byte[] encoded) {
+        int i = SINGLE_OBJECT_HEADER_BYTES;
+        while ((encoded[i] & 0x80) != 0) {
+            i++;
+        }
+        long h = 0xcbf29ce484222325L;
+        for (i = i + 1; i < encoded.length; i++) {
+            h ^= encoded[i] & 0xff;
             h *= 0x100000001b3L;
         }
         return h;
     }
+
+    private static final int SINGLE_OBJECT_HEADER_BYTES = 10;
 
     /**
      * Idle timers sit on a coarse grid and are never deleted (deleting one could delete an impression's

@@ -218,6 +218,16 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void theMirrorSkipsASnapshotThatDiffersOnlyInItsTime() {
+        UserFeedbackSnapshot a = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("x", "c", 1L)));
+        UserFeedbackSnapshot later = new UserFeedbackSnapshot(1_700_000_000_000L, a.getClicks(), a.getRecentUnclicks());
+        UserFeedbackSnapshot other = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("y", "c", 1L)));
+        long hash = UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(a));
+        assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(later))).isEqualTo(hash);
+        assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(other))).isNotEqualTo(hash);
+    }
+
+    @Test
     void anIdleUserIsDroppedFromStateAfterTheIdleTimeout() throws Exception {
         try (var h = harness(CONFIG)) {
             baseSequence(h);
