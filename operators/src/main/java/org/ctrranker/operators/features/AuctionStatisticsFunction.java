@@ -106,13 +106,16 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
     private void handle(long time, List<TrainingSample> batch, String scenario, Collector<TrainingSample> out, Context ctx)
             throws Exception {
         long index = Math.floorDiv(time, config.windowMs());
+        byte[] previousBytes = previousWindow.value();
         ScenarioWindow current = currentWindow.value() == null ? null : ScenarioWindow.fromBytes(currentWindow.value());
-        ScenarioWindow previous = previousWindow.value() == null ? null : ScenarioWindow.fromBytes(previousWindow.value());
+        ScenarioWindow previous = previousBytes == null ? null : ScenarioWindow.fromBytes(previousBytes);
+        boolean rolled = false;
         if (current == null) {
             current = new ScenarioWindow(index, config.sketchK());
         } else if (index > current.windowIndex) {
             previous = index == current.windowIndex + 1 ? current : null;
             current = new ScenarioWindow(index, config.sketchK());
+            rolled = true;
         }
         long seed = seed(scenario, time);
 
@@ -143,15 +146,11 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
 
         byte[] currentBytes = updated.toBytes();
         currentWindow.update(currentBytes);
-        long stateBytes = currentBytes.length;
-        if (previous != null) {
-            byte[] previousBytes = previous.toBytes();
+        if (rolled) { // the previous window changes only when the current one rolls over
+            previousBytes = previous == null ? null : previous.toBytes();
             previousWindow.update(previousBytes);
-            stateBytes += previousBytes.length;
-        } else {
-            previousWindow.clear();
         }
-        lastStateBytes = stateBytes;
+        lastStateBytes = currentBytes.length + (previousBytes == null ? 0 : previousBytes.length);
 
         long bucket = Math.floorDiv(time, config.publishIntervalMs());
         Long published = lastPublishedBucket.value();
