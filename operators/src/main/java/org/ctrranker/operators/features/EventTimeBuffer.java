@@ -1,0 +1,58 @@
+package org.ctrranker.operators.features;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
+import org.apache.flink.streaming.api.TimerService;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+
+/**
+ * Keyed state holding samples until the watermark passes their event time (one event-time timer per
+ * distinct time), so that a function handles them in event-time order whatever order they came in.
+ */
+final class EventTimeBuffer {
+
+    private final MapState<Long, List<TrainingSample>> waiting;
+
+    EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl) {
+        MapStateDescriptor<Long, List<TrainingSample>> descriptor = new MapStateDescriptor<>(name, Types.LONG,
+                new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class)));
+        if (ttl != null) {
+            descriptor.enableTimeToLive(ttl);
+        }
+        this.waiting = context.getMapState(descriptor);
+    }
+
+    /** Holds {@code sample} until the watermark reaches {@code time}. */
+    void add(long time, TrainingSample sample, TimerService timers) throws Exception {
+        List<TrainingSample> samples = waiting.get(time);
+        if (samples == null) {
+            samples = new ArrayList<>(1);
+        }
+        samples.add(sample);
+        waiting.put(time, samples);
+        timers.registerEventTimeTimer(time);
+    }
+
+    /** Removes and returns the samples due at {@code time}, in a fixed order (by {@code order}); empty if none. */
+    List<TrainingSample> take(long time, Comparator<TrainingSample> order) throws Exception {
+        List<TrainingSample> due = waiting.get(time);
+        if (due == null) {
+            return List.of();
+        }
+        waiting.remove(time);
+        due.sort(order);
+        return due;
+    }
+
+    boolean isEmpty() throws Exception {
+        return waiting.isEmpty();
+    }
+}

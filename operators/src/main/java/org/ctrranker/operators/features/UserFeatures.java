@@ -1,0 +1,43 @@
+package org.ctrranker.operators.features;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.redis.VersionedRedisSink;
+import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+
+/** Wiring of the TEM4CTR user feedback stage into a job. */
+public final class UserFeatures {
+
+    public static final String UID = "user-feedback";
+    public static final String REDIS_SINK_UID = "user-feedback-redis-mirror";
+
+    private UserFeatures() {}
+
+    /**
+     * Impression samples (request-time fields filled) and clicks, both keyed by user_id here, in; the
+     * same samples with {@code feedback} set to the user's snapshot as of their impression time out
+     * (timestamp = impression time). Records must carry event-time timestamps and watermarks.
+     */
+    public static SingleOutputStreamOperator<TrainingSample> attach(DataStream<TrainingSample> impressionSamples,
+            DataStream<AdClick> clicks, FeedbackConfig config) {
+        return impressionSamples.keyBy(TrainingSample::getUserId, Types.STRING)
+                .connect(clicks.keyBy(AdClick::getUserId, Types.STRING))
+                .process(new UserFeedbackFunction(config), AvroTypeInfo.forRecord(TrainingSample.class))
+                .uid(UID)
+                .name("user feedback (TEM4CTR alignment)");
+    }
+
+    /** The stream of Redis mirror writes of a stage built by {@link #attach}. */
+    public static DataStream<VersionedWrite> mirrorWrites(SingleOutputStreamOperator<TrainingSample> enriched) {
+        return enriched.getSideOutput(UserFeedbackFunction.REDIS_MIRROR);
+    }
+
+    /** Sends the mirror writes of {@code enriched} to Redis ({@code ctr:user:{id}:feedback}). */
+    public static void mirrorToRedis(SingleOutputStreamOperator<TrainingSample> enriched, VersionedRedisSink sink) {
+        mirrorWrites(enriched).sinkTo(sink).uid(REDIS_SINK_UID).name("user feedback -> Redis");
+    }
+}

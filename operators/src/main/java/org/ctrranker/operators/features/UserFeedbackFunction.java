@@ -1,0 +1,281 @@
+package org.ctrranker.operators.features;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.redis.VersionedWrite;
+
+/**
+ * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
+ * (input 2). Emits each impression sample with {@code feedback} = the user's aligned snapshot as of its
+ * impression time (nothing later; the impression itself left out), and on the side output
+ * {@link #REDIS_MIRROR} the user's current snapshot for the Redis mirror.
+ *
+ * <p>Order independence: a sample waits in state until the watermark passes its impression time, so
+ * every exposure and click at or before that time has arrived; the snapshot is a function of event times
+ * only ({@link FeedbackTimeline}), hence replays give identical snapshots. Records later than the
+ * watermark are handled at once, best effort, and counted ({@code lateImpressions}, {@code lateClicks}).
+ *
+ * <p>Timers (event time): at each impression time (emit its samples), at time + W (its window closes:
+ * it becomes unclicked or stays clicked, state is pruned), at each click time (the click becomes
+ * visible), and at last event + idle timeout (the user's state is dropped).
+ */
+public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The user's current aligned state, as a versioned write of {@code <prefix>:user:{id}:feedback}. */
+    public static final OutputTag<VersionedWrite> REDIS_MIRROR =
+            new OutputTag<>("user-feedback-redis-mirror", TypeInformation.of(VersionedWrite.class));
+
+    /** Hash fields of the mirror key (see operators/REDIS-KEYS.md). */
+    public static final String FIELD_SNAPSHOT = "snapshot";
+    public static final String FIELD_AS_OF = "as_of_ms";
+    public static final String FIELD_CLICKS = "clicks";
+
+    /** Idle-expiry timers are rounded up to this grid: at most one per user per grid step. */
+    static final long IDLE_TIMER_GRID_MS = 3_600_000L;
+
+    private final FeedbackConfig config;
+
+    private transient ValueState<byte[]> timelineState;
+    private transient EventTimeBuffer waitingSamples;
+    private transient Counter samplesEnriched;
+    private transient Counter lateImpressions;
+    private transient Counter duplicateImpressions;
+    private transient Counter lateClicks;
+    private transient Counter duplicateClicks;
+    private transient Counter clicksOutsideWindow;
+    private transient Counter orphanClicks;
+    private transient Counter evictedOpenExposures;
+    private transient Counter expiredUsers;
+    private transient Counter mirrorWrites;
+    private transient Histogram stateBytes;
+    private transient volatile long lastStateBytes;
+
+    public UserFeedbackFunction(FeedbackConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        timelineState = getRuntimeContext().getState(timelineDescriptor(config));
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
+
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("userFeedback");
+        samplesEnriched = metrics.counter("samplesEnriched");
+        lateImpressions = metrics.counter("lateImpressions");
+        duplicateImpressions = metrics.counter("duplicateImpressions");
+        lateClicks = metrics.counter("lateClicks");
+        duplicateClicks = metrics.counter("duplicateClicks");
+        clicksOutsideWindow = metrics.counter("clicksOutsideWindow");
+        orphanClicks = metrics.counter("orphanClicks");
+        evictedOpenExposures = metrics.counter("evictedOpenExposures");
+        expiredUsers = metrics.counter("expiredUsers");
+        mirrorWrites = metrics.counter("redisMirrorWrites");
+        stateBytes = metrics.histogram("stateBytesPerUser", new DescriptiveStatisticsHistogram(1_000));
+        metrics.gauge("lastStateBytes", () -> lastStateBytes);
+    }
+
+    /** The per-user timeline state ({@link FeedbackTimelineCodec} bytes), with the safety-net TTL. */
+    static ValueStateDescriptor<byte[]> timelineDescriptor(FeedbackConfig config) {
+        ValueStateDescriptor<byte[]> timeline =
+                new ValueStateDescriptor<>("feedback-timeline", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        timeline.enableTimeToLive(stateTtl(config));
+        return timeline;
+    }
+
+    private static StateTtlConfig stateTtl(FeedbackConfig config) {
+        // Processing time (Flink's only TTL clock): a net under the event-time idle timer, never the rule.
+        // No incremental cleanup: on the heap backend it walks state entries on every access (the top
+        // cost in profiles); expired entries go at full snapshots, in RocksDB compaction, or when read.
+        return StateTtlConfig.newBuilder(Duration.ofMillis(config.stateTtlMs()))
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .disableCleanupInBackground()
+                .cleanupFullSnapshot()
+                .cleanupInRocksdbCompactFilter(1_000)
+                .build();
+    }
+
+    @Override
+    public void processElement1(TrainingSample sample, Context ctx, Collector<TrainingSample> out) throws Exception {
+        long t = sample.getImpressionTimeMs();
+        FeedbackTimeline timeline = load();
+        if (timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(), t)
+                == FeedbackTimeline.ExposureResult.DUPLICATE) {
+            duplicateImpressions.inc(); // its sample still gets a snapshot; the history holds it once
+        }
+        long watermark = ctx.timerService().currentWatermark();
+        if (t <= watermark) {
+            lateImpressions.inc();
+            emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
+        } else {
+            waitingSamples.add(t, sample, ctx.timerService());
+        }
+        ctx.timerService().registerEventTimeTimer(t + config.attributionWindowMs());
+        scheduleIdleExpiry(timeline, ctx.timerService());
+        save(timeline);
+    }
+
+    @Override
+    public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) throws Exception {
+        long c = click.getClickTimeMs();
+        FeedbackTimeline timeline = load();
+        switch (timeline.addClick(click.getImpressionId(), c)) {
+            case DUPLICATE -> duplicateClicks.inc();
+            case OUTSIDE_WINDOW -> clicksOutsideWindow.inc();
+            case UNMATCHED -> ctx.timerService().registerEventTimeTimer(c + config.attributionWindowMs());
+            case APPLIED -> { }
+        }
+        if (c <= ctx.timerService().currentWatermark()) {
+            lateClicks.inc();
+        }
+        ctx.timerService().registerEventTimeTimer(c);
+        scheduleIdleExpiry(timeline, ctx.timerService());
+        save(timeline);
+    }
+
+    @Override
+    public void onTimer(long time, OnTimerContext ctx, Collector<TrainingSample> out) throws Exception {
+        byte[] bytes = timelineState.value();
+        if (bytes == null) {
+            return; // expired user: a timer registered before expiry
+        }
+        FeedbackTimeline timeline = FeedbackTimelineCodec.decode(bytes, config);
+        for (TrainingSample sample : waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId))) {
+            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
+        }
+        if (time >= idleDeadline(timeline) && waitingSamples.isEmpty()) {
+            timelineState.clear();
+            expiredUsers.inc();
+            return;
+        }
+        orphanClicks.inc(timeline.prune(time));
+        mirror(timeline, time, ctx);
+        save(timeline);
+    }
+
+    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Collector<TrainingSample> out) {
+        // The sample is this function's own (taken out of state, or the input record with object reuse
+        // off), so it is completed in place rather than deep-copied through a builder.
+        sample.setFeedback(snapshot);
+        out.collect(sample);
+        samplesEnriched.inc();
+    }
+
+    /** Emits the user's snapshot as of {@code time} when it differs from the last one mirrored. */
+    private void mirror(FeedbackTimeline timeline, long time, OnTimerContext ctx) {
+        UserFeedbackSnapshot snapshot = timeline.snapshotAt(time, null);
+        byte[] encoded = encode(snapshot);
+        long hash = contentHashWithoutAsOf(encoded);
+        if (hash == timeline.mirroredHash) {
+            return;
+        }
+        timeline.mirroredHash = hash;
+        ctx.output(REDIS_MIRROR, mirrorWrite(config, ctx.getCurrentKey(), snapshot, encoded));
+        mirrorWrites.inc();
+    }
+
+    /** The Redis write of a user's snapshot; version = the snapshot's event time. */
+    public static VersionedWrite mirrorWrite(FeedbackConfig config, String userId, UserFeedbackSnapshot snapshot) {
+        return mirrorWrite(config, userId, snapshot, encode(snapshot));
+    }
+
+    private static VersionedWrite mirrorWrite(FeedbackConfig config, String userId, UserFeedbackSnapshot snapshot,
+            byte[] encoded) {
+        Map<String, byte[]> fields = new TreeMap<>();
+        fields.put(FIELD_SNAPSHOT, encoded);
+        fields.put(FIELD_AS_OF, Long.toString(snapshot.getAsOfMs()).getBytes(StandardCharsets.UTF_8));
+        fields.put(FIELD_CLICKS, Integer.toString(snapshot.getClicks().size()).getBytes(StandardCharsets.UTF_8));
+        return VersionedWrite.of(RedisKeys.userFeedback(config.redisKeyPrefix(), userId), snapshot.getAsOfMs(),
+                config.redisTtlMs(), fields);
+    }
+
+    /** Avro single-object encoding (marker, schema fingerprint, body): what the mirror stores. */
+    public static byte[] encode(UserFeedbackSnapshot snapshot) {
+        try {
+            ByteBuffer buffer = UserFeedbackSnapshot.getEncoder().encode(snapshot);
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static UserFeedbackSnapshot decode(byte[] bytes) throws IOException {
+        return UserFeedbackSnapshot.getDecoder().decode(bytes);
+    }
+
+    /**
+     * FNV-1a 64 of the encoded snapshot past its as_of_ms: single-object encoding puts a 10-byte header
+     * first, then the record's first field, as_of_ms, as a varint; the rest is the aligned content.
+     */
+    static long contentHashWithoutAsOf(byte[] encoded) {
+        int i = SINGLE_OBJECT_HEADER_BYTES;
+        while ((encoded[i] & 0x80) != 0) {
+            i++;
+        }
+        long h = 0xcbf29ce484222325L;
+        for (i = i + 1; i < encoded.length; i++) {
+            h ^= encoded[i] & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    private static final int SINGLE_OBJECT_HEADER_BYTES = 10;
+
+    /**
+     * Idle timers sit on a coarse grid and are never deleted (deleting one could delete an impression's
+     * timer at the same time): a stale one finds newer activity and does nothing.
+     */
+    private void scheduleIdleExpiry(FeedbackTimeline timeline, org.apache.flink.streaming.api.TimerService timers) {
+        long due = idleDeadline(timeline);
+        long grid = IDLE_TIMER_GRID_MS * (Math.floorDiv(due, IDLE_TIMER_GRID_MS) + 1);
+        if (grid != timeline.idleTimerMs) {
+            timers.registerEventTimeTimer(grid);
+            timeline.idleTimerMs = grid;
+        }
+    }
+
+    private long idleDeadline(FeedbackTimeline timeline) {
+        return timeline.lastEventTimeMs() + config.userIdleTimeoutMs();
+    }
+
+    private FeedbackTimeline load() throws IOException {
+        byte[] bytes = timelineState.value();
+        return bytes == null ? new FeedbackTimeline(config) : FeedbackTimelineCodec.decode(bytes, config);
+    }
+
+    private void save(FeedbackTimeline timeline) throws IOException {
+        evictedOpenExposures.inc(timeline.evictedOpen);
+        byte[] bytes = FeedbackTimelineCodec.encode(timeline);
+        timelineState.update(bytes);
+        lastStateBytes = bytes.length;
+        stateBytes.update(bytes.length);
+    }
+}

@@ -1,0 +1,111 @@
+package org.ctrranker.operators.features;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.AlignedClick;
+import org.ctrranker.events.Exposure;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+
+/**
+ * Batch TEM4CTR alignment from a user's full event log, written to follow MODEL-NOTES.md 2.3 step by
+ * step (the authors' preprocessing), independent of the streaming state: no pruning, no timers, no
+ * arrival order. It is the oracle of the property test. (The models module is getting a batch alignment
+ * for offline training; the two should become one once it lands.)
+ *
+ * <p>Labels are those known at the snapshot time t, as the issue defines them: an exposure is a click
+ * once a click on it inside its window [e, e + W] has happened by t, an unclick once its window
+ * closed (e + W <= t) without one; otherwise it is not yet in the log.
+ */
+final class BatchAlignmentReference {
+
+    private BatchAlignmentReference() {}
+
+    private record Item(String impressionId, String adId, String categoryId, long timeMs, boolean clicked) {}
+
+    static UserFeedbackSnapshot snapshot(List<TrainingSample> impressions, List<AdClick> clicks, long t,
+            String targetImpressionId, int maxClicks, int perSide, long windowMs) {
+        // 1. The user's exposures with their labels as known at t.
+        List<Item> log = new ArrayList<>();
+        for (TrainingSample imp : impressions) {
+            long e = imp.getImpressionTimeMs();
+            boolean clicked = false;
+            for (AdClick c : clicks) {
+                long ct = c.getClickTimeMs();
+                if (c.getImpressionId().equals(imp.getImpressionId()) && ct <= t && ct >= e && ct <= e + windowMs) {
+                    clicked = true;
+                }
+            }
+            boolean unclicked = !clicked && e + windowMs <= t;
+            if (clicked || unclicked) {
+                log.add(new Item(imp.getImpressionId(), imp.getAdId(), imp.getCategoryId(), e, clicked));
+            }
+        }
+        // 2. Sort all exposures, clicked and unclicked, by time (ties by impression id).
+        log.sort(Comparator.comparingLong(Item::timeMs).thenComparing(Item::impressionId));
+
+        // 3. For every click at position i: the R nearest unclicks walking backwards and forwards,
+        //    skipping clicks (so scans pass over other clicks and an unclick can serve two clicks).
+        List<Integer> clickPositions = new ArrayList<>();
+        List<List<Item>> before = new ArrayList<>();
+        List<List<Item>> after = new ArrayList<>();
+        for (int i = 0; i < log.size(); i++) {
+            if (!log.get(i).clicked()) {
+                continue;
+            }
+            List<Item> b = new ArrayList<>();
+            for (int j = i - 1; j >= 0; j--) {
+                if (!log.get(j).clicked() && b.size() < perSide) {
+                    b.add(log.get(j));
+                }
+            }
+            List<Item> a = new ArrayList<>();
+            for (int j = i + 1; j < log.size(); j++) {
+                if (!log.get(j).clicked() && a.size() < perSide) {
+                    a.add(log.get(j));
+                }
+            }
+            clickPositions.add(i);
+            before.add(b);
+            after.add(a);
+        }
+
+        // 4. Leakage guard for a sample at t: blank anything later than t and the target impression.
+        List<AlignedClick> history = new ArrayList<>();
+        for (int k = 0; k < clickPositions.size(); k++) {
+            Item click = log.get(clickPositions.get(k));
+            if (click.timeMs() > t || click.impressionId().equals(targetImpressionId)) {
+                continue;
+            }
+            history.add(new AlignedClick(exposure(click), guard(before.get(k), t, targetImpressionId),
+                    guard(after.get(k), t, targetImpressionId)));
+        }
+        // 5. The most recent L clicks, oldest first.
+        List<AlignedClick> lastL = new ArrayList<>(history.subList(Math.max(0, history.size() - maxClicks), history.size()));
+
+        List<Exposure> recent = new ArrayList<>();
+        for (int j = log.size() - 1; j >= 0 && recent.size() < perSide; j--) {
+            Item it = log.get(j);
+            if (!it.clicked() && it.timeMs() <= t && !it.impressionId().equals(targetImpressionId)) {
+                recent.add(exposure(it));
+            }
+        }
+        return new UserFeedbackSnapshot(t, lastL, recent);
+    }
+
+    private static List<Exposure> guard(List<Item> items, long t, String target) {
+        List<Exposure> kept = new ArrayList<>();
+        for (Item it : items) {
+            if (it.timeMs() <= t && !it.impressionId().equals(target)) {
+                kept.add(exposure(it));
+            }
+        }
+        return kept;
+    }
+
+    private static Exposure exposure(Item it) {
+        return new Exposure(it.adId(), it.categoryId(), it.timeMs());
+    }
+}

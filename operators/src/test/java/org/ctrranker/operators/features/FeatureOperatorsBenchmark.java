@@ -1,0 +1,103 @@
+package org.ctrranker.operators.features;
+
+import static org.ctrranker.operators.features.FeedbackEvents.click;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.TrainingSample;
+
+/**
+ * Events per second of the two feature operators on one thread, driven through Flink's operator test
+ * harness (heap state, timers, watermarks every 1,000 events; harness overhead included, so a lower
+ * bound). Not a test: run {@code main} with the test classpath; figures go in the issue note. Besides
+ * wall time it reports events per CPU-second of the driving thread, which a busy shared machine
+ * distorts far less.
+ */
+public final class FeatureOperatorsBenchmark {
+
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private FeatureOperatorsBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int users = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int impressions = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        for (int round = 0; round < 2; round++) { // the first round warms the JIT
+            userFeedback(users, impressions);
+            auctionStatistics(impressions);
+        }
+    }
+
+    private static void userFeedback(int users, int impressions) throws Exception {
+        Random random = new Random(1);
+        List<TrainingSample> samples = new ArrayList<>(impressions);
+        List<AdClick> clicks = new ArrayList<>();
+        long t = 1_700_000_000_000L;
+        for (int i = 0; i < impressions; i++) {
+            t += random.nextInt(3);
+            String user = "user-" + random.nextInt(users);
+            String id = "imp-" + i;
+            samples.add(FeedbackEvents.impression(user, id, "ad-" + random.nextInt(10_000), t));
+            if (random.nextInt(100) < 5) {
+                clicks.add(click(user, id, t + 2_000));
+            }
+        }
+        FeedbackConfig config = FeedbackConfig.builder().attributionWindowMs(60_000).build();
+        try (var h = UserFeedbackFunctionTest.harness(config)) {
+            long start = System.nanoTime();
+            long cpuStart = CPU.getCurrentThreadCpuTime();
+            int c = 0;
+            int events = 0;
+            for (TrainingSample s : samples) {
+                h.processElement1(s, s.getImpressionTimeMs());
+                while (c < clicks.size() && clicks.get(c).getClickTimeMs() <= s.getImpressionTimeMs()) {
+                    h.processElement2(clicks.get(c), clicks.get(c).getClickTimeMs());
+                    c++;
+                    events++;
+                }
+                if (++events % 1_000 == 0) {
+                    h.processBothWatermarks(new Watermark(s.getImpressionTimeMs() - 1_000));
+                    h.getOutput().clear();
+                }
+            }
+            h.processBothWatermarks(new Watermark(t + 120_000));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double cpuSeconds = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+            System.out.printf("user feedback: %d impressions + %d clicks over %d users in %.1f s = %.0f events/s;"
+                    + " %.0f events per CPU-second%n", samples.size(), c, users, seconds, events / seconds, events / cpuSeconds);
+        }
+    }
+
+    private static void auctionStatistics(int samples) throws Exception {
+        Random random = new Random(2);
+        AieConfig config = AieConfig.defaults();
+        try (var h = AuctionStatisticsFunctionTest.harness(config)) {
+            long t = 1_700_000_000_000L;
+            List<TrainingSample> batch = new ArrayList<>(samples);
+            for (int i = 0; i < samples; i++) {
+                t += random.nextInt(3);
+                long bid = 100_000 + random.nextInt(3_000_000);
+                batch.add(FeedbackEvents.sample("u", "s" + i, "ad", t, "slot-" + random.nextInt(50), 1 + random.nextInt(3),
+                        bid, (long) (bid * random.nextDouble()), random.nextInt(100) < 3 ? 1 : 0));
+            }
+            long start = System.nanoTime();
+            long cpuStart = CPU.getCurrentThreadCpuTime();
+            int n = 0;
+            for (TrainingSample s : batch) {
+                h.processElement(s, s.getLabelTimeMs());
+                if (++n % 1_000 == 0) {
+                    h.processWatermark(new Watermark(s.getLabelTimeMs() - 1_000));
+                    h.getOutput().clear();
+                }
+            }
+            h.processWatermark(new Watermark(t + 1));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double cpuSeconds = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+            System.out.printf("auction statistics: %d labelled samples over 150 scenarios in %.1f s = %.0f samples/s;"
+                    + " %.0f samples per CPU-second%n", samples, seconds, samples / seconds, samples / cpuSeconds);
+        }
+    }
+}

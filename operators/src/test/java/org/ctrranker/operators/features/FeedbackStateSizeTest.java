@@ -1,0 +1,70 @@
+package org.ctrranker.operators.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.junit.jupiter.api.Test;
+
+/** Bytes per user of the feedback state at its largest (defaults L = 30, R = 5), and of what it emits. */
+class FeedbackStateSizeTest {
+
+    @Test
+    void aUserWithLClicksAndEverySlotFilledStaysWithinItsBound() throws Exception {
+        FeedbackConfig config = FeedbackConfig.defaults();
+        FullUserHistory.Events events = FullUserHistory.of("full-user", 40);
+        try (var h = UserFeedbackFunctionTest.harness(config)) {
+            for (TrainingSample s : events.impressions()) {
+                h.processElement1(s, s.getImpressionTimeMs());
+            }
+            for (var c : events.clicks()) {
+                h.processElement2(c, c.getClickTimeMs());
+            }
+            long settled = events.lastTimeMs() + config.attributionWindowMs();
+            h.processBothWatermarks(new Watermark(settled));
+
+            var operator = h.getOperator();
+            operator.setCurrentKey("full-user");
+            byte[] state = operator.getKeyedStateStore().getState(UserFeedbackFunction.timelineDescriptor(config)).value();
+            FeedbackTimeline timeline = FeedbackTimelineCodec.decode(state, config);
+            UserFeedbackSnapshot snapshot = timeline.snapshotAt(settled, null);
+            assertThat(snapshot.getClicks()).hasSize(30);
+            assertThat(snapshot.getClicks()).allSatisfy(c -> {
+                assertThat(c.getBefore()).hasSize(5);
+                assertThat(c.getAfter()).hasSize(5);
+            });
+            // settled: exactly the 30 clicks, their 300 unclicks and nothing else
+            assertThat(timeline.size()).isEqualTo(30 + 300);
+
+            // Flink's bytes of the value (the heap backend's checkpoint and RocksDB store these), plus
+            // the Avro snapshot every sample of this user carries and the Redis mirror payload.
+            DataOutputSerializer out = new DataOutputSerializer(1024);
+            PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO.createSerializer(new SerializerConfigImpl()).serialize(state, out);
+            int snapshotBytes = UserFeedbackFunction.encode(snapshot).length;
+            DataOutputSerializer sampleOut = new DataOutputSerializer(1024);
+            TrainingSample sample = TrainingSample.newBuilder(events.impressions().get(0)).setFeedback(snapshot).build();
+            AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()).serialize(sample, sampleOut);
+            System.out.printf("full user (L=30, R=5, 330 exposures): Flink state value %d bytes (%.1f per exposure);"
+                    + " snapshot Avro %d bytes; a training sample with it %d bytes%n",
+                    out.length(), out.length() / 330.0, snapshotBytes, sampleOut.length());
+            assertThat(out.length()).isLessThan(12_000);
+        }
+    }
+
+    @Test
+    void openExposuresAreCappedPerUser() {
+        FeedbackTimeline timeline = new FeedbackTimeline(3, 2, 1_000, 5);
+        for (int i = 0; i < 8; i++) {
+            timeline.addExposure("i" + i, "a" + i, "", i);
+        }
+        assertThat(timeline.size()).isEqualTo(5);
+        assertThat(timeline.evictedOpen).isEqualTo(3);
+        assertThat(timeline.snapshotAt(5_000, null).getRecentUnclicks()).extracting(e -> e.getAdId())
+                .containsExactly("a7", "a6");
+    }
+}

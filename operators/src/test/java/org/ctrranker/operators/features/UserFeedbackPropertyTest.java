@@ -1,0 +1,151 @@
+package org.ctrranker.operators.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.ctrranker.operators.features.FeedbackEvents.click;
+import static org.ctrranker.operators.features.FeedbackEvents.impression;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.ctrranker.events.AdClick;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.redis.VersionedWrite;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Random event logs, delivered out of order within the watermark bound: every snapshot the operator
+ * emits (samples and Redis mirror) equals the batch alignment of the full log at the same time
+ * ({@link BatchAlignmentReference}), holds nothing later than its time nor its own impression, and a
+ * second delivery order gives the very same output.
+ */
+class UserFeedbackPropertyTest {
+
+    private static final long W = 50;
+    private static final long OUT_OF_ORDERNESS = 40;
+
+    /** One user's generated log. */
+    private record Log(List<TrainingSample> impressions, List<AdClick> clicks) {}
+
+    private record Event(long timeMs, TrainingSample impression, AdClick click) {}
+
+    @ParameterizedTest(name = "seed {0}, L={1}, R={2}")
+    @CsvSource({"1, 3, 2", "2, 3, 2", "3, 2, 1", "4, 30, 5", "5, 30, 5", "6, 4, 3", "7, 3, 2", "8, 30, 5"})
+    void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide) throws Exception {
+        FeedbackConfig config = FeedbackConfig.builder().maxClicks(maxClicks).unclicksPerSide(perSide)
+                .attributionWindowMs(W).userIdleTimeoutMs(100_000).build();
+        Random random = new Random(seed);
+        Map<String, Log> logs = new TreeMap<>();
+        for (int u = 0; u < 4; u++) {
+            logs.put("user" + u, generate("user" + u, random));
+        }
+
+        Run first = run(config, logs, new Random(seed * 31 + 1), false);
+        int impressions = logs.values().stream().mapToInt(l -> l.impressions().size()).sum();
+        assertThat(first.samples).hasSize(impressions);
+
+        for (TrainingSample sample : first.samples) {
+            long t = sample.getImpressionTimeMs();
+            Log log = logs.get(sample.getUserId());
+            UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
+                    sample.getImpressionId(), maxClicks, perSide, W);
+            assertThat(sample.getFeedback()).as("snapshot of %s at %d", sample.getImpressionId(), t).isEqualTo(expected);
+            assertThat(UserFeedbackFunctionTest.allExposureTimes(sample.getFeedback())).allMatch(time -> time <= t);
+            assertThat(SnapshotText.of(sample.getFeedback()).split("[\\[\\] |]")).doesNotContain(sample.getAdId());
+        }
+        int checkedWrites = 0;
+        for (Map.Entry<String, List<VersionedWrite>> perKey : first.mirror.entrySet()) {
+            String user = perKey.getKey().replaceAll(".*\\{(.*)}.*", "$1");
+            Log log = logs.get(user);
+            for (VersionedWrite w : perKey.getValue()) {
+                UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(w.field(UserFeedbackFunction.FIELD_SNAPSHOT));
+                assertThat(mirrored).isEqualTo(BatchAlignmentReference.snapshot(log.impressions(), log.clicks(),
+                        w.version, null, maxClicks, perSide, W));
+                checkedWrites++;
+            }
+        }
+        assertThat(checkedWrites).isPositive();
+
+        // a replay in another order, on the RocksDB backend for half of the cases
+        Run replay = run(config, logs, new Random(seed * 77 + 5), seed % 2 == 0);
+        assertThat(replay.samples).isEqualTo(first.samples);
+        assertThat(replay.mirror).isEqualTo(first.mirror);
+    }
+
+    private static Log generate(String user, Random random) {
+        List<TrainingSample> impressions = new ArrayList<>();
+        List<AdClick> clicks = new ArrayList<>();
+        int n = 20 + random.nextInt(60);
+        long t = 1_000;
+        for (int i = 0; i < n; i++) {
+            t += random.nextInt(4) == 0 ? 0 : random.nextInt(30); // equal times happen
+            String id = user + "-imp" + i;
+            impressions.add(impression(user, id, user + "-ad" + i, t));
+            if (random.nextDouble() < 0.3) {
+                long delay = -10 + random.nextInt(90); // some stamped before the impression, some after W: no click
+                clicks.add(click(user, id, t + delay));
+                if (random.nextDouble() < 0.2) {
+                    clicks.add(click(user, id, t + delay + random.nextInt(20))); // duplicate
+                }
+            }
+            if (random.nextDouble() < 0.03) {
+                clicks.add(click(user, user + "-no-such-impression" + i, t)); // orphan
+            }
+        }
+        return new Log(impressions, clicks);
+    }
+
+    private static final class Run {
+        final List<TrainingSample> samples;
+        final Map<String, List<VersionedWrite>> mirror;
+
+        Run(List<TrainingSample> samples, Map<String, List<VersionedWrite>> mirror) {
+            this.samples = samples;
+            this.mirror = mirror;
+        }
+    }
+
+    /** Delivers all logs in one random order that stays within the watermark bound, then drains. */
+    private static Run run(FeedbackConfig config, Map<String, Log> logs, Random arrival, boolean rocksDb) throws Exception {
+        List<Event> events = new ArrayList<>();
+        for (Log log : logs.values()) {
+            log.impressions().forEach(s -> events.add(new Event(s.getImpressionTimeMs(), s, null)));
+            log.clicks().forEach(c -> events.add(new Event(c.getClickTimeMs(), null, c)));
+        }
+        // arrival = event time + a delay of at most OUT_OF_ORDERNESS
+        Map<Event, Long> arrivalKey = new java.util.IdentityHashMap<>();
+        events.forEach(e -> arrivalKey.put(e, e.timeMs() + arrival.nextInt((int) OUT_OF_ORDERNESS + 1)));
+        events.sort(Comparator.comparingLong(arrivalKey::get));
+
+        try (var h = rocksDb ? UserFeedbackFunctionTest.rocksDbHarness(config) : UserFeedbackFunctionTest.harness(config)) {
+            assertThat(h.getOperator().getKeyedStateBackend().getClass().getName().contains("RocksDB")).as(h.getOperator().getKeyedStateBackend().getClass().getName()).isEqualTo(rocksDb);
+            long watermark = Long.MIN_VALUE;
+            for (Event e : events) {
+                if (e.impression() != null) {
+                    // a fresh record per run, as a deserialized input would be (the operator completes it in place)
+                    h.processElement1(TrainingSample.newBuilder(e.impression()).build(), e.timeMs());
+                } else {
+                    h.processElement2(e.click(), e.timeMs());
+                }
+                long next = arrivalKey.get(e) - OUT_OF_ORDERNESS - 1; // no later event can be older
+                if (next > watermark) {
+                    watermark = next;
+                    h.processBothWatermarks(new Watermark(watermark));
+                }
+            }
+            h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+            List<TrainingSample> samples = new ArrayList<>(h.extractOutputValues());
+            samples.sort(Comparator.comparing(TrainingSample::getImpressionId));
+            Map<String, List<VersionedWrite>> mirror = h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
+                    .map(r -> r.getValue())
+                    .collect(Collectors.groupingBy(w -> w.key, TreeMap::new, Collectors.toList()));
+            return new Run(samples, mirror);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package org.ctrranker.operators.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class RedisEndpointTest {
+
+    @Test
+    void readsHostPortAndDefaults() {
+        RedisEndpoint e = RedisEndpoint.parse("redis://127.0.0.1:6390");
+        assertThat(e.host()).isEqualTo("127.0.0.1");
+        assertThat(e.port()).isEqualTo(6390);
+        assertThat(e.tls()).isFalse();
+        assertThat(e.user()).isNull();
+        assertThat(e.hasPassword()).isFalse();
+        assertThat(e.database()).isZero();
+        assertThat(RedisEndpoint.parse("redis://cache.internal").port()).isEqualTo(6379);
+    }
+
+    @Test
+    void readsTlsUserPasswordAndDatabase() {
+        RedisEndpoint e = RedisEndpoint.parse("rediss://ranker:s%40cr%3At@redis.example:6380/2");
+        assertThat(e.tls()).isTrue();
+        assertThat(e.user()).isEqualTo("ranker");
+        assertThat(e.password()).isEqualTo("s@cr:t");
+        assertThat(e.database()).isEqualTo(2);
+        assertThat(e.toString()).isEqualTo("rediss://ranker:***@redis.example:6380/2").doesNotContain("cr");
+    }
+
+    @Test
+    void aPasswordWithoutUserIsTheDefaultUsersPassword() {
+        RedisEndpoint colon = RedisEndpoint.parse("redis://:only-password@h:1");
+        assertThat(colon.user()).isNull();
+        assertThat(colon.password()).isEqualTo("only-password");
+        RedisEndpoint bare = RedisEndpoint.parse("redis://bare-password@h:1");
+        assertThat(bare.user()).isNull();
+        assertThat(bare.password()).isEqualTo("bare-password");
+        assertThat(bare.toString()).doesNotContain("bare-password");
+    }
+
+    @Test
+    void rejectsOtherSchemesWithoutEchoingTheSecret() {
+        assertThatThrownBy(() -> RedisEndpoint.parse("http://u:topsecret@h:1"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageNotContaining("topsecret");
+    }
+
+    @Test
+    void hashTagsHoldTheWholeEntityIdEvenWithBraces() {
+        assertThat(RedisKeys.userFeedback("ctr", "u-1")).isEqualTo("ctr:user:{u-1}:feedback");
+        assertThat(RedisKeys.market("ctr", "slot-9#2")).isEqualTo("ctr:market:{slot-9#2}");
+        assertThat(RedisKeys.userFeedback("ctr", "a}b{c%")).isEqualTo("ctr:user:{a%7Db%7Bc%25}:feedback");
+    }
+}

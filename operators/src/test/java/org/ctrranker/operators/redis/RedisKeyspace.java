@@ -1,0 +1,42 @@
+package org.ctrranker.operators.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/** Test views of a key pattern in the shared redis-server: its keys, their exact bytes, a clean slate. */
+public final class RedisKeyspace {
+
+    private RedisKeyspace() {}
+
+    public static List<String> keys(Jedis jedis, String pattern) {
+        List<String> keys = new ArrayList<>();
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(pattern).count(500));
+            keys.addAll(page.getResult());
+            cursor = page.getCursor();
+        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+        return keys;
+    }
+
+    /** DUMP of every matching key: the exact serialized value, independent of its TTL. */
+    public static Map<String, byte[]> dumpAll(Jedis jedis, String pattern) {
+        Map<String, byte[]> dumps = new TreeMap<>();
+        for (String key : keys(jedis, pattern)) {
+            dumps.put(key, jedis.dump(key.getBytes(StandardCharsets.UTF_8)));
+        }
+        return dumps;
+    }
+
+    public static void deleteAll(Jedis jedis, String pattern) {
+        for (String key : keys(jedis, pattern)) {
+            jedis.del(key);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package org.ctrranker.operators.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.ctrranker.localenv.LocalStackExtension;
+import org.ctrranker.localenv.StackEndpoints;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+
+/** The versioned, pipelined compare-and-set writes against a real redis-server. */
+@ExtendWith(LocalStackExtension.class)
+class VersionedRedisWriterIT {
+
+    private static final String PREFIX = "writer-it";
+
+    private final StackEndpoints stack;
+
+    VersionedRedisWriterIT(StackEndpoints stack) {
+        this.stack = stack;
+    }
+
+    @BeforeEach
+    void clean() {
+        try (Jedis jedis = RedisEndpoint.parse(stack.redisUrl()).connect()) {
+            RedisKeyspace.deleteAll(jedis, PREFIX + ":*");
+        }
+    }
+
+    @Test
+    void aWriteNeverReplacesANewerOrEqualVersion() throws Exception {
+        String key = PREFIX + ":user:{u1}:feedback";
+        try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {
+            writer.write(write(key, 200, "newer"));
+            writer.flush();
+            byte[] afterNewer = jedis.dump(key.getBytes(StandardCharsets.UTF_8));
+
+            writer.write(write(key, 100, "older"));
+            writer.flush();
+            writer.write(write(key, 200, "same version, other bytes"));
+            writer.flush();
+
+            assertThat(jedis.hget(key, "payload")).isEqualTo("newer");
+            assertThat(jedis.hget(key, VersionedWrite.VERSION_FIELD)).isEqualTo("200");
+            assertThat(jedis.dump(key.getBytes(StandardCharsets.UTF_8))).isEqualTo(afterNewer);
+            assertThat(writer.appliedCount()).isEqualTo(1);
+            assertThat(writer.staleCount()).isEqualTo(2);
+
+            writer.write(write(key, 300, "newest"));
+            writer.flush();
+            assertThat(jedis.hget(key, "payload")).isEqualTo("newest");
+            long ttl = jedis.pttl(key);
+            assertThat(ttl).isPositive().isLessThanOrEqualTo(60_000);
+        }
+    }
+
+    @Test
+    void replayingTheSameWritesLeavesEveryKeyByteIdentical() throws Exception {
+        List<VersionedWrite> writes = new ArrayList<>();
+        for (int user = 0; user < 50; user++) {
+            for (int version = 1; version <= 5; version++) {
+                writes.add(write(PREFIX + ":user:{r" + user + "}:feedback", version * 10L, "state " + user + "@" + version));
+            }
+        }
+        try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {
+            for (VersionedWrite w : writes) {
+                writer.write(w);
+            }
+            writer.flush();
+            Map<String, byte[]> first = RedisKeyspace.dumpAll(jedis, PREFIX + ":*");
+            assertThat(first).hasSize(50);
+
+            // a replay after failover: the same writes again, in another batching
+            for (int i = writes.size() - 1; i >= 0; i--) {
+                writer.write(writes.get(i));
+                if (i % 7 == 0) {
+                    writer.flush();
+                }
+            }
+            writer.flush();
+            Map<String, byte[]> second = RedisKeyspace.dumpAll(jedis, PREFIX + ":*");
+            assertThat(second.keySet()).isEqualTo(first.keySet());
+            for (String key : first.keySet()) {
+                assertThat(second.get(key)).as(key).isEqualTo(first.get(key));
+            }
+            assertThat(jedis.hget(PREFIX + ":user:{r7}:feedback", "payload")).isEqualTo("state 7@5");
+        }
+    }
+
+    @Test
+    void onlyTheNewestBufferedVersionOfAKeyIsSent() throws Exception {
+        String key = PREFIX + ":market:{slot#1}";
+        try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {
+            writer.write(write(key, 5, "five"));
+            writer.write(write(key, 9, "nine"));
+            writer.write(write(key, 7, "seven"));
+            writer.flush();
+            assertThat(writer.appliedCount()).isEqualTo(1);
+            assertThat(writer.staleCount()).isZero();
+            assertThat(jedis.hget(key, "payload")).isEqualTo("nine");
+        }
+    }
+
+    @Test
+    void recoversWhenTheServerForgotTheScript() throws Exception {
+        String key = PREFIX + ":user:{script}:feedback";
+        try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {
+            writer.write(write(key, 1, "a"));
+            writer.flush();
+            jedis.scriptFlush();
+            writer.write(write(key, 2, "b"));
+            writer.flush();
+            assertThat(jedis.hget(key, "payload")).isEqualTo("b");
+        }
+    }
+
+    @Test
+    void authenticatesWithTheUserAndPasswordOfTheUrl() throws Exception {
+        String user = "writer-it-user";
+        try (Jedis admin = connect()) {
+            admin.sendCommand(redis.clients.jedis.Protocol.Command.ACL, "SETUSER", user, "on", ">s3cret:pw", "~" + PREFIX + ":*", "+@all");
+            try {
+                String url = "redis://" + user + ":s3cret%3Apw@" + stack.redisHost() + ":" + stack.redisPort();
+                try (VersionedRedisWriter writer = new VersionedRedisWriter(RedisEndpoint.parse(url), 100, null)) {
+                    writer.write(write(PREFIX + ":user:{acl}:feedback", 1, "authenticated"));
+                    writer.flush();
+                }
+                assertThat(admin.hget(PREFIX + ":user:{acl}:feedback", "payload")).isEqualTo("authenticated");
+            } finally {
+                admin.sendCommand(redis.clients.jedis.Protocol.Command.ACL, "DELUSER", user);
+            }
+        }
+    }
+
+    private VersionedRedisWriter writer() {
+        return new VersionedRedisWriter(RedisEndpoint.parse(stack.redisUrl()), 16, null);
+    }
+
+    private Jedis connect() {
+        return RedisEndpoint.parse(stack.redisUrl()).connect();
+    }
+
+    private static VersionedWrite write(String key, long version, String payload) {
+        return VersionedWrite.ofText(key, version, 60_000, Map.of("payload", payload, "kind", "test"));
+    }
+}
