@@ -19,7 +19,11 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.io.JobSinks;
 import org.ctrranker.jobs.io.JobSources;
-import org.ctrranker.jobs.io.KafkaJobIO;
+import org.ctrranker.jobs.io.ConfiguredJobIO;
+import org.ctrranker.operators.features.AieConfig;
+import org.ctrranker.operators.features.AuctionStatistics;
+import org.ctrranker.operators.features.FeedbackConfig;
+import org.ctrranker.operators.features.UserFeatures;
 import org.ctrranker.operators.ingest.EventTimes;
 import org.ctrranker.operators.ingest.SplitDeadLetters;
 import org.ctrranker.operators.joins.AuctionImpressionJoin;
@@ -33,8 +37,9 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.EventTopic;
 
 /**
- * The ctr-ranking job: Kafka inputs in event time, auction-impression join, click attribution,
- * labelled samples and dead letters out. Sources and sinks are arguments, so tests and tools
+ * The ctr-ranking job: Kafka inputs in event time, auction-impression join, the user's TEM4CTR
+ * feedback snapshot as of each impression, click attribution, AIE market-price target and BCM
+ * weight; labelled samples and dead letters to Kafka, serving features to Redis. Sources and sinks are arguments, so tests and tools
  * inject their own.
  *
  * <p>Run it with {@code --config FILE} and {@code --set key=value} (see ctr-ranker-defaults.properties).
@@ -49,9 +54,9 @@ public final class CtrRankingJob {
     public static void main(String[] args) throws Exception {
         CtrConfig config = CtrConfig.fromArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        KafkaJobIO kafka = new KafkaJobIO(config, false);
+        ConfiguredJobIO io = new ConfiguredJobIO(config, false);
         checkTransactionTimeout(config);
-        define(env, config, kafka, kafka);
+        define(env, config, io, io);
         env.execute(JOB_NAME);
     }
 
@@ -87,12 +92,20 @@ public final class CtrRankingJob {
                 .process(new AuctionImpressionJoin(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid("auction-impression-join").name("auction-impression join");
 
-        SingleOutputStreamOperator<TrainingSample> labelled = impressionSamples.connect(clicks)
+        SingleOutputStreamOperator<TrainingSample> withFeedback =
+                UserFeatures.attach(impressionSamples, clicks, FeedbackConfig.fromSettings(config.asMap()));
+
+        SingleOutputStreamOperator<TrainingSample> labelled = withFeedback.connect(clicks)
                 .keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
                 .process(new ClickAttribution(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid("click-attribution").name("click attribution");
 
-        labelled.sinkTo(sinks.trainingSamples()).uid("training-samples-sink").name("training-samples");
+        SingleOutputStreamOperator<TrainingSample> samples =
+                AuctionStatistics.attach(labelled, AieConfig.fromSettings(config.asMap()));
+        samples.sinkTo(sinks.trainingSamples()).uid("training-samples-sink").name("training-samples");
+
+        UserFeatures.mirrorWrites(withFeedback).union(AuctionStatistics.publications(samples))
+                .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
 
         AvroTypeInfo<DeadLetter> deadLetterType = AvroTypeInfo.forRecord(DeadLetter.class);
         DataStream<DeadLetter> deadLetters = auctions.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
@@ -119,8 +132,11 @@ public final class CtrRankingJob {
             CtrConfig config, Source<Either<DeadLetter, T>, ?, ?> source, EventTopic topic, Class<T> type) {
         WatermarkStrategy<Either<DeadLetter, T>> watermarks = WatermarkStrategy
                 .<Either<DeadLetter, T>>forBoundedOutOfOrderness(JobSettings.millis(config, "ctr.watermark.max-out-of-orderness-ms"))
-                .withTimestampAssigner(EventTimes.assigner())
-                .withIdleness(JobSettings.millis(config, "ctr.watermark.idleness-ms"));
+                .withTimestampAssigner(EventTimes.assigner());
+        long idlenessMs = config.longValue("ctr.watermark.idleness-ms");
+        if (idlenessMs > 0) {
+            watermarks = watermarks.withIdleness(Duration.ofMillis(idlenessMs));
+        }
         long maxDriftMs = config.longValue("ctr.watermark.max-drift-ms");
         if (maxDriftMs > 0) {
             watermarks = watermarks.withWatermarkAlignment(WATERMARK_GROUP, Duration.ofMillis(maxDriftMs), Duration.ofSeconds(1));

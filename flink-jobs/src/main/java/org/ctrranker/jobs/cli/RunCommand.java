@@ -20,6 +20,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Mixin
+    RedisOptions redis;
+
     @Option(names = "--bounded", required = true,
             description = "Read the topics to their current end and stop (the only mode so far).")
     boolean bounded;
@@ -37,6 +40,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, String> settings = new LinkedHashMap<>(overrides);
         settings.putIfAbsent("ctr.kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.putIfAbsent("ctr.redis.url", redis.url());
         CtrConfig config;
         try {
             config = CtrConfig.load(configFile, settings);

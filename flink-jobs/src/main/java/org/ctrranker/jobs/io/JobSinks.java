@@ -3,6 +3,7 @@ package org.ctrranker.jobs.io;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.redis.VersionedWrite;
 
 /** The job's outputs. */
 public interface JobSinks {
@@ -10,4 +11,7 @@ public interface JobSinks {
     Sink<TrainingSample> trainingSamples();
 
     Sink<DeadLetter> deadLetters();
+
+    /** Versioned, replay-safe writes of the serving state (user feedback, market statistics). */
+    Sink<VersionedWrite> redis();
 }

@@ -63,6 +63,17 @@ public final class RedisEndpoint implements Serializable {
                 user, password, database);
     }
 
+    /**
+     * This endpoint with {@code password} when the URL carried none, so deployments keep the
+     * password in a Secret (environment variable) rather than in the URL of a ConfigMap.
+     */
+    public RedisEndpoint withPasswordIfAbsent(String password) {
+        if (this.password != null || password == null || password.isEmpty()) {
+            return this;
+        }
+        return new RedisEndpoint(host, port, tls, user, password, database);
+    }
+
     /** A new single connection; the caller closes it. */
     public Jedis connect() {
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()

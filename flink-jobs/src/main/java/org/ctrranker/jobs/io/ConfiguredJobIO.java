@@ -20,19 +20,25 @@ import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.operators.ingest.EventDeserializationSchema;
 import org.ctrranker.operators.ingest.ValidationRules;
 import org.ctrranker.operators.kafka.AvroRecordSerializationSchema;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.operators.redis.VersionedRedisSink;
+import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.schemas.EventTopic;
 
 /**
- * Kafka sources and exactly-once sinks built from the job's settings. Bounded sources read what
- * the topics hold when the job starts, then finish ({@code bin/ctr run --bounded}).
+ * The job's Kafka sources, exactly-once Kafka sinks and Redis sink, built from its settings.
+ * Bounded sources read what the topics hold when the job starts, then finish ({@code bin/ctr run --bounded}).
  */
-public final class KafkaJobIO implements JobSources, JobSinks {
+public final class ConfiguredJobIO implements JobSources, JobSinks {
 
     private final CtrConfig config;
     private final boolean bounded;
     private final ValidationRules rules;
 
-    public KafkaJobIO(CtrConfig config, boolean bounded) {
+    /** Environment variable with the Redis password, used when {@code ctr.redis.url} carries none. */
+    public static final String REDIS_PASSWORD_ENV = "CTR_REDIS_PASSWORD";
+
+    public ConfiguredJobIO(CtrConfig config, boolean bounded) {
         this.config = config;
         this.bounded = bounded;
         this.rules = new ValidationRules(config.longValue("ctr.validation.min-event-time-ms"),
@@ -66,6 +72,13 @@ public final class KafkaJobIO implements JobSources, JobSinks {
     @Override
     public Sink<DeadLetter> deadLetters() {
         return exactlyOnce(EventTopic.DEAD_LETTERS, DeadLetter.class, "ctr.topic.dead-letters");
+    }
+
+    @Override
+    public Sink<VersionedWrite> redis() {
+        RedisEndpoint endpoint = RedisEndpoint.parse(config.string("ctr.redis.url"))
+                .withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
+        return new VersionedRedisSink(endpoint, 1_000, 1_000);
     }
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,

@@ -1,0 +1,19 @@
+package org.ctrranker.jobs.cli;
+
+import picocli.CommandLine.Option;
+
+/** The Redis connection option; {@code bin/ctr} fills the default from the running local stack. */
+public final class RedisOptions {
+
+    @Option(names = "--redis", paramLabel = "URL",
+            description = "Redis URL, redis://[user:password@]host:port or rediss:// for TLS "
+                    + "(default: the local stack from 'bin/ctr stack up').")
+    String url;
+
+    public String url() {
+        if (url == null || url.isBlank()) {
+            throw new CommandFailure("no Redis: start the local stack with 'bin/ctr stack up' or pass --redis URL");
+        }
+        return url;
+    }
+}
