@@ -45,6 +45,12 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private static final Duration REST_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(2);
 
+    /**
+     * A local cluster lives for a minute or two and processes little: the C2 compiler would cost more CPU than it
+     * saves, and on a small shared machine that CPU is what the test waits for.
+     */
+    private static final List<String> LOCAL_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
+
     /** Java 17's module options, as the stock config.yaml of Flink 2.2 has them in env.java.opts.all. */
     static final List<String> JAVA17_OPTIONS = List.of(
             "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
@@ -138,9 +144,10 @@ public final class FlinkProcessCluster implements AutoCloseable {
         conf.put("taskmanager.memory.managed.fraction", "0.25");
         conf.put("taskmanager.numberOfTaskSlots", Integer.toString(options.slotsPerTaskManager()));
         conf.put("io.tmp.dirs", options.workDir().resolve("tmp").toString());
-        // A lost TaskManager is noticed within seconds, not the default 50 s.
+        // A killed TaskManager is noticed within seconds through failing heartbeat RPCs (two by default), while a
+        // TaskManager that a loaded machine starves of CPU for a while is not declared dead.
         conf.put("heartbeat.interval", "1000");
-        conf.put("heartbeat.timeout", "5000");
+        conf.put("heartbeat.timeout", "30000");
         // As the image (k8s/image/Dockerfile): DJL from lib/, parent-first, offline, one PyTorch thread each.
         conf.put("classloader.parent-first-patterns.additional", "[\"ai.djl.\"]");
         conf.put("env.java.opts.jobmanager", "-Dai.djl.offline=true");
@@ -157,6 +164,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(KafkaBroker.javaExecutable());
         command.addAll(params.jvmParams());
+        command.addAll(LOCAL_JVM_OPTIONS);
         command.addAll(JAVA17_OPTIONS);
         command.addAll(splitOptions(configuration.getOrDefault("env.java.opts.all", "")));
         command.addAll(splitOptions(processOptions));
@@ -207,13 +215,28 @@ public final class FlinkProcessCluster implements AutoCloseable {
      * detached) and returns the job id. The job's main method runs in the CLI's JVM, as with {@code bin/flink}.
      */
     public String submit(Path jobJar, String mainClass, int parallelism, List<String> jobArgs) {
+        return runCli(List.of("run", "-d", "-p", Integer.toString(parallelism), "-c", mainClass, jobJar.toString()), jobArgs);
+    }
+
+    /**
+     * Like {@link #submit}, but the job starts from a retained checkpoint or a savepoint ({@code flink run -s PATH}),
+     * as the Kubernetes operator resubmits a job on an upgrade.
+     */
+    public String submitFrom(String checkpointPath, Path jobJar, String mainClass, int parallelism, List<String> jobArgs) {
+        return runCli(List.of("run", "-d", "-s", checkpointPath, "-p", Integer.toString(parallelism), "-c", mainClass,
+                jobJar.toString()), jobArgs);
+    }
+
+    private String runCli(List<String> cliArgs, List<String> jobArgs) {
         List<String> command = new ArrayList<>();
         command.add(KafkaBroker.javaExecutable());
-        command.addAll(List.of("-Xmx512m", "-XX:TieredStopAtLevel=1"));
+        command.add("-Xmx512m");
+        command.addAll(LOCAL_JVM_OPTIONS);
         command.addAll(JAVA17_OPTIONS);
         command.addAll(List.of("-Dlog.file=" + workDir.resolve("log/client.log"),
                 "-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri(),
-                "-cp", classpath, CLI_MAIN, "run", "-d", "-p", Integer.toString(parallelism), "-c", mainClass, jobJar.toString()));
+                "-cp", classpath, CLI_MAIN));
+        command.addAll(cliArgs);
         command.addAll(jobArgs);
         Path out = workDir.resolve("log/submit-" + System.nanoTime() + ".out");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
@@ -256,6 +279,15 @@ public final class FlinkProcessCluster implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** Where the job's latest completed checkpoint lies (for {@link #submitFrom}). */
+    public String latestCheckpointPath(String jobId) {
+        String path = get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed").path("external_path").asText();
+        if (path.isEmpty()) {
+            throw new IllegalStateException("job " + jobId + " has no completed checkpoint");
+        }
+        return path;
     }
 
     /** Checkpoints of the job that completed so far. */
@@ -348,7 +380,10 @@ public final class FlinkProcessCluster implements AutoCloseable {
         }
     }
 
-    /** Polls {@code condition} every 100 ms until it holds; fails with the JobManager's log tail after {@code timeout}. */
+    /**
+     * Polls {@code condition} every half second until it holds; fails with the JobManager's log tail after
+     * {@code timeout}. Not more often: conditions that read Kafka topics cost the broker and this JVM CPU.
+     */
     public void awaitCondition(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
@@ -357,7 +392,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
                         + "; JobManager log:\n" + tail(jobManagerLog(), 30));
             }
             try {
-                Thread.sleep(100);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for " + what, e);
@@ -447,8 +482,9 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private record ResourceParams(List<String> jvmParams, List<String> dynamicConfigs) {
 
         static ResourceParams compute(Path workDir, String classpath, String command) {
-            List<String> cmd = List.of(KafkaBroker.javaExecutable(), "-Xmx128m", "-XX:TieredStopAtLevel=1",
-                    "-cp", classpath, RESOURCE_PARAMS_MAIN, command, "--configDir", workDir.resolve("conf").toString());
+            List<String> cmd = new ArrayList<>(List.of(KafkaBroker.javaExecutable(), "-Xmx128m"));
+            cmd.addAll(LOCAL_JVM_OPTIONS);
+            cmd.addAll(List.of("-cp", classpath, RESOURCE_PARAMS_MAIN, command, "--configDir", workDir.resolve("conf").toString()));
             try {
                 Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
