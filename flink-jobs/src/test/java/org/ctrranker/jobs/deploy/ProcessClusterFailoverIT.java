@@ -62,7 +62,7 @@ class ProcessClusterFailoverIT {
 
     private static final long WINDOW_MS = 30_000;
     private static final int PARALLELISM = 2;
-    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
     /** Settings of the FlinkDeployment (k8s/base) that the local cluster takes over unchanged. */
     private static final List<String> DEPLOYMENT_SETTINGS = List.of("state.backend.type",
             "execution.checkpointing.incremental", "restart-strategy.type", "pipeline.max-parallelism",
