@@ -68,6 +68,9 @@ class ProcessClusterFailoverIT {
             "execution.checkpointing.incremental", "restart-strategy.type", "pipeline.max-parallelism",
             "classloader.parent-first-patterns.additional", "env.java.opts.all",
             "execution.checkpointing.externalized-checkpoint-retention", "execution.checkpointing.num-retained");
+    /** Names of the two jobs: their Redis key prefixes, consumer groups and output topics. */
+    private static final String FAILOVER = "cluster-it-failover";
+    private static final String REFERENCE = "cluster-it-reference";
     private static final Map<EventTopic, String> INPUTS = Map.of(EventTopic.AD_AUCTIONS, "cluster-it-auctions",
             EventTopic.AD_IMPRESSIONS, "cluster-it-impressions", EventTopic.AD_CLICKS, "cluster-it-clicks");
 
@@ -81,7 +84,7 @@ class ProcessClusterFailoverIT {
         try (cluster) {
             StackEndpoints endpoints = stack.endpoints();
             List<String> topics = new ArrayList<>(INPUTS.values());
-            for (String job : List.of("failover", "reference")) {
+            for (String job : List.of(FAILOVER, REFERENCE)) {
                 topics.addAll(List.of(job + "-samples", job + "-dead-letters"));
             }
             stack.createTopics(topics, 4);
@@ -105,17 +108,17 @@ class ProcessClusterFailoverIT {
                 log("first half written");
                 cluster.awaitReady(2, STEP_TIMEOUT);
                 log("cluster ready");
-                failover = cluster.submit(jobJar(), CtrRankingJob.class.getName(), PARALLELISM, jobArgs(endpoints, "failover"));
+                failover = cluster.submit(jobJar(), CtrRankingJob.class.getName(), PARALLELISM, jobArgs(endpoints, FAILOVER));
                 log("job submitted with the CLI");
                 reference = startReference(endpoints);
                 cluster.awaitCondition("committed samples of the first half", STEP_TIMEOUT,
-                        () -> committed(endpoints, "failover") > 0);
+                        () -> committed(endpoints, FAILOVER) > 0);
                 log("first samples committed");
                 assertThat(cluster.usedSlots()).as("slots in use per TaskManager: the job spreads over both")
                         .containsEntry("tm-1", 1).containsEntry("tm-2", 1);
 
                 write(writer, stream.subList(half, stream.size()));
-                long committedAtKill = committed(endpoints, "failover");
+                long committedAtKill = committed(endpoints, FAILOVER);
                 restartsBeforeKill = cluster.restarts(failover);
                 cluster.killTaskManager("tm-2");
                 log("tm-2 killed with " + committedAtKill + " of " + truth.impressions() + " samples committed");
@@ -124,38 +127,37 @@ class ProcessClusterFailoverIT {
             }
 
             cluster.awaitCondition("every sample committed by both jobs", STEP_TIMEOUT,
-                    () -> committed(endpoints, "failover") >= truth.impressions()
-                            && committed(endpoints, "reference") >= truth.impressions());
+                    () -> committed(endpoints, FAILOVER) >= truth.impressions()
+                            && committed(endpoints, REFERENCE) >= truth.impressions());
             log("both jobs committed every sample");
             assertThat(cluster.restarts(failover)).as("failovers of the job").isGreaterThan(restartsBeforeKill);
             assertThat(cluster.usedSlots()).as("the job runs on the surviving TaskManager").containsOnlyKeys("tm-1");
 
-            Map<String, byte[]> samples = CommittedSamples.read(endpoints.kafkaBootstrap(), "failover-samples");
+            Map<String, byte[]> samples = CommittedSamples.read(endpoints.kafkaBootstrap(), FAILOVER + "-samples");
             assertThat(samples).hasSize((int) truth.impressions());
             CommittedSamples.assertLabelledAsGenerated(truth, samples);
             long feedbackDiffers = CommittedSamples.assertEqualApartFromFeedback(
-                    CommittedSamples.read(endpoints.kafkaBootstrap(), "reference-samples"), samples);
+                    CommittedSamples.read(endpoints.kafkaBootstrap(), REFERENCE + "-samples"), samples);
             System.out.printf("feature snapshots differing from the failure-free run: %d of %d%n", feedbackDiffers,
                     samples.size());
 
             awaitRedisConverged(endpoints);
-            assertThat(redisState(endpoints, "failover")).isNotEmpty().isEqualTo(redisState(endpoints, "reference"));
+            assertThat(redisState(endpoints, FAILOVER)).isNotEmpty().isEqualTo(redisState(endpoints, REFERENCE));
             log("Kafka and Redis equal the failure-free run");
 
             // Cancel and resubmit from the retained checkpoint, as the operator does on an upgrade: the same job
             // jar in a new job classloader on the TaskManager that ran both attempts of the first job.
             cluster.cancel(failover, STEP_TIMEOUT);
             String resubmitted = cluster.submitFrom(cluster.latestCheckpointPath(failover), jobJar(),
-                    CtrRankingJob.class.getName(), PARALLELISM, jobArgs(endpoints, "failover"));
+                    CtrRankingJob.class.getName(), PARALLELISM, jobArgs(endpoints, FAILOVER));
             cluster.awaitCondition("the resubmitted job running with a completed checkpoint", STEP_TIMEOUT,
                     () -> cluster.allTasksRunning(resubmitted)
                             && cluster.completedCheckpoints(resubmitted) > 0);
-            log("resubmitted job running; CPU of the cluster's live JVMs " + cluster.cpuTime().toSeconds()
-                    + " s, of this JVM " + ProcessHandle.current().info().totalCpuDuration().orElseThrow().toSeconds() + " s");
+            log("resubmitted job running; " + cpuReport(cluster));
             assertThat(cluster.restarts(resubmitted)).as("failures of the resubmitted job").isZero();
-            assertThat(CommittedSamples.read(endpoints.kafkaBootstrap(), "failover-samples").keySet())
+            assertThat(CommittedSamples.read(endpoints.kafkaBootstrap(), FAILOVER + "-samples").keySet())
                     .as("samples after the resubmission").isEqualTo(samples.keySet());
-            assertThat(redisState(endpoints, "failover")).isEqualTo(redisState(endpoints, "reference"));
+            assertThat(redisState(endpoints, FAILOVER)).isEqualTo(redisState(endpoints, REFERENCE));
             assertTaskManagersLoadedDjlFromLibOnly(cluster);
         } finally {
             if (reference != null) {
@@ -184,8 +186,8 @@ class ProcessClusterFailoverIT {
     private static Map<String, String> jobSettings(StackEndpoints endpoints, String job) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("ctr.kafka.bootstrap-servers", endpoints.kafkaBootstrap());
-        settings.put("ctr.kafka.group-id", "cluster-it-" + job);
-        settings.put("ctr.kafka.transactional-id-prefix", "cluster-it-" + job);
+        settings.put("ctr.kafka.group-id", job);
+        settings.put("ctr.kafka.transactional-id-prefix", job);
         settings.put("ctr.redis.url", endpoints.redisUrl());
         settings.put("ctr.redis.key-prefix", job);
         settings.put("ctr.topic.auctions", INPUTS.get(EventTopic.AD_AUCTIONS));
@@ -209,12 +211,12 @@ class ProcessClusterFailoverIT {
 
     /** The same job, without failures, in Flink's mini cluster in this JVM. */
     private static JobClient startReference(StackEndpoints endpoints) throws Exception {
-        CtrConfig config = CtrConfig.load(null, jobSettings(endpoints, "reference"));
+        CtrConfig config = CtrConfig.load(null, jobSettings(endpoints, REFERENCE));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(PARALLELISM);
         ConfiguredJobIO io = new ConfiguredJobIO(config, false);
         CtrRankingJob.define(env, config, io, io);
-        return env.executeAsync("reference");
+        return env.executeAsync(REFERENCE);
     }
 
     private static long committed(StackEndpoints endpoints, String job) {
@@ -230,7 +232,7 @@ class ProcessClusterFailoverIT {
     /** Waits up to 30 s for the Redis sinks' last flushes; the assertion after it shows any difference. */
     private static void awaitRedisConverged(StackEndpoints endpoints) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!redisState(endpoints, "failover").equals(redisState(endpoints, "reference")) && System.nanoTime() < deadline) {
+        while (!redisState(endpoints, FAILOVER).equals(redisState(endpoints, REFERENCE)) && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
     }
@@ -274,6 +276,23 @@ class ProcessClusterFailoverIT {
         Path jar = Path.of(System.getProperty("ctr.job.jar", "target/ctr-flink-jobs-job.jar"));
         assertThat(jar).as("the shaded job jar (mvn package builds it before the integration tests)").exists();
         return jar;
+    }
+
+    /**
+     * CPU seconds so far, the figure to compare on a loaded machine, where wall time says little: the cluster's live
+     * JVMs, this JVM (generator, reference job, checks) and its finished child processes (CLI front ends,
+     * BashJavaUtils, the killed TaskManager), read from /proc/self/stat; Kafka and Redis not included.
+     */
+    private static String cpuReport(FlinkProcessCluster cluster) throws IOException {
+        if (!Files.isReadable(Path.of("/proc/self/stat"))) {
+            return "CPU seconds of the cluster JVMs: " + cluster.cpuTime().toSeconds();
+        }
+        String[] stat = Files.readString(Path.of("/proc/self/stat")).replaceFirst("^.*\\) ", "").split(" ");
+        double ticksPerSecond = 100; // USER_HZ on Linux
+        double self = (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) / ticksPerSecond;
+        double children = (Long.parseLong(stat[13]) + Long.parseLong(stat[14])) / ticksPerSecond;
+        return String.format("CPU seconds: cluster JVMs %d, this JVM %.0f, finished child processes %.0f",
+                cluster.cpuTime().toSeconds(), self, children);
     }
 
     private void log(String what) {
