@@ -2,26 +2,17 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
 import org.ctrranker.jobs.generate.GroundTruth;
-import org.ctrranker.jobs.generate.ImpressionTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
+import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
-import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -61,55 +52,18 @@ class BoundedJoinsIT {
         assertThat(counts.get("dead_letters")).as("malformed + late + orphan + duplicate: nothing unaccounted for")
                 .isEqualTo(truth.malformedRecords() + truth.lateClicks() + truth.orphanClicks() + truth.duplicateClicks());
 
-        Map<String, byte[]> first = readSamples(stack, "joins-it-samples-1");
+        Map<String, byte[]> first = CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "joins-it-samples-1");
         assertThat(first).hasSize((int) truth.impressions());
-        AvroCodec<TrainingSample> codec = AvroCodec.forTopic(EventTopic.TRAINING_SAMPLES, TrainingSample.class);
-        Map<String, TrainingSample> byImpression = new HashMap<>();
-        for (byte[] bytes : first.values()) {
-            TrainingSample sample = codec.decode(bytes);
-            byImpression.put(sample.getImpressionId(), sample);
-        }
-        long withClickHistory = 0;
-        for (ImpressionTruth expected : truth.impressionTruths()) {
-            TrainingSample sample = byImpression.get(expected.impressionId());
-            assertThat(sample).as(expected.impressionId()).isNotNull();
-            assertThat(sample.getLabel()).as(expected.impressionId()).isEqualTo(expected.clickedWithinWindow() ? 1 : 0);
-            assertThat(sample.getMarketPriceMicros()).isLessThanOrEqualTo(sample.getBidMicros());
-            assertThat(sample.getImpressionTimeMs()).isEqualTo(expected.impressionTimeMs());
-            assertPointInTime(sample);
-            withClickHistory += sample.getFeedback().getClicks().isEmpty() ? 0 : 1;
-        }
+        Map<String, TrainingSample> byImpression = CommittedSamples.assertLabelledAsGenerated(truth, first);
+        long withClickHistory = byImpression.values().stream().filter(s -> !s.getFeedback().getClicks().isEmpty()).count();
         assertThat(withClickHistory).as("samples whose user had clicked before").isGreaterThan(truth.impressions() / 20);
 
         BoundedRun.run(config(stack, "joins-it-samples-2"), 2);
-        Map<String, byte[]> second = readSamples(stack, "joins-it-samples-2");
-        assertThat(second.keySet()).isEqualTo(first.keySet());
-        long feedbackDiffers = 0;
-        for (Map.Entry<String, byte[]> entry : first.entrySet()) {
-            TrainingSample a = codec.decode(entry.getValue());
-            TrainingSample b = codec.decode(second.get(entry.getKey()));
-            feedbackDiffers += a.getFeedback().equals(b.getFeedback()) ? 0 : 1;
-            a.setFeedback(null);
-            b.setFeedback(null);
-            assertThat(b).as(entry.getKey()).isEqualTo(a);
-        }
+        Map<String, byte[]> second = CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "joins-it-samples-2");
+        long feedbackDiffers = CommittedSamples.assertEqualApartFromFeedback(first, second);
         // Known open bug of the feature stage (issue 4): a few TEM4CTR snapshots differ between two
         // runs over the same input. Printed for the issue notes until it is fixed and asserted zero.
         System.out.printf("feature snapshots differing between two runs: %d of %d%n", feedbackDiffers, first.size());
-    }
-
-    /** The feature snapshot a sample carries holds nothing later than its impression. */
-    private static void assertPointInTime(TrainingSample sample) {
-        long t = sample.getImpressionTimeMs();
-        var feedback = sample.getFeedback();
-        assertThat(feedback).as("feedback of %s", sample.getImpressionId()).isNotNull();
-        assertThat(feedback.getAsOfMs()).isEqualTo(t);
-        for (var aligned : feedback.getClicks()) {
-            assertThat(aligned.getClick().getTimeMs()).isLessThanOrEqualTo(t);
-            aligned.getBefore().forEach(e -> assertThat(e.getTimeMs()).isLessThanOrEqualTo(t));
-            aligned.getAfter().forEach(e -> assertThat(e.getTimeMs()).isLessThanOrEqualTo(t));
-        }
-        feedback.getRecentUnclicks().forEach(e -> assertThat(e.getTimeMs()).isLessThanOrEqualTo(t));
     }
 
     private static CtrConfig config(LocalStack stack, String samplesTopic) {
@@ -123,29 +77,5 @@ class BoundedJoinsIT {
                 "ctr.topic.clicks", "joins-it-clicks",
                 "ctr.topic.training-samples", samplesTopic,
                 "ctr.topic.dead-letters", "joins-it-dead-letters"));
-    }
-
-    /** Committed samples by sample id; fails on a sample id seen twice. */
-    private static Map<String, byte[]> readSamples(LocalStack stack, String topic) throws Exception {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.endpoints().kafkaBootstrap());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        AvroCodec<TrainingSample> codec = AvroCodec.forTopic(EventTopic.TRAINING_SAMPLES, TrainingSample.class);
-        Map<String, byte[]> samples = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    String id = codec.decode(record.value()).getSampleId();
-                    assertThat(samples.put(id, record.value())).as("sample %s written twice", id).isNull();
-                }
-            }
-        }
-        return samples;
     }
 }
