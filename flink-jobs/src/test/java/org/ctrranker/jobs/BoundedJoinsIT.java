@@ -2,9 +2,15 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +21,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.jobs.cli.QueryCommand;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
 import org.ctrranker.jobs.generate.GroundTruth;
@@ -28,6 +35,7 @@ import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import picocli.CommandLine;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -89,6 +97,8 @@ class BoundedJoinsIT {
         }
         assertThat(withClickHistory).as("samples whose user had clicked before").isGreaterThan(truth.impressions() / 20);
 
+        queryUserShowsTheStateMirroredToRedis(stack, byImpression.values());
+
         BoundedRun.run(config(stack, "joins-it-samples-2"), 2);
         Map<String, byte[]> second = readSamples(stack, "joins-it-samples-2");
         assertThat(second.keySet()).isEqualTo(first.keySet());
@@ -108,6 +118,60 @@ class BoundedJoinsIT {
                 assertThat(secondRedis.get(entry.getKey())).as("DUMP of %s", entry.getKey()).isEqualTo(entry.getValue());
             }
         }
+    }
+
+    /**
+     * {@code bin/ctr query user} on a clicking user: its JSON and text show the mirrored state, whose clicks
+     * are the user's last L clicked impressions among the samples; an unknown user exits 1.
+     */
+    private static void queryUserShowsTheStateMirroredToRedis(LocalStack stack, Collection<TrainingSample> samples)
+            throws Exception {
+        Map<String, List<TrainingSample>> positivesByUser = new TreeMap<>();
+        Map<String, Integer> impressionsByUser = new HashMap<>();
+        for (TrainingSample s : samples) {
+            impressionsByUser.merge(s.getUserId(), 1, Integer::sum);
+            if (s.getLabel() == 1) {
+                positivesByUser.computeIfAbsent(s.getUserId(), u -> new ArrayList<>()).add(s);
+            }
+        }
+        // a user with several clicks, well below the open-exposure cap
+        String user = positivesByUser.entrySet().stream()
+                .filter(e -> impressionsByUser.get(e.getKey()) < 500)
+                .max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow().getKey();
+        List<TrainingSample> positives = positivesByUser.get(user);
+        positives.sort(Comparator.comparingLong(TrainingSample::getImpressionTimeMs).thenComparing(TrainingSample::getImpressionId));
+        List<String> expectedClicks = positives.subList(Math.max(0, positives.size() - 30), positives.size()).stream()
+                .map(s -> s.getAdId() + "@" + s.getImpressionTimeMs()).toList();
+        assertThat(expectedClicks).hasSizeGreaterThan(1);
+
+        String prefix = redisPrefix("joins-it-samples-1");
+        StringWriter json = new StringWriter();
+        assertThat(query(json, new StringWriter(), "user", user, "--json", "--redis", stack.endpoints().redisUrl(),
+                "--key-prefix", prefix)).isZero();
+        JsonNode state = new ObjectMapper().readTree(json.toString());
+        assertThat(state.get("key").asText()).isEqualTo(prefix + ":user:{" + user + "}:feedback");
+        assertThat(state.get("ttl_ms").asLong()).isBetween(1L, 7 * 24 * 3_600_000L);
+        List<String> clicks = new ArrayList<>();
+        state.get("clicks").forEach(c -> clicks.add(c.get("ad_id").asText() + "@" + c.get("time_ms").asLong()));
+        assertThat(clicks).isEqualTo(expectedClicks);
+
+        StringWriter text = new StringWriter();
+        assertThat(query(text, new StringWriter(), "user", user, "--redis", stack.endpoints().redisUrl(),
+                "--key-prefix", prefix)).isZero();
+        assertThat(text.toString()).contains("user " + user).contains("clicks: " + clicks.size() + ",")
+                .contains(state.get("clicks").get(0).get("ad_id").asText());
+
+        StringWriter err = new StringWriter();
+        assertThat(query(new StringWriter(), err, "user", "no-such-user", "--redis", stack.endpoints().redisUrl(),
+                "--key-prefix", prefix)).isEqualTo(1);
+        assertThat(err.toString()).contains("no feedback state for no-such-user");
+    }
+
+    private static int query(StringWriter out, StringWriter err, String... args) {
+        CommandLine cli = new CommandLine(new QueryCommand());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
     }
 
     /** DUMP (the exact serialized value, TTL aside) of every key under {@code prefix}, by key without it. */
