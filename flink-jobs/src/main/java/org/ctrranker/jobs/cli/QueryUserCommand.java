@@ -116,8 +116,7 @@ public final class QueryUserCommand implements Callable<Integer> {
     }
 
     private void print(PrintWriter out, String key, long ttlMs, UserFeedbackSnapshot s) {
-        out.printf("user %s  (%s, expires in %s)%n", userId, key,
-                ttlMs < 0 ? "never" : Duration.ofMillis(ttlMs).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        out.printf("user %s  (%s, expires in %s)%n", userId, key, ttlMs < 0 ? "never" : duration(ttlMs));
         out.printf("as of %s (%d)%n", Instant.ofEpochMilli(s.getAsOfMs()), s.getAsOfMs());
         out.printf("clicks: %d, oldest first; unclicked exposures before (most recent first) and after (oldest first)%n",
                 s.getClicks().size());
@@ -128,6 +127,11 @@ public final class QueryUserCommand implements Callable<Integer> {
             out.printf("     after  %s%n", text(c.getAfter()));
         }
         out.printf("recent unclicks (most recent first): %s%n", text(s.getRecentUnclicks()));
+    }
+
+    private static String duration(long ms) {
+        Duration d = Duration.ofMillis(ms);
+        return d.toDays() + "d " + d.toHoursPart() + "h " + d.toMinutesPart() + "m";
     }
 
     private static String text(List<Exposure> exposures) {

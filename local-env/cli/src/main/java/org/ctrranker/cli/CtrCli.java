@@ -47,7 +47,7 @@ public final class CtrCli implements Runnable {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
             if (cause instanceof CommandFailure || cause instanceof IOException) {
-                commandLine.getErr().println("ctr " + commandLine.getCommandName() + ": " + cause.getMessage());
+                commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + cause.getMessage());
                 return 2;
             }
             throw e;

@@ -25,6 +25,7 @@ import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 
@@ -85,22 +86,25 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         this.config = config;
     }
 
+    /** Counted as metrics in this group and, for bounded runs, as accumulators {@code <group>.<name>}. */
+    static final String METRIC_GROUP = "userFeedback";
+
     @Override
     public void open(OpenContext openContext) {
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
         waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
 
-        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("userFeedback");
-        samplesEnriched = metrics.counter("samplesEnriched");
-        lateImpressions = metrics.counter("lateImpressions");
-        duplicateImpressions = metrics.counter("duplicateImpressions");
-        lateClicks = metrics.counter("lateClicks");
-        duplicateClicks = metrics.counter("duplicateClicks");
-        clicksOutsideWindow = metrics.counter("clicksOutsideWindow");
-        orphanClicks = metrics.counter("orphanClicks");
-        evictedOpenExposures = metrics.counter("evictedOpenExposures");
-        expiredUsers = metrics.counter("expiredUsers");
-        mirrorWrites = metrics.counter("redisMirrorWrites");
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
+        samplesEnriched = counter(metrics, "samplesEnriched");
+        lateImpressions = counter(metrics, "lateImpressions");
+        duplicateImpressions = counter(metrics, "duplicateImpressions");
+        lateClicks = counter(metrics, "lateClicks");
+        duplicateClicks = counter(metrics, "duplicateClicks");
+        clicksOutsideWindow = counter(metrics, "clicksOutsideWindow");
+        orphanClicks = counter(metrics, "orphanClicks");
+        evictedOpenExposures = counter(metrics, "evictedOpenExposures");
+        expiredUsers = counter(metrics, "expiredUsers");
+        mirrorWrites = counter(metrics, "redisMirrorWrites");
         stateBytes = metrics.histogram("stateBytesPerUser", new DescriptiveStatisticsHistogram(1_000));
         metrics.gauge("lastStateBytes", () -> lastStateBytes);
     }
@@ -124,6 +128,10 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
                 .cleanupFullSnapshot()
                 .cleanupInRocksdbCompactFilter(1_000)
                 .build();
+    }
+
+    private Counter counter(MetricGroup metrics, String name) {
+        return AccumulatingCounter.register(getRuntimeContext(), metrics, METRIC_GROUP, name);
     }
 
     @Override
