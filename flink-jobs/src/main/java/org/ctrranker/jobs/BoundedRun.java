@@ -76,6 +76,17 @@ public final class BoundedRun {
         }
         counts.put("malformed", malformed);
         counts.put("dead_letters", accumulator(result, "deadLetters"));
+        // the feature stages' counters (UserFeedbackFunction, AuctionStatisticsFunction), by group
+        Map<String, Map<String, Long>> features = new java.util.TreeMap<>();
+        result.getAllAccumulatorResults().forEach((name, value) -> {
+            int dot = name.indexOf('.');
+            String group = dot < 0 ? "" : name.substring(0, dot);
+            if (group.equals("userFeedback") || group.equals("auctionStatistics")) {
+                features.computeIfAbsent(group, g -> new java.util.TreeMap<>())
+                        .put(name.substring(dot + 1), ((Number) value).longValue());
+            }
+        });
+        counts.put("features", features);
         counts.put("seconds", Math.round(seconds * 10) / 10.0);
         return counts;
     }

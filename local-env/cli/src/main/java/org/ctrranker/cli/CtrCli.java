@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.ctrranker.jobs.cli.CommandFailure;
 import org.ctrranker.jobs.cli.GenerateCommand;
+import org.ctrranker.jobs.cli.QueryCommand;
 import org.ctrranker.jobs.cli.ReplayCommand;
 import org.ctrranker.jobs.cli.RunCommand;
 import org.ctrranker.localenv.LocalStack;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Model.OptionSpec;
 @Command(name = "ctr", mixinStandardHelpOptions = true, version = "ctr-ranker 0.1.0-SNAPSHOT",
         description = "ctr-ranker: real-time CTR ranking on Apache Flink. Run 'bin/ctr COMMAND --help' for a command's options.",
         subcommands = {StackCommand.class, GenerateCommand.class, ReplayCommand.class, RunCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                QueryCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CtrCli implements Runnable {
 
     /** Where the local stack keeps its state; bin/ctr sets it to the checkout's .ctr folder. */
@@ -46,7 +47,7 @@ public final class CtrCli implements Runnable {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
             if (cause instanceof CommandFailure || cause instanceof IOException) {
-                commandLine.getErr().println("ctr " + commandLine.getCommandName() + ": " + cause.getMessage());
+                commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + cause.getMessage());
                 return 2;
             }
             throw e;

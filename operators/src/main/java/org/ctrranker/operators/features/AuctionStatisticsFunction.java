@@ -15,6 +15,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.VersionedWrite;
 
 /**
@@ -62,6 +63,9 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
         this.config = config;
     }
 
+    /** Counted as metrics in this group and, for bounded runs, as accumulators {@code <group>.<name>}. */
+    static final String METRIC_GROUP = "auctionStatistics";
+
     @Override
     public void open(OpenContext openContext) {
         currentWindow = getRuntimeContext().getState(
@@ -71,17 +75,21 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
         lastPublishedBucket = getRuntimeContext().getState(new ValueStateDescriptor<>("aie-last-published", Types.LONG));
         waitingSamples = new EventTimeBuffer(getRuntimeContext(), "aie-samples-waiting-for-watermark", null);
 
-        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("auctionStatistics");
-        samplesWithMarketNorm = metrics.counter("samplesWithMarketNorm");
-        samplesWithoutStatistics = metrics.counter("samplesWithoutStatistics");
-        positivesReweighted = metrics.counter("positivesReweighted");
-        lateSamples = metrics.counter("lateSamples");
-        publications = metrics.counter("redisPublications");
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
+        samplesWithMarketNorm = counter(metrics, "samplesWithMarketNorm");
+        samplesWithoutStatistics = counter(metrics, "samplesWithoutStatistics");
+        positivesReweighted = counter(metrics, "positivesReweighted");
+        lateSamples = counter(metrics, "lateSamples");
+        publications = counter(metrics, "redisPublications");
         metrics.gauge("sketchCount", () -> lastCount);
         metrics.gauge("sketchRetainedItems", () -> lastRetainedItems);
         metrics.gauge("sketchNormalizedRankError", () -> lastRankError);
         metrics.gauge("referenceBidMicros", () -> lastReferenceBid);
         metrics.gauge("stateBytesPerScenario", () -> lastStateBytes);
+    }
+
+    private Counter counter(MetricGroup metrics, String name) {
+        return AccumulatingCounter.register(getRuntimeContext(), metrics, METRIC_GROUP, name);
     }
 
     @Override

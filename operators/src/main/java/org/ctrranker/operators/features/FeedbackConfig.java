@@ -99,7 +99,10 @@ public final class FeedbackConfig implements Serializable {
         return attributionWindowMs;
     }
 
-    /** Bound on exposures whose window is still open, per user; beyond it the oldest is evicted (a metric counts it). */
+    /**
+     * Bound on exposures whose window is still open at an impression's event time, per user; beyond it
+     * the oldest is evicted (a metric counts it). Applied in event-time order, so replays evict the same.
+     */
     public int maxOpenExposures() {
         return maxOpenExposures;
     }

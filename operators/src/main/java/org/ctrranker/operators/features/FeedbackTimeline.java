@@ -26,7 +26,10 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  *
  * <p>Bounded size: {@link #prune(long)} keeps, of the exposures whose status can no longer change, only
  * what a later snapshot can still show (the last L clicks, their R nearest unclicks on each side, and the
- * last R unclicks), plus every exposure whose window is still open (capped).
+ * last R unclicks), plus every exposure whose window is still open, capped in event time: when an
+ * exposure at x leaves more than maxOpen exposures open at x (x < e + W), the oldest of them go. The cap
+ * is a function of the log only if exposures are added in (time, impression id) order, which
+ * {@link UserFeedbackFunction} does by adding them when the watermark passes them.
  */
 public final class FeedbackTimeline {
 
@@ -116,7 +119,7 @@ public final class FeedbackTimeline {
         Entry entry = new Entry(impressionId, adId, categoryId == null ? "" : categoryId, timeMs, click);
         int at = insertionPoint(timeMs, impressionId);
         entries.add(at, entry);
-        evictOpenOverflow();
+        evictOpenOverflow(timeMs);
         return ExposureResult.ADDED;
     }
 
@@ -243,6 +246,48 @@ public final class FeedbackTimeline {
         return expired;
     }
 
+    /**
+     * The latest exposure or click time at or before {@code t} that this state holds (MIN_VALUE if none).
+     * Pruning keeps the newest exposure; a click on a pruned one is at most W after a newer kept
+     * exposure, so idleness (timeout > W) is judged to within W, and the same way in any arrival order.
+     */
+    public long newestEventAtOrBefore(long t) {
+        long newest = Long.MIN_VALUE;
+        for (Entry e : entries) {
+            if (e.timeMs <= t) {
+                newest = Math.max(newest, e.clickTimeMs <= t ? e.clickTimeMs : e.timeMs);
+            }
+        }
+        for (TreeSet<Long> times : unmatchedClicks.values()) {
+            Long c = times.floor(t);
+            if (c != null) {
+                newest = Math.max(newest, c);
+            }
+        }
+        return newest;
+    }
+
+    /**
+     * Forgets the user's history up to {@code t} (idle expiry), keeping clicks later than t that came
+     * early, so that what happens after t does not depend on how far ahead of the watermark it arrived.
+     */
+    public void expireThrough(long t) {
+        entries.removeIf(e -> e.timeMs <= t);
+        for (Iterator<TreeSet<Long>> it = unmatchedClicks.values().iterator(); it.hasNext(); ) {
+            TreeSet<Long> times = it.next();
+            times.headSet(t, true).clear();
+            if (times.isEmpty()) {
+                it.remove();
+            }
+        }
+        mirroredHash = 0;
+    }
+
+    /** True when the state holds no exposure and no waiting click. */
+    public boolean isEmpty() {
+        return entries.isEmpty() && unmatchedClicks.isEmpty();
+    }
+
     /** Number of exposures held (settled and open). */
     public int size() {
         return entries.size();
@@ -262,19 +307,16 @@ public final class FeedbackTimeline {
         }
     }
 
-    private void evictOpenOverflow() {
-        int open = 0;
-        for (Entry e : entries) {
-            if (e.impressionId != null) {
-                open++;
-            }
+    /** Drops the oldest exposures still open at {@code atMs} while more than maxOpen are. */
+    private void evictOpenOverflow(long atMs) {
+        int firstOpen = 0;
+        while (firstOpen < entries.size() && entries.get(firstOpen).timeMs + windowMs <= atMs) {
+            firstOpen++;
         }
-        for (Iterator<Entry> it = entries.iterator(); open > maxOpen && it.hasNext(); ) {
-            if (it.next().impressionId != null) {
-                it.remove();
-                open--;
-                evictedOpen++;
-            }
+        int excess = entries.size() - firstOpen - maxOpen;
+        if (excess > 0) {
+            entries.subList(firstOpen, firstOpen + excess).clear();
+            evictedOpen += excess;
         }
     }
 
@@ -295,7 +337,7 @@ public final class FeedbackTimeline {
         return lo;
     }
 
-    private void noteEvent(long timeMs) {
+    void noteEvent(long timeMs) {
         lastEventTimeMs = Math.max(lastEventTimeMs, timeMs);
     }
 

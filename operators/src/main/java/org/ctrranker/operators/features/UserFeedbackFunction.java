@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -24,6 +25,7 @@ import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 
@@ -33,14 +35,19 @@ import org.ctrranker.operators.redis.VersionedWrite;
  * impression time (nothing later; the impression itself left out), and on the side output
  * {@link #REDIS_MIRROR} the user's current snapshot for the Redis mirror.
  *
- * <p>Order independence: a sample waits in state until the watermark passes its impression time, so
- * every exposure and click at or before that time has arrived; the snapshot is a function of event times
- * only ({@link FeedbackTimeline}), hence replays give identical snapshots. Records later than the
- * watermark are handled at once, best effort, and counted ({@code lateImpressions}, {@code lateClicks}).
+ * <p>Order independence: an impression's exposure joins the user's history, and its sample gets its
+ * snapshot, only when the watermark passes its impression time; impressions of one time go in
+ * impression-id order. So everything that depends on the order of additions (the cap on open exposures,
+ * duplicates) follows event time, every exposure and click at or before that time has arrived, and the
+ * snapshot is a function of the event log alone: replays give identical snapshots and Redis writes.
+ * (Adding exposures on arrival made the cap evict by arrival order: a heavy user's click could be in
+ * one run's snapshots and evicted in another's.) Records later than the watermark are handled at once,
+ * best effort, and counted ({@code lateImpressions}, {@code lateClicks}).
  *
- * <p>Timers (event time): at each impression time (emit its samples), at time + W (its window closes:
- * it becomes unclicked or stays clicked, state is pruned), at each click time (the click becomes
- * visible), and at last event + idle timeout (the user's state is dropped).
+ * <p>Timers (event time): at each impression time (add its exposures, emit its samples), at time + W (its
+ * window closes: it becomes unclicked or stays clicked, state is pruned), at each click time (the click
+ * becomes visible), and on an hourly grid after each event + idle timeout (the user's history up to then
+ * is dropped if it had no event in the timeout).
  */
 public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
 
@@ -79,22 +86,25 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         this.config = config;
     }
 
+    /** Counted as metrics in this group and, for bounded runs, as accumulators {@code <group>.<name>}. */
+    static final String METRIC_GROUP = "userFeedback";
+
     @Override
     public void open(OpenContext openContext) {
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
         waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
 
-        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("userFeedback");
-        samplesEnriched = metrics.counter("samplesEnriched");
-        lateImpressions = metrics.counter("lateImpressions");
-        duplicateImpressions = metrics.counter("duplicateImpressions");
-        lateClicks = metrics.counter("lateClicks");
-        duplicateClicks = metrics.counter("duplicateClicks");
-        clicksOutsideWindow = metrics.counter("clicksOutsideWindow");
-        orphanClicks = metrics.counter("orphanClicks");
-        evictedOpenExposures = metrics.counter("evictedOpenExposures");
-        expiredUsers = metrics.counter("expiredUsers");
-        mirrorWrites = metrics.counter("redisMirrorWrites");
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
+        samplesEnriched = counter(metrics, "samplesEnriched");
+        lateImpressions = counter(metrics, "lateImpressions");
+        duplicateImpressions = counter(metrics, "duplicateImpressions");
+        lateClicks = counter(metrics, "lateClicks");
+        duplicateClicks = counter(metrics, "duplicateClicks");
+        clicksOutsideWindow = counter(metrics, "clicksOutsideWindow");
+        orphanClicks = counter(metrics, "orphanClicks");
+        evictedOpenExposures = counter(metrics, "evictedOpenExposures");
+        expiredUsers = counter(metrics, "expiredUsers");
+        mirrorWrites = counter(metrics, "redisMirrorWrites");
         stateBytes = metrics.histogram("stateBytesPerUser", new DescriptiveStatisticsHistogram(1_000));
         metrics.gauge("lastStateBytes", () -> lastStateBytes);
     }
@@ -120,23 +130,24 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
                 .build();
     }
 
+    private Counter counter(MetricGroup metrics, String name) {
+        return AccumulatingCounter.register(getRuntimeContext(), metrics, METRIC_GROUP, name);
+    }
+
     @Override
     public void processElement1(TrainingSample sample, Context ctx, Collector<TrainingSample> out) throws Exception {
         long t = sample.getImpressionTimeMs();
         FeedbackTimeline timeline = load();
-        if (timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(), t)
-                == FeedbackTimeline.ExposureResult.DUPLICATE) {
-            duplicateImpressions.inc(); // its sample still gets a snapshot; the history holds it once
-        }
-        long watermark = ctx.timerService().currentWatermark();
-        if (t <= watermark) {
+        if (t <= ctx.timerService().currentWatermark()) {
             lateImpressions.inc();
+            addExposure(timeline, sample);
             emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
         } else {
             waitingSamples.add(t, sample, ctx.timerService());
         }
+        timeline.noteEvent(t);
         ctx.timerService().registerEventTimeTimer(t + config.attributionWindowMs());
-        scheduleIdleExpiry(timeline, ctx.timerService());
+        scheduleIdleExpiry(timeline, t, ctx.timerService());
         save(timeline);
     }
 
@@ -144,6 +155,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) throws Exception {
         long c = click.getClickTimeMs();
         FeedbackTimeline timeline = load();
+        // A click may attach on arrival: it only shows from its time on, and one whose exposure is not
+        // in the history yet waits in the state and attaches when the exposure is added.
         switch (timeline.addClick(click.getImpressionId(), c)) {
             case DUPLICATE -> duplicateClicks.inc();
             case OUTSIDE_WINDOW -> clicksOutsideWindow.inc();
@@ -154,7 +167,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             lateClicks.inc();
         }
         ctx.timerService().registerEventTimeTimer(c);
-        scheduleIdleExpiry(timeline, ctx.timerService());
+        scheduleIdleExpiry(timeline, c, ctx.timerService());
         save(timeline);
     }
 
@@ -165,17 +178,34 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             return; // expired user: a timer registered before expiry
         }
         FeedbackTimeline timeline = FeedbackTimelineCodec.decode(bytes, config);
-        for (TrainingSample sample : waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId))) {
+        List<TrainingSample> due = waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId));
+        for (TrainingSample sample : due) {
+            addExposure(timeline, sample);
+        }
+        for (TrainingSample sample : due) {
             emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
         }
-        if (time >= idleDeadline(timeline) && waitingSamples.isEmpty()) {
-            timelineState.clear();
-            expiredUsers.inc();
-            return;
+        // Only on the grid: every grid time that can find the user idle has a timer in any arrival order,
+        // while other timers (an early click's, for one) do not.
+        if (Math.floorMod(time, IDLE_TIMER_GRID_MS) == 0
+                && timeline.newestEventAtOrBefore(time) <= time - config.userIdleTimeoutMs()) {
+            timeline.expireThrough(time);
+            if (timeline.isEmpty() && waitingSamples.isEmpty()) {
+                timelineState.clear();
+                expiredUsers.inc();
+                return;
+            }
         }
         orphanClicks.inc(timeline.prune(time));
         mirror(timeline, time, ctx);
         save(timeline);
+    }
+
+    private void addExposure(FeedbackTimeline timeline, TrainingSample sample) {
+        if (timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(),
+                sample.getImpressionTimeMs()) == FeedbackTimeline.ExposureResult.DUPLICATE) {
+            duplicateImpressions.inc(); // its sample still gets a snapshot; the history holds it once
+        }
     }
 
     private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Collector<TrainingSample> out) {
@@ -250,20 +280,19 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     private static final int SINGLE_OBJECT_HEADER_BYTES = 10;
 
     /**
-     * Idle timers sit on a coarse grid and are never deleted (deleting one could delete an impression's
-     * timer at the same time): a stale one finds newer activity and does nothing.
+     * Each event's idle deadline gets a timer on a coarse grid (registered again only when it differs from
+     * the last one registered; Flink keeps one per time), so the set of idle checks is the same in any
+     * arrival order. Idle timers are never deleted (deleting one could delete an impression's timer at the
+     * same time): a check that finds newer activity does nothing.
      */
-    private void scheduleIdleExpiry(FeedbackTimeline timeline, org.apache.flink.streaming.api.TimerService timers) {
-        long due = idleDeadline(timeline);
+    private void scheduleIdleExpiry(FeedbackTimeline timeline, long eventTimeMs,
+            org.apache.flink.streaming.api.TimerService timers) {
+        long due = eventTimeMs + config.userIdleTimeoutMs();
         long grid = IDLE_TIMER_GRID_MS * (Math.floorDiv(due, IDLE_TIMER_GRID_MS) + 1);
         if (grid != timeline.idleTimerMs) {
             timers.registerEventTimeTimer(grid);
             timeline.idleTimerMs = grid;
         }
-    }
-
-    private long idleDeadline(FeedbackTimeline timeline) {
-        return timeline.lastEventTimeMs() + config.userIdleTimeoutMs();
     }
 
     private FeedbackTimeline load() throws IOException {

@@ -77,7 +77,9 @@ public final class RedisEndpoint implements Serializable {
     /** A new single connection; the caller closes it. */
     public Jedis connect() {
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-                .ssl(tls).database(database).clientName("ctr-ranker").timeoutMillis(10_000);
+                .ssl(tls).database(database).clientName("ctr-ranker").timeoutMillis(10_000)
+                // RESP2, which Jedis falls back to anyway, without a warning on every connection
+                .autoNegotiateProtocol(false);
         if (user != null) {
             config.user(user);
         }

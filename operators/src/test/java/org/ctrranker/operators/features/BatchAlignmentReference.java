@@ -2,7 +2,9 @@ package org.ctrranker.operators.features;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
@@ -27,9 +29,19 @@ final class BatchAlignmentReference {
 
     static UserFeedbackSnapshot snapshot(List<TrainingSample> impressions, List<AdClick> clicks, long t,
             String targetImpressionId, int maxClicks, int perSide, long windowMs) {
+        return snapshot(impressions, clicks, t, targetImpressionId, maxClicks, perSide, windowMs, Integer.MAX_VALUE);
+    }
+
+    /** The same with the cap on open exposures: see {@link #evictedByTheCap}. */
+    static UserFeedbackSnapshot snapshot(List<TrainingSample> impressions, List<AdClick> clicks, long t,
+            String targetImpressionId, int maxClicks, int perSide, long windowMs, int maxOpen) {
+        Set<String> evicted = evictedByTheCap(impressions, t, windowMs, maxOpen);
         // 1. The user's exposures with their labels as known at t.
         List<Item> log = new ArrayList<>();
         for (TrainingSample imp : impressions) {
+            if (evicted.contains(imp.getImpressionId())) {
+                continue;
+            }
             long e = imp.getImpressionTimeMs();
             boolean clicked = false;
             for (AdClick c : clicks) {
@@ -93,6 +105,31 @@ final class BatchAlignmentReference {
             }
         }
         return new UserFeedbackSnapshot(t, lastL, recent);
+    }
+
+    /**
+     * The exposures at or before t that the cap has dropped: taking the exposures in (time, impression id)
+     * order, whenever one at x leaves more than maxOpen kept exposures open at x (x < e + W), the oldest
+     * open ones go.
+     */
+    static Set<String> evictedByTheCap(List<TrainingSample> impressions, long t, long windowMs, int maxOpen) {
+        List<TrainingSample> ordered = new ArrayList<>(impressions);
+        ordered.sort(Comparator.comparingLong(TrainingSample::getImpressionTimeMs)
+                .thenComparing(TrainingSample::getImpressionId));
+        Set<String> evicted = new HashSet<>();
+        List<TrainingSample> open = new ArrayList<>();
+        for (TrainingSample x : ordered) {
+            long now = x.getImpressionTimeMs();
+            if (now > t) {
+                break;
+            }
+            open.removeIf(e -> e.getImpressionTimeMs() + windowMs <= now);
+            open.add(x);
+            while (open.size() > maxOpen) {
+                evicted.add(open.remove(0).getImpressionId());
+            }
+        }
+        return evicted;
     }
 
     private static List<Exposure> guard(List<Item> items, long t, String target) {

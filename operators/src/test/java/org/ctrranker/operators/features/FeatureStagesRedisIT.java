@@ -147,7 +147,8 @@ class FeatureStagesRedisIT {
         return out;
     }
 
-    private static void generate(Random random, List<TrainingSample> impressions, List<AdClick> clicks) {
+    /** 40 users with 20..59 impressions each, about 15% clicked: the "generated users" of the size figures. */
+    static void generate(Random random, List<TrainingSample> impressions, List<AdClick> clicks) {
         for (int u = 0; u < 40; u++) {
             String user = "user-" + u;
             long t = 1_700_000_000_000L + random.nextInt(3_600_000);

@@ -2,10 +2,16 @@ package org.ctrranker.operators.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.ctrranker.events.AdClick;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.serde.AvroTypeInfo;
@@ -54,6 +60,52 @@ class FeedbackStateSizeTest {
                     out.length(), out.length() / 330.0, snapshotBytes, sampleOut.length());
             assertThat(out.length()).isLessThan(12_000);
         }
+    }
+
+    @Test
+    void generatedUsersTakeAFractionOfTheBound() throws Exception {
+        List<TrainingSample> impressions = new ArrayList<>();
+        List<AdClick> clicks = new ArrayList<>();
+        FeatureStagesRedisIT.generate(new Random(11), impressions, clicks); // the users of the Redis figure
+        FeedbackConfig config = FeedbackConfig.builder().attributionWindowMs(600_000).build();
+        try (var h = UserFeedbackFunctionTest.harness(config)) {
+            impressions.forEach(s -> process(() -> h.processElement1(s, s.getImpressionTimeMs())));
+            clicks.forEach(c -> process(() -> h.processElement2(c, c.getClickTimeMs())));
+            long last = impressions.stream().mapToLong(TrainingSample::getImpressionTimeMs).max().orElseThrow();
+            h.processBothWatermarks(new Watermark(last + config.attributionWindowMs()));
+
+            Set<String> users = new TreeSet<>();
+            impressions.forEach(s -> users.add(s.getUserId()));
+            long total = 0;
+            for (String user : users) {
+                h.getOperator().setCurrentKey(user);
+                byte[] state = h.getOperator().getKeyedStateStore()
+                        .getState(UserFeedbackFunction.timelineDescriptor(config)).value();
+                assertThat(state).as(user).isNotNull();
+                total += flinkBytes(state);
+            }
+            System.out.printf("generated users (20..59 impressions, settled): Flink state value %d bytes on average"
+                    + " over %d users%n", total / users.size(), users.size());
+            assertThat(total / users.size()).isBetween(100L, 4_000L);
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void process(Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int flinkBytes(byte[] state) throws java.io.IOException {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO.createSerializer(new SerializerConfigImpl()).serialize(state, out);
+        return out.length();
     }
 
     @Test

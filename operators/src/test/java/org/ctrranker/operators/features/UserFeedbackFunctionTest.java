@@ -252,6 +252,28 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void aUserBackAfterTheIdleTimeoutStartsAfreshWhetherItsReturnCameEarlyOrNot() throws Exception {
+        long grid = UserFeedbackFunction.IDLE_TIMER_GRID_MS;
+        long back = grid + 5; // just after the idle check of the base sequence (grid step after 70 + 1000)
+        Map<String, String> returnArrivesLate;
+        try (var h = harness(CONFIG)) {
+            baseSequence(h);
+            h.processBothWatermarks(new Watermark(back - 1));
+            h.processElement1(impression("u", "back", "b", back), back);
+            h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+            returnArrivesLate = snapshots(h);
+        }
+        try (var h = harness(CONFIG)) {
+            baseSequence(h);
+            h.processBothWatermarks(new Watermark(500));
+            h.processElement1(impression("u", "back", "b", back), back); // ahead of the watermark, before the check
+            h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+            assertThat(snapshots(h)).isEqualTo(returnArrivesLate);
+        }
+        assertThat(returnArrivesLate).containsEntry("back", "recent[]");
+    }
+
+    @Test
     void stateSurvivesACheckpointRestore() throws Exception {
         org.apache.flink.runtime.checkpoint.OperatorSubtaskState checkpoint;
         try (var h = harness(CONFIG)) {

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Random event logs, delivered out of order within the watermark bound: every snapshot the operator
  * emits (samples and Redis mirror) equals the batch alignment of the full log at the same time
  * ({@link BatchAlignmentReference}), holds nothing later than its time nor its own impression, and a
- * second delivery order gives the very same output.
+ * second delivery order gives the very same output. Some cases set a cap on open exposures that the
+ * logs exceed: its evictions must follow event time, not arrival (they did not, once).
  */
 class UserFeedbackPropertyTest {
 
@@ -35,11 +36,13 @@ class UserFeedbackPropertyTest {
 
     private record Event(long timeMs, TrainingSample impression, AdClick click) {}
 
-    @ParameterizedTest(name = "seed {0}, L={1}, R={2}")
-    @CsvSource({"1, 3, 2", "2, 3, 2", "3, 2, 1", "4, 30, 5", "5, 30, 5", "6, 4, 3", "7, 3, 2", "8, 30, 5"})
-    void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide) throws Exception {
+    @ParameterizedTest(name = "seed {0}, L={1}, R={2}, open exposures capped at {3}")
+    @CsvSource({"1, 3, 2, 1000", "2, 3, 2, 1000", "3, 2, 1, 1000", "4, 30, 5, 1000", "5, 30, 5, 1000",
+            "6, 4, 3, 1000", "7, 3, 2, 1000", "8, 30, 5, 1000", "9, 3, 2, 2", "10, 30, 5, 3", "11, 4, 3, 4"})
+    void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide, int maxOpen)
+            throws Exception {
         FeedbackConfig config = FeedbackConfig.builder().maxClicks(maxClicks).unclicksPerSide(perSide)
-                .attributionWindowMs(W).userIdleTimeoutMs(100_000).build();
+                .attributionWindowMs(W).maxOpenExposures(maxOpen).userIdleTimeoutMs(100_000).build();
         Random random = new Random(seed);
         Map<String, Log> logs = new TreeMap<>();
         for (int u = 0; u < 4; u++) {
@@ -54,7 +57,7 @@ class UserFeedbackPropertyTest {
             long t = sample.getImpressionTimeMs();
             Log log = logs.get(sample.getUserId());
             UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
-                    sample.getImpressionId(), maxClicks, perSide, W);
+                    sample.getImpressionId(), maxClicks, perSide, W, maxOpen);
             assertThat(sample.getFeedback()).as("snapshot of %s at %d", sample.getImpressionId(), t).isEqualTo(expected);
             assertThat(UserFeedbackFunctionTest.allExposureTimes(sample.getFeedback())).allMatch(time -> time <= t);
             assertThat(SnapshotText.of(sample.getFeedback()).split("[\\[\\] |]")).doesNotContain(sample.getAdId());
@@ -66,11 +69,15 @@ class UserFeedbackPropertyTest {
             for (VersionedWrite w : perKey.getValue()) {
                 UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(w.field(UserFeedbackFunction.FIELD_SNAPSHOT));
                 assertThat(mirrored).isEqualTo(BatchAlignmentReference.snapshot(log.impressions(), log.clicks(),
-                        w.version, null, maxClicks, perSide, W));
+                        w.version, null, maxClicks, perSide, W, maxOpen));
                 checkedWrites++;
             }
         }
         assertThat(checkedWrites).isPositive();
+        if (maxOpen < 1000) {
+            assertThat(logs.values()).as("the cap binds").anyMatch(log -> !BatchAlignmentReference
+                    .evictedByTheCap(log.impressions(), Long.MAX_VALUE, W, maxOpen).isEmpty());
+        }
 
         // a replay in another order, on the RocksDB backend for half of the cases
         Run replay = run(config, logs, new Random(seed * 77 + 5), seed % 2 == 0);
