@@ -1,0 +1,376 @@
+package org.ctrranker.models;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import org.ctrranker.models.nn.CtrLoss;
+import org.ctrranker.models.nn.CtrNetwork;
+
+/**
+ * The CTR model behind the job: train on a batch, score a batch, snapshot to bytes and restore.
+ *
+ * <p>Threading: an instance is confined to one thread (a Flink subtask); it is not thread-safe.
+ * Several instances may live in one JVM (one PyTorch engine per JVM): training steps are
+ * serialised JVM-wide because PyTorch's autograd recorder is global in DJL. Set
+ * {@code -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1} per subtask on small
+ * machines; intra-op threads help only large batches.
+ *
+ * <p>Memory: each call works inside its own NDManager scope, closed before returning; only the
+ * parameters and the optimiser state stay native between calls.
+ */
+public final class CtrModel implements AutoCloseable {
+
+    /** Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. */
+    public static final int FORMAT_VERSION = 1;
+    private static final int MAGIC = 0x4354524D;
+    /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
+    static final int[] BUCKETS = {1, 4, 16, 64, 256, 1024};
+    private static final ReentrantLock TRAINING = new ReentrantLock();
+
+    private final ModelConfig config;
+    private final Device device;
+    private final NDManager manager;
+    private final CtrNetwork network;
+    private final BatchEncoder encoder;
+    private final ParameterStore store;
+    private Optimizer optimizer;
+    private final RunningStats marketPrice = new RunningStats(20_000);
+    private final RunningStats positiveBid = new RunningStats(20_000);
+    private long steps;
+
+    private CtrModel(ModelConfig config) {
+        this.config = config;
+        this.device = DeviceChoice.parse(config.device()).resolve();
+        Engine engine = Engine.getEngine("PyTorch");
+        engine.setRandomSeed((int) config.seed());
+        this.manager = NDManager.newBaseManager(device, "PyTorch");
+        this.network = new CtrNetwork(config);
+        this.network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
+        this.encoder = new BatchEncoder(config);
+        this.store = new ParameterStore(manager, false);
+        this.optimizer = newOptimizer();
+    }
+
+    public static CtrModel create(ModelConfig config) {
+        return new CtrModel(config);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Optimiser steps taken so far (restored from a snapshot). */
+    public long steps() {
+        return steps;
+    }
+
+    private Optimizer newOptimizer() {
+        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate())).build();
+    }
+
+    /** One optimiser step on {@code samples}; returns the batch loss. */
+    public float train(List<Sample> samples) {
+        if (samples.isEmpty()) {
+            return Float.NaN;
+        }
+        int n = samples.size();
+        float[] labels = new float[n];
+        float[] weights = new float[n];
+        float[] fakeNegative = new float[n];
+        float[] marketTarget = new float[n];
+        float[] marketMask = new float[n];
+        for (Sample s : samples) {
+            if (!Double.isNaN(s.marketPrice()) && s.marketPrice() >= 0) {
+                marketPrice.add(Math.log1p(s.marketPrice()));
+            }
+            if (s.label() != 0 && s.bid() > 0) {
+                positiveBid.add(Math.log(s.bid()));
+            }
+        }
+        double positiveWeightSum = 0;
+        int positives = 0;
+        for (int i = 0; i < n; i++) {
+            Sample s = samples.get(i);
+            labels[i] = s.label() != 0 ? 1f : 0f;
+            weights[i] = 1f;
+            if (config.bcm() && s.label() != 0 && s.bid() > 0 && !positiveBid.isEmpty()) {
+                double g = Math.pow(s.bid() / Math.exp(positiveBid.mean()), config.bcmBeta());
+                weights[i] = (float) Math.max(config.bcmMin(), Math.min(config.bcmMax(), g));
+                positiveWeightSum += weights[i];
+                positives++;
+            }
+            fakeNegative[i] = s.fakeNegativeCorrection() ? 1f : 0f;
+            if (!Double.isNaN(s.marketPrice()) && s.marketPrice() >= 0) {
+                marketTarget[i] = (float) ((Math.log1p(s.marketPrice()) - marketPrice.mean()) / marketPrice.std());
+                marketMask[i] = 1f;
+            }
+        }
+        // Keep the positives' mean weight at 1: BCM moves weight towards high bids without
+        // shifting the mean predicted CTR (MODEL-NOTES 1.3, calibration).
+        for (int i = 0; i < n; i++) {
+            if (positives > 0 && weights[i] != 1f && labels[i] == 1f) {
+                weights[i] = (float) (weights[i] * positives / positiveWeightSum);
+            }
+            weights[i] *= samples.get(i).weight();
+        }
+        List<Features> features = new ArrayList<>(n);
+        List<UserHistory> histories = new ArrayList<>(n);
+        for (Sample s : samples) {
+            features.add(s.features());
+            histories.add(s.history());
+        }
+        BatchEncoder.Encoded encoded = encoder.encode(features, histories, true, n);
+        if (config.am2()) {
+            encoder.encodeScenario(encoded, samples);
+        }
+        TRAINING.lock();
+        try (NDManager batch = manager.newSubManager();
+                GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDList inputs = encoder.toArrays(batch, encoded);
+            NDList out = network.forward(store, inputs, true);
+            NDArray loss = CtrLoss.total(out.get(0), BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
+                    BatchEncoder.floats(batch, fakeNegative), out.size() > 1 ? out.get(1) : null,
+                    BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
+            collector.backward(loss);
+            float value = loss.getFloat();
+            step();
+            return value;
+        } finally {
+            TRAINING.unlock();
+        }
+    }
+
+    private void step() {
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            NDArray weight = entry.getValue().getArray();
+            try (NDArray gradient = weight.getGradient()) {
+                optimizer.update(entry.getValue().getId(), weight, gradient);
+                gradient.subi(gradient);
+            }
+        }
+        steps++;
+    }
+
+    /** Click probabilities of training-style samples, each with its own history (shared where identical). */
+    public float[] predict(List<Sample> samples) {
+        List<Features> features = new ArrayList<>(samples.size());
+        List<UserHistory> histories = new ArrayList<>(samples.size());
+        for (Sample s : samples) {
+            features.add(s.features());
+            histories.add(s.history());
+        }
+        return scoreFlat(features, histories, true);
+    }
+
+    /** Click probabilities per request and candidate; the per-user part runs once per request. */
+    public float[][] score(List<ScoringRequest> requests) {
+        return score(requests, true);
+    }
+
+    /**
+     * As {@link #score(List)}; {@code sharePerUser = false} recomputes the user part for every
+     * candidate (the reference the shared path is benchmarked and tested against).
+     */
+    public float[][] score(List<ScoringRequest> requests, boolean sharePerUser) {
+        List<Features> features = new ArrayList<>();
+        List<UserHistory> histories = new ArrayList<>();
+        for (ScoringRequest r : requests) {
+            features.addAll(r.candidates());
+            histories.addAll(Collections.nCopies(r.candidates().size(), r.history()));
+        }
+        float[] flat = scoreFlat(features, histories, sharePerUser);
+        float[][] out = new float[requests.size()][];
+        int at = 0;
+        for (int i = 0; i < out.length; i++) {
+            int size = requests.get(i).candidates().size();
+            out[i] = java.util.Arrays.copyOfRange(flat, at, at + size);
+            at += size;
+        }
+        return out;
+    }
+
+    private float[] scoreFlat(List<Features> features, List<UserHistory> histories, boolean share) {
+        float[] out = new float[features.size()];
+        int max = BUCKETS[BUCKETS.length - 1];
+        for (int from = 0; from < features.size(); from += max) {
+            int to = Math.min(features.size(), from + max);
+            float[] logits = logits(features.subList(from, to), histories.subList(from, to), share);
+            for (int i = from; i < to; i++) {
+                out[i] = (float) (1 / (1 + Math.exp(-logits[i - from])));
+            }
+        }
+        return out;
+    }
+
+    private float[] logits(List<Features> features, List<UserHistory> histories, boolean share) {
+        int padTo = bucket(features.size());
+        BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager batch = manager.newSubManager()) {
+            NDList out = network.forward(store, encoder.toArrays(batch, encoded), false);
+            return java.util.Arrays.copyOf(out.get(0).toFloatArray(), features.size());
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    static int bucket(int n) {
+        for (int b : BUCKETS) {
+            if (n <= b) {
+                return b;
+            }
+        }
+        return n;
+    }
+
+    /** AM2's market-price estimate for each sample (same unit as {@link Sample#marketPrice()}). */
+    public float[] predictMarketPrice(List<Sample> samples) {
+        if (!config.am2()) {
+            throw new IllegalStateException("the model was built with AM2 off");
+        }
+        List<Features> features = new ArrayList<>();
+        List<UserHistory> histories = new ArrayList<>();
+        for (Sample s : samples) {
+            features.add(s.features());
+            histories.add(s.history());
+        }
+        BatchEncoder.Encoded encoded = encoder.encode(features, histories, true, samples.size());
+        encoder.encodeScenario(encoded, samples);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager batch = manager.newSubManager()) {
+            // the training graph (training = true) is the only one with the AM2 head
+            float[] normalised = network.forward(store, encoder.toArrays(batch, encoded), true).get(1).toFloatArray();
+            float[] prices = new float[normalised.length];
+            for (int i = 0; i < prices.length; i++) {
+                prices[i] = (float) Math.expm1(normalised[i] * marketPrice.std() + marketPrice.mean());
+            }
+            return prices;
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Scores every batch bucket once, so the first real requests do not pay allocation warm-up. */
+    public void warmUp() {
+        UserHistory history = new UserHistory(new long[] {1}, new long[][] {{2, 3}});
+        for (int b : BUCKETS) {
+            List<Features> candidates = new ArrayList<>(b);
+            for (int i = 0; i < b; i++) {
+                candidates.add(new Features(new long[config.sparseFields()], new float[config.denseFeatures()], 1));
+            }
+            score(List.of(new ScoringRequest(history, candidates)));
+        }
+    }
+
+    /** Parameters and normalisation state as bytes (optimiser moments stay with the live model). */
+    public byte[] snapshot() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(MAGIC);
+            out.writeInt(FORMAT_VERSION);
+            out.writeUTF(config.shapeKey());
+            out.writeLong(steps);
+            for (double v : concat(marketPrice.state(), positiveBid.state())) {
+                out.writeDouble(v);
+            }
+            network.saveParameters(out);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Loads a {@link #snapshot()}; rejects other formats, versions and model shapes with a message naming the cause. */
+    public void restore(byte[] snapshot) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
+            if (snapshot.length < 8 || in.readInt() != MAGIC) {
+                throw new IllegalArgumentException("not a CTR model snapshot (bad magic)");
+            }
+            int version = in.readInt();
+            if (version != FORMAT_VERSION) {
+                throw new IllegalArgumentException("snapshot format v" + version + " but this build reads v"
+                        + FORMAT_VERSION + ": retrain or restore with the matching build");
+            }
+            String shape = in.readUTF();
+            if (!shape.equals(config.shapeKey())) {
+                throw new IllegalArgumentException("snapshot of a model shaped " + shape + " cannot load into "
+                        + config.shapeKey() + ": use the same model config");
+            }
+            long restoredSteps = in.readLong();
+            double[] stats = new double[6];
+            for (int i = 0; i < stats.length; i++) {
+                stats[i] = in.readDouble();
+            }
+            loadInPlace(in);
+            marketPrice.restore(java.util.Arrays.copyOfRange(stats, 0, 3));
+            positiveBid.restore(java.util.Arrays.copyOfRange(stats, 3, 6));
+            steps = restoredSteps;
+        } catch (IOException | MalformedModelException e) {
+            throw new IllegalArgumentException("corrupt CTR model snapshot: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Decodes into a scratch network and copies the values into the live parameters, so the
+     * arrays the parameter store and the optimiser hold stay the same and nothing is left behind.
+     */
+    private void loadInPlace(DataInputStream in) throws IOException, MalformedModelException {
+        try (NDManager scratch = manager.newSubManager()) {
+            CtrNetwork decoded = new CtrNetwork(config);
+            decoded.loadParameters(scratch, in);
+            List<Parameter> target = new ArrayList<>();
+            network.getParameters().forEach(p -> target.add(p.getValue()));
+            int i = 0;
+            for (Pair<String, Parameter> entry : decoded.getParameters()) {
+                entry.getValue().getArray().copyTo(target.get(i++).getArray());
+            }
+        }
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Arrays alive in this model's native scope (parameters, optimiser state, leaks): for tests. */
+    long liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

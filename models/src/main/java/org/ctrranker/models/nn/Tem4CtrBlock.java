@@ -1,0 +1,115 @@
+package org.ctrranker.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * TEM4CTR (MODEL-NOTES 2.4, as in the authors' code): each historical click attends over its K
+ * time-aligned unclicked exposures (query = the click), the aggregate is projected onto the click
+ * and added to it, then two target-attention branches (enhanced clicks, aggregated unclicks) pool
+ * the history for the candidate.
+ *
+ * <p>The work splits in two so serving can share it: {@link #userPart} depends only on the user's
+ * history (the L x K attention, the bulk of the cost) and runs once per user;
+ * {@link #targetPart} runs per candidate.
+ */
+public final class Tem4CtrBlock extends AbstractBlock {
+
+    /** Added to the scores of padded slots; large enough to vanish in softmax, safe in float32. */
+    private static final float MASKED = -1e9f;
+
+    private final int dim;
+    private final Mlp aggregation;
+    private final Mlp clickAttention;
+    private final Mlp unclickAttention;
+
+    public Tem4CtrBlock(int dim) {
+        super((byte) 1);
+        this.dim = dim;
+        this.aggregation = addChildBlock("aggregation", new Mlp(4 * dim, false, 80, 40, 1));
+        this.clickAttention = addChildBlock("click_attention", new Mlp(4 * dim, false, 80, 40, 1));
+        this.unclickAttention = addChildBlock("unclick_attention", new Mlp(4 * dim, false, 80, 40, 1));
+    }
+
+    /** Width of {@link #targetPart}'s output: the click and the unclick pooling. */
+    public int outputs() {
+        return 2 * dim;
+    }
+
+    /**
+     * The per-user part.
+     *
+     * @param clicks masked click embeddings [U, L, d]
+     * @param unclicks masked aligned-unclick embeddings [U, L, K, d]
+     * @param unclickMask 1 for real slots [U, L, K]
+     * @return [enhanced clicks ct [U, L, d], aggregated unclicks a [U, L, d]]
+     */
+    public NDList userPart(ParameterStore store, NDArray clicks, NDArray unclicks, NDArray unclickMask, boolean training) {
+        long k = unclicks.getShape().get(2);
+        NDArray query = clicks.expandDims(2).repeat(2, k);
+        NDArray scores = score(store, aggregation, query, unclicks, unclickMask, training);
+        NDArray alpha = scores.softmax(-1).expandDims(-1);
+        NDArray aggregated = unclicks.mul(alpha).sum(new int[] {2});
+        NDArray enhanced = clicks.add(project(aggregated, clicks));
+        return new NDList(enhanced, aggregated);
+    }
+
+    /**
+     * The per-candidate part.
+     *
+     * @param target candidate item embedding [N, d]
+     * @param enhanced ct gathered per candidate [N, L, d]
+     * @param aggregated a gathered per candidate [N, L, d]
+     * @param clickMask 1 for real clicks [N, L]
+     * @return [v_click, v_unclick] concatenated [N, 2d]
+     */
+    public NDArray targetPart(ParameterStore store, NDArray target, NDArray enhanced, NDArray aggregated,
+            NDArray clickMask, boolean training) {
+        long l = enhanced.getShape().get(1);
+        NDArray query = target.expandDims(1).repeat(1, l);
+        NDArray clickWeights = score(store, clickAttention, query, enhanced, clickMask, training).softmax(-1).expandDims(-1);
+        NDArray unclickWeights = score(store, unclickAttention, query, aggregated, clickMask, training).softmax(-1).expandDims(-1);
+        NDArray vClick = enhanced.mul(clickWeights).sum(new int[] {1});
+        NDArray vUnclick = aggregated.mul(unclickWeights).sum(new int[] {1});
+        return vClick.concat(vUnclick, -1);
+    }
+
+    /** The part of {@code a} parallel to {@code c}, over the last axis: (<a,c> / (|c|^2 + 1e-12)) c. */
+    public static NDArray project(NDArray a, NDArray c) {
+        NDArray coefficient = a.mul(c).sum(new int[] {-1}, true).div(c.mul(c).sum(new int[] {-1}, true).add(1e-12f));
+        return c.mul(coefficient);
+    }
+
+    /** DIN-style scores MLP([q, k, q-k, q*k]) with padded slots pushed to {@link #MASKED}. */
+    private static NDArray score(ParameterStore store, Mlp mlp, NDArray query, NDArray keys, NDArray mask, boolean training) {
+        NDArray features = NDArrays.concat(new NDList(query, keys, query.sub(keys), query.mul(keys)), -1);
+        NDArray raw = mlp.apply(store, features, training).squeeze(-1);
+        return raw.add(mask.sub(1f).mul(-MASKED));
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList in, boolean training, PairList<String, Object> params) {
+        // inputs: target [N,d], clicks [N,L,d], unclicks [N,L,K,d], click mask [N,L], unclick mask [N,L,K]
+        NDList user = userPart(store, in.get(1), in.get(2), in.get(4), training);
+        return new NDList(targetPart(store, in.get(0), user.get(0), user.get(1), in.get(3), training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] in) {
+        return new Shape[] {new Shape(in[0].get(0), 2L * dim)};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
+        for (Mlp mlp : new Mlp[] {aggregation, clickAttention, unclickAttention}) {
+            mlp.initialize(manager, dataType, new Shape(1, 4L * dim));
+        }
+    }
+}

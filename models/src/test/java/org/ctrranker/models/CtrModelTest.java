@@ -1,0 +1,173 @@
+package org.ctrranker.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.ctrranker.models.metrics.Auc;
+import org.junit.jupiter.api.Test;
+
+class CtrModelTest {
+
+    static ModelConfig.Builder small() {
+        return ModelConfig.builder().sparseFields(3).denseFeatures(2).scenarioFields(1).targetField(1)
+                .embeddingDim(8).hashBuckets(4096).historyLength(4).slotsPerClick(4).hiddenLayers(16, 8)
+                .learningRate(0.01f).device("cpu");
+    }
+
+    /** A toy world: the click depends on the item and on whether the user clicked the item before. */
+    static List<Sample> samples(Random random, int count) {
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int user = random.nextInt(50);
+            int item = random.nextInt(20);
+            boolean clickedBefore = random.nextBoolean();
+            UserHistory history = clickedBefore
+                    ? new UserHistory(new long[] {FeatureHash.item("i" + item)}, new long[][] {{FeatureHash.item("i" + (item + 1))}})
+                    : UserHistory.EMPTY;
+            double logit = -1.5 + (item % 4 == 0 ? 1.5 : 0) + (clickedBefore ? 1.5 : 0);
+            int label = random.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+            Features f = new Features(new long[] {FeatureHash.of("user", "u" + user), FeatureHash.item("i" + item),
+                    FeatureHash.of("slot", "s" + random.nextInt(3))}, new float[] {random.nextFloat(), 0.5f}, 1);
+            out.add(new Sample(f, history, label, 1 + random.nextDouble(), 50 + 10 * item + random.nextGaussian(),
+                    new long[] {FeatureHash.of("slot", "s" + (item % 3))}, 1f, false));
+        }
+        return out;
+    }
+
+    @Test
+    void learnsTheToyWorldAndAm2TracksThePrice() {
+        Random random = new Random(11);
+        try (CtrModel model = CtrModel.create(small().build())) {
+            List<Sample> train = samples(random, 6000);
+            for (int epoch = 0; epoch < 2; epoch++) {
+                for (int i = 0; i < train.size(); i += 64) {
+                    float loss = model.train(train.subList(i, Math.min(train.size(), i + 64)));
+                    assertThat(loss).isFinite();
+                }
+            }
+            List<Sample> test = samples(random, 2000);
+            float[] p = model.predict(test);
+            double[] scores = new double[p.length];
+            int[] labels = new int[p.length];
+            for (int i = 0; i < p.length; i++) {
+                scores[i] = p[i];
+                labels[i] = test.get(i).label();
+            }
+            assertThat(Auc.of(scores, labels)).isGreaterThan(0.68);
+            float[] prices = model.predictMarketPrice(test.subList(0, 200));
+            double error = 0;
+            double spread = 0;
+            for (int i = 0; i < prices.length; i++) {
+                error += Math.abs(prices[i] - test.get(i).marketPrice());
+                spread += Math.abs(145 - test.get(i).marketPrice());
+            }
+            assertThat(error).isLessThan(spread * 0.6);
+        }
+    }
+
+    @Test
+    void posteriorFieldsDoNotChangePredictions() {
+        Random random = new Random(5);
+        try (CtrModel model = CtrModel.create(small().build())) {
+            List<Sample> batch = samples(random, 128);
+            model.train(batch);
+            List<Sample> changed = new ArrayList<>();
+            for (Sample s : batch) {
+                changed.add(new Sample(s.features(), s.history(), 1 - s.label(), s.bid() * 7, s.marketPrice() * 3 + 1,
+                        new long[] {FeatureHash.of("slot", "other")}, 9f, true));
+            }
+            assertThat(model.predict(changed)).containsExactly(model.predict(batch));
+            // ...while a request-time feature does change them
+            Sample s = batch.get(0);
+            Sample other = Sample.of(new Features(s.features().ids(), new float[] {5f, -3f}, 1), s.history(), s.label());
+            assertThat(model.predict(List.of(other))[0]).isNotEqualTo(model.predict(List.of(s))[0]);
+        }
+    }
+
+    @Test
+    void sharedPerUserPartScoresLikeThePerCandidatePath() {
+        Random random = new Random(8);
+        try (CtrModel model = CtrModel.create(small().build())) {
+            model.train(samples(random, 256));
+            List<ScoringRequest> requests = new ArrayList<>();
+            for (int r = 0; r < 7; r++) {
+                UserHistory h = new UserHistory(new long[] {FeatureHash.item("i" + r), FeatureHash.item("i9")},
+                        new long[][] {{FeatureHash.item("i3"), FeatureHash.item("i4")}, {FeatureHash.item("i" + (r + 2))}});
+                List<Features> candidates = new ArrayList<>();
+                for (Sample s : samples(random, 10)) {
+                    candidates.add(s.features());
+                }
+                requests.add(new ScoringRequest(h, candidates));
+            }
+            float[][] shared = model.score(requests, true);
+            float[][] separate = model.score(requests, false);
+            for (int r = 0; r < requests.size(); r++) {
+                assertThat(shared[r]).hasSize(10);
+                for (int c = 0; c < 10; c++) {
+                    assertThat(shared[r][c]).isCloseTo(separate[r][c], within(1e-5f));
+                }
+            }
+            // the history matters: the same candidates under an empty history score differently
+            float[][] empty = model.score(List.of(new ScoringRequest(UserHistory.EMPTY, requests.get(0).candidates())));
+            assertThat(empty[0]).isNotEqualTo(shared[0]);
+        }
+    }
+
+    @Test
+    void snapshotRestoresExactlyAndRejectsWhatItCannotLoad() {
+        Random random = new Random(2);
+        List<Sample> batch = samples(random, 200);
+        try (CtrModel a = CtrModel.create(small().build()); CtrModel b = CtrModel.create(small().seed(99).build())) {
+            for (int i = 0; i < 5; i++) {
+                a.train(batch);
+            }
+            assertThat(b.predict(batch)).isNotEqualTo(a.predict(batch));
+            byte[] bytes = a.snapshot();
+            b.restore(bytes);
+            assertThat(b.predict(batch)).containsExactly(a.predict(batch));
+            assertThat(b.steps()).isEqualTo(5);
+            b.train(batch); // restored parameters keep training
+
+            assertThatThrownBy(() -> b.restore(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}))
+                    .hasMessageContaining("not a CTR model snapshot");
+            byte[] future = bytes.clone();
+            future[7] = 9;
+            assertThatThrownBy(() -> b.restore(future)).hasMessageContaining("format v9");
+            try (CtrModel other = CtrModel.create(small().tem4ctr(false).build())) {
+                assertThatThrownBy(() -> other.restore(bytes)).hasMessageContaining("use the same model config");
+            }
+        }
+    }
+
+    @Test
+    void deviceChoice() {
+        assertThat(DeviceChoice.parse("AUTO")).isEqualTo(DeviceChoice.AUTO);
+        assertThat(DeviceChoice.CPU.resolve().isGpu()).isFalse();
+        assertThatThrownBy(() -> DeviceChoice.parse("tpu")).hasMessageContaining("use auto, cpu or gpu");
+        if (ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() == 0) {
+            assertThat(DeviceChoice.AUTO.resolve().isGpu()).isFalse();
+            assertThatThrownBy(DeviceChoice.GPU::resolve).hasMessageContaining("--device auto|cpu");
+        } else {
+            assertThat(DeviceChoice.AUTO.resolve().isGpu()).isTrue();
+        }
+        assertThatThrownBy(() -> small().device("tpu").build()).hasMessageContaining("tpu");
+        assertThatThrownBy(() -> small().targetField(7).build()).hasMessageContaining("targetField");
+    }
+
+    @Test
+    void ablationsBuildAndTrain() {
+        Random random = new Random(4);
+        List<Sample> batch = samples(random, 64);
+        for (ModelConfig config : List.of(small().tem4ctr(false).build(), small().am2(false).bcm(false).build(),
+                small().crossLayers(2).build(), small().hiddenLayers().tem4ctr(false).am2(false).build())) {
+            try (CtrModel model = CtrModel.create(config)) {
+                assertThat(model.train(batch)).as(config.toString()).isFinite();
+                assertThat(model.predict(batch)).hasSize(64);
+            }
+        }
+    }
+}
