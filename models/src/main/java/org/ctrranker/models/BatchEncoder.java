@@ -31,6 +31,9 @@ final class BatchEncoder {
         long[] userIndex;
         long[] clicks;
         long[] unclicks;
+        /** History length and slots of this batch: the longest history in it, rounded up to a power of two. */
+        int historyLength;
+        int slots;
         long[] scenario;
     }
 
@@ -67,8 +70,23 @@ final class BatchEncoder {
             userOf[i] = row;
         }
         e.users = users;
-        e.clicks = new long[users * l];
-        e.unclicks = new long[users * l * k];
+        // Trim the history arrays to what this batch needs: most users have short histories, and the
+        // L x K attention is the model's main cost. Powers of two keep the set of shapes small.
+        int longest = 1;
+        int widest = 2;
+        if (config.tem4ctr()) {
+            for (int i = 0; i < n; i++) {
+                UserHistory h = histories.get(i);
+                longest = Math.max(longest, Math.min(l, h.size()));
+                for (int c = Math.max(0, h.size() - l); c < h.size(); c++) {
+                    widest = Math.max(widest, Math.min(k, h.aligned(c).length));
+                }
+            }
+        }
+        e.historyLength = Math.min(l, ceilPowerOfTwo(longest));
+        e.slots = Math.min(k, ceilPowerOfTwo(widest));
+        e.clicks = new long[users * e.historyLength];
+        e.unclicks = new long[users * e.historyLength * e.slots];
         boolean[] written = new boolean[users];
         for (int i = 0; i < padTo; i++) {
             int src = i < n ? i : 0;
@@ -97,13 +115,17 @@ final class BatchEncoder {
         return e;
     }
 
+    private static int ceilPowerOfTwo(int x) {
+        return x <= 1 ? 1 : Integer.highestOneBit(x - 1) << 1;
+    }
+
     /** The latest L clicks, left-padded; each click's first K aligned unclicks. */
     private void writeHistory(UserHistory h, int user, Encoded e) {
         if (!config.tem4ctr()) {
             return;
         }
-        int l = config.historyLength();
-        int k = config.slotsPerClick();
+        int l = e.historyLength;
+        int k = e.slots;
         int buckets = config.hashBuckets();
         int kept = Math.min(l, h.size());
         for (int c = 0; c < kept; c++) {
@@ -129,15 +151,13 @@ final class BatchEncoder {
     }
 
     NDList toArrays(NDManager manager, Encoded e) {
-        int l = config.historyLength();
-        int k = config.slotsPerClick();
         NDList list = new NDList(
                 manager.create(e.sparse, new Shape(e.n, config.sparseFields())),
                 manager.create(e.dense, new Shape(e.n, Math.max(1, config.denseFeatures()))),
                 manager.create(e.position, new Shape(e.n)),
                 manager.create(e.userIndex, new Shape(e.n)),
-                manager.create(e.clicks, new Shape(e.users, l)),
-                manager.create(e.unclicks, new Shape(e.users, (long) l * k)));
+                manager.create(e.clicks, new Shape(e.users, e.historyLength)),
+                manager.create(e.unclicks, new Shape(e.users, e.historyLength, e.slots)));
         if (e.scenario != null) {
             list.add(manager.create(e.scenario, new Shape(e.n, config.scenarioFields())));
         }

@@ -1,16 +1,17 @@
 package org.ctrranker.cli;
 
 import org.ctrranker.jobs.cli.BenchJoinsCommand;
+import org.ctrranker.jobs.cli.BenchModelCommand;
 import org.ctrranker.jobs.cli.CommandFailure;
 import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (figures for the issue notes; never part of the tests).",
-        subcommands = {BenchJoinsCommand.class})
+        subcommands = {BenchJoinsCommand.class, BenchModelCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandFailure("name a benchmark: joins (see 'bin/ctr bench --help')");
+        throw new CommandFailure("name a benchmark: joins or model (see 'bin/ctr bench --help')");
     }
 }

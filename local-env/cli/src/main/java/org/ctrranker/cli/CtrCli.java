@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.ctrranker.jobs.cli.CommandFailure;
+import org.ctrranker.jobs.cli.EvaluateCommand;
 import org.ctrranker.jobs.cli.GenerateCommand;
 import org.ctrranker.jobs.cli.ReplayCommand;
 import org.ctrranker.jobs.cli.RunCommand;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Model.OptionSpec;
 @Command(name = "ctr", mixinStandardHelpOptions = true, version = "ctr-ranker 0.1.0-SNAPSHOT",
         description = "ctr-ranker: real-time CTR ranking on Apache Flink. Run 'bin/ctr COMMAND --help' for a command's options.",
         subcommands = {StackCommand.class, GenerateCommand.class, ReplayCommand.class, RunCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CtrCli implements Runnable {
 
     /** Where the local stack keeps its state; bin/ctr sets it to the checkout's .ctr folder. */

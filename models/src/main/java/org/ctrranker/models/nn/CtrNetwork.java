@@ -24,7 +24,7 @@ import org.ctrranker.models.ModelConfig;
  *
  * <p>Inputs, in this order (see {@link Inputs}): sparse buckets [N, F] int64, dense [N, max(D,1)]
  * float32, position [N] int64, user index [N] int64 (row of the user arrays each candidate belongs
- * to), clicks [U, L] int64, aligned unclicks [U, L*K] int64, and in training the scenario buckets
+ * to), clicks [U, L'] int64, aligned unclicks [U, L', K'] int64 (L' <= L, K' <= K: trimmed per batch), and in training the scenario buckets
  * [N, S] int64. Bucket 0 is padding. Output: [logit [N]] when serving; [logit, market price [N]]
  * when training with AM2 on.
  */
@@ -115,18 +115,18 @@ public final class CtrNetwork extends AbstractBlock {
         NDArray clickIds = in.get(Inputs.CLICKS);
         NDArray unclickIds = in.get(Inputs.UNCLICKS);
         long u = clickIds.getShape().get(0);
-        int l = config.historyLength();
-        int k = config.slotsPerClick();
+        long l = clickIds.getShape().get(1);
+        long k = unclickIds.getShape().get(2);
         int d = config.embeddingDim();
         NDArray clickMask = clickIds.gt(0).toType(DataType.FLOAT32, false);
-        NDArray unclickMask = unclickIds.gt(0).toType(DataType.FLOAT32, false).reshape(u, l, k);
+        NDArray unclickMask = unclickIds.gt(0).toType(DataType.FLOAT32, false);
         NDArray clicks = lookup(clickIds, embeddingTable).mul(clickMask.expandDims(-1));
-        NDArray unclicks = lookup(unclickIds, embeddingTable).reshape(u, l, k, d).mul(unclickMask.expandDims(-1));
+        NDArray unclicks = lookup(unclickIds, embeddingTable).mul(unclickMask.expandDims(-1));
         NDList user = tem4ctr.userPart(store, clicks, unclicks, unclickMask, training);
         NDArray userIndex = in.get(Inputs.USER_INDEX);
         long n = userIndex.getShape().get(0);
-        NDArray enhanced = lookup(userIndex, user.get(0).reshape(u, (long) l * d)).reshape(n, l, d);
-        NDArray aggregated = lookup(userIndex, user.get(1).reshape(u, (long) l * d)).reshape(n, l, d);
+        NDArray enhanced = lookup(userIndex, user.get(0).reshape(u, l * d)).reshape(n, l, d);
+        NDArray aggregated = lookup(userIndex, user.get(1).reshape(u, l * d)).reshape(n, l, d);
         NDArray mask = lookup(userIndex, clickMask).reshape(n, l);
         return tem4ctr.targetPart(store, target, enhanced, aggregated, mask, training);
     }

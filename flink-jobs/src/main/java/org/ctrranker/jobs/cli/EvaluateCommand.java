@@ -1,0 +1,194 @@
+package org.ctrranker.jobs.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ctrranker.jobs.generate.SyntheticLog;
+import org.ctrranker.models.ModelConfig;
+import org.ctrranker.models.eval.DataSets;
+import org.ctrranker.models.eval.EvalData;
+import org.ctrranker.models.eval.Evaluation;
+import org.ctrranker.models.eval.Evaluator;
+import org.ctrranker.models.eval.LoggedAuction;
+import org.ctrranker.models.eval.MarketPriceCheck;
+import org.ctrranker.models.eval.OnlineFeaturizer;
+import org.ctrranker.models.metrics.Auc;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Trains and evaluates the CTR model, its ablations and baselines (logistic regression, plain MLP,",
+                "online item popularity) on a data set, offline (epochs over the train split) and online (one pass,",
+                "predict then train), and writes a report (Markdown + PNG plots) to a folder it prints.",
+                "The last line is one JSON object with the headline numbers."})
+public final class EvaluateCommand implements Callable<Integer> {
+
+    @Option(names = "--format", required = true, description = "synthetic, mind, ipinyou-fm or ipinyou-log.")
+    String format;
+
+    @Option(names = "--train", arity = "1..*", paramLabel = "FILE", description = "Train files (or the whole log with --split-at).")
+    List<Path> train = new ArrayList<>();
+
+    @Option(names = "--test", arity = "1..*", paramLabel = "FILE", description = "Test files.")
+    List<Path> test = new ArrayList<>();
+
+    @Option(names = "--split-at", paramLabel = "DATE", description = "mind: requests from this date (UTC, yyyy-MM-dd) on form the test split.")
+    String splitAt;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the models and of the synthetic data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--seeds", defaultValue = "1", description = "Repeat every model with this many seeds and report mean ± sd (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--auctions", defaultValue = "200000", description = "synthetic: auctions to generate (default: ${DEFAULT-VALUE}).")
+    long auctions;
+
+    @Option(names = "--test-fraction", defaultValue = "0.2", description = "synthetic: the last share of auctions used as the test split (default: ${DEFAULT-VALUE}).")
+    double testFraction;
+
+    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
+            + "(default: all; no-am2/no-bcm only where the data has market prices/bids).")
+    List<String> models;
+
+    @Option(names = "--tem4ctr", negatable = true, defaultValue = "true", fallbackValue = "true", description = "TEM4CTR in the full model (default: on).")
+    boolean tem4ctr;
+
+    @Option(names = "--am2", negatable = true, defaultValue = "true", fallbackValue = "true", description = "AM2 market-price head in training (default: on).")
+    boolean am2;
+
+    @Option(names = "--bcm", negatable = true, defaultValue = "true", fallbackValue = "true", description = "BCM bid-weighted loss (default: on).")
+    boolean bcm;
+
+    @Option(names = "--offline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Also run the offline mode (default: on).")
+    boolean offline;
+
+    @Option(names = "--epochs", defaultValue = "2", description = "Offline epochs over the train split (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "256", description = "Training mini-batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--learning-rate", defaultValue = "0.002", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+    float learningRate;
+
+    @Option(names = "--lambda", defaultValue = "0.1", description = "Weight of the AM2 loss (default: ${DEFAULT-VALUE}).")
+    float lambda;
+
+    @Option(names = "--history", defaultValue = "30", description = "TEM4CTR clicks kept, L (default: ${DEFAULT-VALUE}).")
+    int history;
+
+    @Option(names = "--slots", defaultValue = "10", description = "TEM4CTR aligned unclicks per click, K (default: ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Option(names = "--embedding-dim", defaultValue = "16", description = "Embedding width d (default: ${DEFAULT-VALUE}).")
+    int embeddingDim;
+
+    @Option(names = "--hidden", split = ",", defaultValue = "200,80", description = "MLP widths (default: ${DEFAULT-VALUE}).")
+    int[] hidden;
+
+    @Option(names = "--cross-layers", defaultValue = "0", description = "Cross-network layers beside the MLP (default: ${DEFAULT-VALUE}).")
+    int crossLayers;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Report folder (default: <ctr home>/reports/evaluate-FORMAT-TIME).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        long started = System.nanoTime();
+        List<LoggedAuction> log = load();
+        EvalData data = OnlineFeaturizer.build(format, log, history, slots);
+        boolean hasAuctionFields = format.equals("synthetic") || format.equals("ipinyou-log");
+        List<String> chosen = models != null ? models : Evaluation.MODELS.stream()
+                .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm"))).toList();
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+                .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
+                .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
+                .am2Lambda(lambda).learningRate(learningRate).seed(seed).device(device).build();
+        double bayes = Double.NaN;
+        if (format.equals("synthetic")) {
+            int from = data.firstTestSample();
+            double[] truth = java.util.Arrays.copyOfRange(data.trueCtr(), from, data.samples());
+            int[] labels = new int[truth.length];
+            int at = 0;
+            for (int g = data.testFrom(); g < data.groups().size(); g++) {
+                for (var s : data.groups().get(g)) {
+                    labels[at++] = s.label();
+                }
+            }
+            bayes = Auc.of(truth, labels);
+        }
+        System.err.printf("ctr evaluate: %s, %,d samples in %,d requests, test from request %,d%n", format, data.samples(),
+                data.groups().size(), data.testFrom());
+        Evaluation evaluation = new Evaluation(data, config, chosen, epochs, batchSize, seeds, offline, bayes, System.err);
+        Map<String, List<Evaluator.Result>> results = evaluation.run();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        if (format.equals("ipinyou-log") && am2) {
+            extra.putAll(MarketPriceCheck.run(data, config, Math.max(epochs, 3), batchSize, seed));
+        }
+        extra.put("seconds", Math.round((System.nanoTime() - started) / 1e9));
+        Path folder = out != null ? out : Path.of(System.getProperty("ctr.home", ".ctr"), "reports",
+                "evaluate-" + format + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        String json = evaluation.report(results, folder, "bin/ctr evaluate " + String.join(" ", commandLine()), extra);
+        System.out.println("report: " + folder.toAbsolutePath().normalize().resolve("report.md"));
+        System.out.println(json);
+        return 0;
+    }
+
+    private List<String> commandLine() {
+        List<String> args = new ArrayList<>(List.of("--format", format));
+        if (!train.isEmpty()) {
+            args.add("--train");
+            train.forEach(p -> args.add(p.toString()));
+        }
+        if (!test.isEmpty()) {
+            args.add("--test");
+            test.forEach(p -> args.add(p.toString()));
+        }
+        if (splitAt != null) {
+            args.add("--split-at " + splitAt);
+        }
+        args.add("--seed " + seed);
+        return args;
+    }
+
+    private List<LoggedAuction> load() throws Exception {
+        for (Path p : train) {
+            if (!Files.isRegularFile(p)) {
+                throw new CommandFailure("--train " + p + " is not a file");
+            }
+        }
+        for (Path p : test) {
+            if (!Files.isRegularFile(p)) {
+                throw new CommandFailure("--test " + p + " is not a file");
+            }
+        }
+        return switch (format) {
+            case "synthetic" -> SyntheticLog.generate(seed, auctions, testFraction);
+            case "mind" -> {
+                if (train.isEmpty() || splitAt == null) {
+                    throw new CommandFailure("--format mind needs --train behaviors.tsv and --split-at yyyy-MM-dd");
+                }
+                List<Path> files = new ArrayList<>(train);
+                files.addAll(test);
+                yield DataSets.mind(files, DataSets.startOf(splitAt));
+            }
+            case "ipinyou-fm", "ipinyou-log" -> {
+                if (train.isEmpty() || test.isEmpty()) {
+                    throw new CommandFailure("--format " + format + " needs --train FILE... and --test FILE...");
+                }
+                yield format.equals("ipinyou-fm") ? DataSets.ipinyouFm(train, test) : DataSets.ipinyouLog(train, test);
+            }
+            default -> throw new CommandFailure("--format '" + format + "' is unknown: use synthetic, mind, ipinyou-fm or ipinyou-log");
+        };
+    }
+}

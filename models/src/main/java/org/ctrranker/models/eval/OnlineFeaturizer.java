@@ -1,0 +1,153 @@
+package org.ctrranker.models.eval;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.Features;
+import org.ctrranker.models.Sample;
+import org.ctrranker.models.UserHistory;
+
+/**
+ * Turns logged requests into model samples with features computed causally, as the streaming
+ * feature stages would: every counter is read before the request's own outcomes are added.
+ *
+ * <p>Dense features (all request-time): the item's smoothed CTR so far (log-ratio to the global
+ * CTR), its log impression count, the user's unclicked exposures of this item and of its category
+ * in the last hour, whether the user clicked the category in the last hour, and the user's log
+ * impression count. The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
+ */
+public final class OnlineFeaturizer {
+
+    public static final int DENSE = 6;
+    static final long HORIZON_MS = 60 * 60_000L;
+    private static final double SMOOTHING = 20;
+    private static final int RECENT_LIMIT = 60;
+
+    private final int historyLength;
+    private final int slotsPerClick;
+    private final Map<String, long[]> itemCounts = new HashMap<>();
+    private final Map<String, UserState> users = new HashMap<>();
+    private long impressions;
+    private long clicks;
+
+    public OnlineFeaturizer(int historyLength, int slotsPerClick) {
+        this.historyLength = historyLength;
+        this.slotsPerClick = slotsPerClick;
+    }
+
+    private record Exposure(String itemId, String category, long timeMs, boolean clicked) {}
+
+    private final class UserState {
+        final UserHistory.Builder history = new UserHistory.Builder(historyLength, slotsPerClick);
+        final Deque<Exposure> recent = new ArrayDeque<>();
+        long impressions;
+    }
+
+    /** Builds the request's samples from what was known before it, then records its outcomes. */
+    public List<Sample> next(LoggedAuction auction) {
+        UserState user = users.computeIfAbsent(auction.userId(), id -> {
+            UserState s = new UserState();
+            List<String> prior = auction.priorClicks();
+            for (int i = Math.max(0, prior.size() - historyLength); i < prior.size(); i++) {
+                s.history.click(FeatureHash.item(prior.get(i)));
+            }
+            return s;
+        });
+        while (!user.recent.isEmpty() && auction.timeMs() - user.recent.peekFirst().timeMs() > HORIZON_MS) {
+            user.recent.removeFirst();
+        }
+        UserHistory history = user.history.snapshot();
+        long userKey = FeatureHash.of("user", auction.userId());
+        double globalCtr = (clicks + 1.0) / (impressions + 25.0);
+        List<Sample> out = new ArrayList<>(auction.items().size());
+        for (LoggedAuction.LoggedItem item : auction.items()) {
+            long[] ids = new long[2 + item.itemKeys().length + auction.contextKeys().length];
+            ids[0] = userKey;
+            ids[1] = FeatureHash.item(item.itemId());
+            System.arraycopy(item.itemKeys(), 0, ids, 2, item.itemKeys().length);
+            System.arraycopy(auction.contextKeys(), 0, ids, 2 + item.itemKeys().length, auction.contextKeys().length);
+            long[] counts = itemCounts.getOrDefault(item.itemId(), new long[2]);
+            double smoothed = (counts[1] + SMOOTHING * globalCtr) / (counts[0] + SMOOTHING);
+            int sameItem = 0;
+            int sameCategory = 0;
+            boolean clickedCategory = false;
+            for (Exposure e : user.recent) {
+                boolean category = item.category() != null && item.category().equals(e.category());
+                if (e.clicked()) {
+                    clickedCategory |= category;
+                } else if (e.itemId().equals(item.itemId())) {
+                    sameItem++;
+                } else if (category) {
+                    sameCategory++;
+                }
+            }
+            float[] dense = {
+                (float) Math.max(-3, Math.min(3, Math.log(smoothed / globalCtr))) / 3f,
+                (float) Math.log1p(counts[0]) / 8f,
+                Math.min(sameItem, 4) / 4f,
+                Math.min(sameCategory, 6) / 6f,
+                clickedCategory ? 1f : 0f,
+                (float) Math.log1p(user.impressions) / 8f,
+            };
+            out.add(new Sample(new Features(ids, dense, item.position()), history, item.label(), item.bid(),
+                    item.marketPrice(), item.scenario(), 1f, false));
+        }
+        for (LoggedAuction.LoggedItem item : auction.items()) {
+            long[] counts = itemCounts.computeIfAbsent(item.itemId(), k -> new long[2]);
+            counts[0]++;
+            counts[1] += item.label();
+            impressions++;
+            clicks += item.label();
+            user.impressions++;
+            user.recent.addLast(new Exposure(item.itemId(), item.category(), auction.timeMs(), item.label() != 0));
+            if (user.recent.size() > RECENT_LIMIT) {
+                user.recent.removeFirst();
+            }
+            long key = FeatureHash.item(item.itemId());
+            if (item.label() != 0) {
+                user.history.click(key);
+            } else {
+                user.history.unclick(key);
+            }
+        }
+        return out;
+    }
+
+    /** Featurises a whole log in order. */
+    public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick) {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick);
+        List<List<Sample>> groups = new ArrayList<>(log.size());
+        List<Double> truth = new ArrayList<>();
+        int testFrom = -1;
+        int sparse = -1;
+        int scenario = 1;
+        for (int i = 0; i < log.size(); i++) {
+            LoggedAuction auction = log.get(i);
+            if (auction.items().isEmpty()) {
+                continue;
+            }
+            if (auction.test() && testFrom < 0) {
+                testFrom = groups.size();
+            }
+            List<Sample> samples = featurizer.next(auction);
+            groups.add(samples);
+            sparse = samples.get(0).features().ids().length;
+            scenario = Math.max(scenario, samples.get(0).scenario().length);
+            for (LoggedAuction.LoggedItem item : auction.items()) {
+                truth.add(item.trueCtr());
+            }
+        }
+        if (testFrom < 0) {
+            throw new IllegalArgumentException("the test split is empty: check --split-at or --test");
+        }
+        if (testFrom == 0) {
+            throw new IllegalArgumentException("the train split is empty: check --split-at or --train");
+        }
+        return new EvalData(name, groups, testFrom, sparse, scenario,
+                truth.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+}
