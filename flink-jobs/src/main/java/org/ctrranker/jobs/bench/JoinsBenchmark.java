@@ -39,6 +39,11 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  */
 public final class JoinsBenchmark {
 
+    private static final String JOIN_THREADS = "join";
+    private static final String CHECKPOINT_THREADS = "checkpoint";
+    private static final String SOURCE_THREADS = "source";
+    private static final String OTHER_THREADS = "other";
+
     private final List<AdAuction> auctions = new ArrayList<>();
     private final List<AdImpression> impressions = new ArrayList<>();
     private final List<AdClick> clicks = new ArrayList<>();
@@ -87,7 +92,14 @@ public final class JoinsBenchmark {
                 .connect(c).keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
                 .process(new ClickAttribution(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .sinkTo(new DiscardingSink<>());
-        JobExecutionResult result = env.execute("bench-joins-" + stateBackend);
+        JobExecutionResult result;
+        Map<String, Double> cpu;
+        try (ThreadCpuSampler sampler = new ThreadCpuSampler(JoinsBenchmark::threadGroup)) {
+            result = env.execute("bench-joins-" + stateBackend);
+            sampler.close();
+            cpu = sampler.cpuSecondsByGroup();
+        }
+        double operatorCpuSeconds = cpu.getOrDefault(JOIN_THREADS, 0.0) + cpu.getOrDefault(CHECKPOINT_THREADS, 0.0);
         double seconds = result.getNetRuntime() / 1000.0;
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("state_backend", stateBackend);
@@ -95,6 +107,11 @@ public final class JoinsBenchmark {
         figures.put("checkpoint_interval_ms", checkpointIntervalMs);
         figures.put("seconds", Math.round(seconds * 100) / 100.0);
         figures.put("events_per_second", Math.round(events() / seconds));
+        figures.put("join_cpu_seconds", round2(cpu.getOrDefault(JOIN_THREADS, 0.0)));
+        figures.put("checkpoint_cpu_seconds", round2(cpu.getOrDefault(CHECKPOINT_THREADS, 0.0)));
+        figures.put("source_cpu_seconds", round2(cpu.getOrDefault(SOURCE_THREADS, 0.0)));
+        figures.put("other_cpu_seconds", round2(cpu.getOrDefault(OTHER_THREADS, 0.0)));
+        figures.put("events_per_cpu_second", Math.round(events() / operatorCpuSeconds));
         figures.put("labelled", result.getAllAccumulatorResults().get("labelled"));
         return figures;
     }
@@ -134,6 +151,26 @@ public final class JoinsBenchmark {
         return env.fromData(events, AvroTypeInfo.forRecord(type))
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<T>forBoundedOutOfOrderness(Duration.ofSeconds(5))
                         .withTimestampAssigner((e, t) -> EventTimes.of(e)));
+    }
+
+    /**
+     * The join and attribution run in the keyed task threads (with their input deserialisation and the
+     * synchronous part of checkpoints); the asynchronous part of checkpoints runs beside them. Sources
+     * here read an in-memory collection, so their CPU belongs to the benchmark, not to the joins.
+     */
+    private static String threadGroup(String name) {
+        if (name.startsWith("Co-Keyed-Process")) {
+            return JOIN_THREADS;
+        } else if (name.startsWith("AsyncOperations")) {
+            return CHECKPOINT_THREADS;
+        } else if (name.startsWith("Source:")) {
+            return SOURCE_THREADS;
+        }
+        return name.startsWith("bench-thread-cpu-sampler") || name.equals("main") ? null : OTHER_THREADS;
+    }
+
+    private static double round2(double value) {
+        return Math.round(value * 100) / 100.0;
     }
 
     private static <T extends SpecificRecord> TypeSerializer<T> serializer(Class<T> type) {

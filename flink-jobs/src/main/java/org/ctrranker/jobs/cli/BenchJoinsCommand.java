@@ -58,6 +58,7 @@ public final class BenchJoinsCommand implements Callable<Integer> {
                 }
             }
             report.put(backend + "_events_per_second", best.get("events_per_second"));
+            report.put(backend + "_events_per_cpu_second", best.get("events_per_cpu_second"));
         }
         System.out.println(new ObjectMapper().writeValueAsString(report));
         return 0;

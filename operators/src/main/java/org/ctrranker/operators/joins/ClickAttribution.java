@@ -189,16 +189,20 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
         }
     }
 
+    /**
+     * Labels the impression. The open impression's own record is labelled in place when it leaves state
+     * with this sample (a deep copy was a sixth of the operator's CPU); fake-negative mode keeps the
+     * impression open after its first sample, so it labels a copy.
+     */
     private void emit(TrainingSample impression, SampleType type, int label, Long clickTime, long labelTime,
             Collector<TrainingSample> out) {
-        TrainingSample sample = TrainingSample.newBuilder(impression)
-                .setSampleId(impression.getImpressionId() + "/" + type.name().toLowerCase(java.util.Locale.ROOT))
-                .setSampleType(type)
-                .setLabel(label)
-                .setClickTimeMs(clickTime)
-                .setClickDelayMs(clickTime == null ? null : clickTime - impression.getImpressionTimeMs())
-                .setLabelTimeMs(labelTime)
-                .build();
+        TrainingSample sample = type == SampleType.WINDOW_CLOSED ? impression : TrainingSample.newBuilder(impression).build();
+        sample.setSampleId(impression.getImpressionId() + "/" + type.name().toLowerCase(java.util.Locale.ROOT));
+        sample.setSampleType(type);
+        sample.setLabel(label);
+        sample.setClickTimeMs(clickTime);
+        sample.setClickDelayMs(clickTime == null ? null : clickTime - impression.getImpressionTimeMs());
+        sample.setLabelTimeMs(labelTime);
         labelled.inc();
         if (label == 1) {
             positives.inc();

@@ -12,21 +12,25 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Remembers the record class and the schema state was written with, so a job restored after a
- * backward-compatible schema change migrates its state instead of failing.
+ * backward-compatible schema change migrates its state instead of failing. Version 1 snapshots belong
+ * to state written without record lengths; such state is migrated to the current format on restore.
  */
 public final class AvroSerializerSnapshot<T extends SpecificRecord> implements TypeSerializerSnapshot<T> {
 
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    private static final int FIRST_VERSION = 1;
 
     private Class<T> type;
     private Schema writerSchema;
+    private boolean lengthPrefixed;
 
     /** For Flink's reflective instantiation on restore. */
     public AvroSerializerSnapshot() {}
 
-    AvroSerializerSnapshot(Class<T> type, Schema writerSchema) {
+    AvroSerializerSnapshot(Class<T> type, Schema writerSchema, boolean lengthPrefixed) {
         this.type = type;
         this.writerSchema = writerSchema;
+        this.lengthPrefixed = lengthPrefixed;
     }
 
     @Override
@@ -36,6 +40,9 @@ public final class AvroSerializerSnapshot<T extends SpecificRecord> implements T
 
     @Override
     public void writeSnapshot(DataOutputView out) throws IOException {
+        if (!lengthPrefixed) {
+            throw new IllegalStateException("a snapshot of the first Avro state format is never written again");
+        }
         out.writeUTF(type.getName());
         byte[] schema = writerSchema.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         out.writeInt(schema.length);
@@ -44,9 +51,10 @@ public final class AvroSerializerSnapshot<T extends SpecificRecord> implements T
 
     @Override
     public void readSnapshot(int readVersion, DataInputView in, ClassLoader classLoader) throws IOException {
-        if (readVersion != VERSION) {
+        if (readVersion != VERSION && readVersion != FIRST_VERSION) {
             throw new IOException("unknown Avro serializer snapshot version " + readVersion);
         }
+        lengthPrefixed = readVersion != FIRST_VERSION;
         String className = in.readUTF();
         try {
             @SuppressWarnings("unchecked")
@@ -62,13 +70,16 @@ public final class AvroSerializerSnapshot<T extends SpecificRecord> implements T
 
     @Override
     public TypeSerializer<T> restoreSerializer() {
-        return new AvroSerializer<>(type, writerSchema);
+        return new AvroSerializer<>(type, writerSchema, lengthPrefixed);
     }
 
     @Override
     public TypeSerializerSchemaCompatibility<T> resolveSchemaCompatibility(TypeSerializerSnapshot<T> oldSnapshot) {
         if (!(oldSnapshot instanceof AvroSerializerSnapshot<T> old) || !old.type.getName().equals(type.getName())) {
             return TypeSerializerSchemaCompatibility.incompatible();
+        }
+        if (!old.lengthPrefixed) {
+            return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
         }
         if (old.writerSchema.equals(writerSchema)) {
             return TypeSerializerSchemaCompatibility.compatibleAsIs();
