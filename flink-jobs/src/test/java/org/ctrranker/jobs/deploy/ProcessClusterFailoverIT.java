@@ -36,6 +36,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
@@ -138,6 +140,7 @@ class ProcessClusterFailoverIT {
             CommittedSamples.assertLabelledAsGenerated(truth, samples);
             CommittedSamples.assertSame(CommittedSamples.read(endpoints.kafkaBootstrap(), REFERENCE + "-samples"), samples);
 
+            log("samples checked");
             awaitRedisConverged(endpoints);
             assertThat(redisState(endpoints, FAILOVER)).isNotEmpty().isEqualTo(redisState(endpoints, REFERENCE));
             log("Kafka and Redis equal the failure-free run");
@@ -241,12 +244,17 @@ class ProcessClusterFailoverIT {
             String cursor = ScanParams.SCAN_POINTER_START;
             do {
                 ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1_000));
-                for (String key : page.getResult()) {
+                Map<String, Response<Map<byte[], byte[]>>> hashes = new LinkedHashMap<>();
+                try (Pipeline pipeline = jedis.pipelined()) {
+                    page.getResult().forEach(key -> hashes.put(key, pipeline.hgetAll(key.getBytes(StandardCharsets.UTF_8))));
+                    pipeline.sync();
+                }
+                hashes.forEach((key, hash) -> {
                     Map<String, String> fields = new TreeMap<>();
-                    jedis.hgetAll(key.getBytes(StandardCharsets.UTF_8)).forEach((field, value) -> fields.put(
+                    hash.get().forEach((field, value) -> fields.put(
                             new String(field, StandardCharsets.UTF_8), Base64.getEncoder().encodeToString(value)));
                     state.put(key.substring(prefix.length()), fields);
-                }
+                });
                 cursor = page.getCursor();
             } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
         }

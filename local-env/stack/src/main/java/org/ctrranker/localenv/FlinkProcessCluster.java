@@ -202,14 +202,6 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return restUrl;
     }
 
-    public Path confDir() {
-        return confDir;
-    }
-
-    public Path workDir() {
-        return workDir;
-    }
-
     /**
      * Submits a job jar with Flink's CLI front end ({@code flink run -d -p PARALLELISM -c MAIN JAR ARGS},
      * detached) and returns the job id. The job's main method runs in the CLI's JVM, as with {@code bin/flink}.
@@ -295,7 +287,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
     }
 
-    /** How often the job has restarted (failovers). */
+    /** Failures the job has recorded so far; under a restart strategy each one restarted it. */
     public long restarts(String jobId) {
         return get("/jobs/" + jobId + "/exceptions?maxExceptions=100").path("exceptionHistory").path("entries").size();
     }
@@ -325,11 +317,6 @@ public final class FlinkProcessCluster implements AutoCloseable {
             throw new IllegalStateException("interrupted while cancelling " + jobId, e);
         }
         awaitCondition("job " + jobId + " CANCELED", timeout, () -> "CANCELED".equals(jobState(jobId)));
-    }
-
-    /** The operating system pid of a TaskManager, by resource id. */
-    public long taskManagerPid(String resourceId) {
-        return taskManager(resourceId).pid();
     }
 
     /** SIGKILLs a TaskManager (no shutdown hooks, no goodbye to the JobManager) and waits until it is gone. */
