@@ -30,6 +30,7 @@ import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.runtime.jobmanager.JobManagerProcessSpec;
 import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
+import org.ctrranker.localenv.FlinkProcessCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -149,6 +150,17 @@ class FlinkConfigurationTest {
         assertThat(taskManager.getTaskHeapSize().getMebiBytes()).as("task heap (MiB)").isGreaterThanOrEqualTo(512);
         assertThat(taskManager.getTaskOffHeapSize().getMebiBytes()).as("off-heap reserved for libtorch (MiB)").isGreaterThanOrEqualTo(512);
         assertThat(jobManager.getJvmHeapMemorySize().getMebiBytes()).as("JobManager heap (MiB)").isGreaterThanOrEqualTo(512);
+    }
+
+    /**
+     * The operator writes the pods' config.yaml from flinkConfiguration, so env.java.opts.all there replaces the
+     * image's, which holds the module options Flink cannot run without on Java 17.
+     */
+    @ParameterizedTest
+    @FieldSource("org.ctrranker.jobs.deploy.DeployLayout#OVERLAYS")
+    void jvmOptionsKeepJava17ModuleOptionsAndDjlOffline(String overlay) {
+        List<String> options = List.of(flinkConfiguration(overlay).get("env.java.opts.all").asText().trim().split("\\s+"));
+        assertThat(options).containsAll(FlinkProcessCluster.JAVA17_OPTIONS).contains("-Dai.djl.offline=true");
     }
 
     @Test

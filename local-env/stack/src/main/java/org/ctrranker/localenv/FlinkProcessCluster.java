@@ -51,8 +51,11 @@ public final class FlinkProcessCluster implements AutoCloseable {
      */
     private static final List<String> LOCAL_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
 
-    /** Java 17's module options, as the stock config.yaml of Flink 2.2 has them in env.java.opts.all. */
-    static final List<String> JAVA17_OPTIONS = List.of(
+    /**
+     * Java 17's module options, as the stock config.yaml of Flink 2.2 has them in env.java.opts.all: the cluster's
+     * default for that key, so a configuration that sets the key (as the FlinkDeployment does) must carry them.
+     */
+    public static final List<String> JAVA17_OPTIONS = List.of(
             "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
             "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
             "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
@@ -150,6 +153,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         conf.put("heartbeat.timeout", "30000");
         // As the image (k8s/image/Dockerfile): DJL from lib/, parent-first, offline, one PyTorch thread each.
         conf.put("classloader.parent-first-patterns.additional", "[\"ai.djl.\"]");
+        conf.put("env.java.opts.all", String.join(" ", JAVA17_OPTIONS));
         conf.put("env.java.opts.jobmanager", "-Dai.djl.offline=true");
         conf.put("env.java.opts.taskmanager",
                 "-Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
@@ -165,8 +169,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         command.add(KafkaBroker.javaExecutable());
         command.addAll(params.jvmParams());
         command.addAll(LOCAL_JVM_OPTIONS);
-        command.addAll(JAVA17_OPTIONS);
-        command.addAll(splitOptions(configuration.getOrDefault("env.java.opts.all", "")));
+        command.addAll(splitOptions(configuration.get("env.java.opts.all")));
         command.addAll(splitOptions(processOptions));
         command.addAll(List.of("-Dlog.file=" + workDir.resolve("log/" + name + ".log"),
                 "-Dlog4j.configurationFile=" + workDir.resolve("conf/log4j.properties").toUri(),
