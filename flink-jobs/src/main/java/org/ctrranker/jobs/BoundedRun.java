@@ -76,6 +76,10 @@ public final class BoundedRun {
         }
         counts.put("malformed", malformed);
         counts.put("dead_letters", accumulator(result, "deadLetters"));
+        counts.put("scored_auctions", accumulator(result, "scoredAuctions"));
+        counts.put("samples_trained", accumulator(result, "samplesTrained"));
+        counts.put("model_versions", accumulator(result, "modelVersions"));
+        counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
         counts.put("seconds", Math.round(seconds * 10) / 10.0);
         return counts;
     }
