@@ -2,16 +2,9 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
@@ -19,6 +12,7 @@ import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.ImpressionTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
+import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.schemas.AvroCodec;
@@ -127,25 +121,12 @@ class BoundedJoinsIT {
 
     /** Committed samples by sample id; fails on a sample id seen twice. */
     private static Map<String, byte[]> readSamples(LocalStack stack, String topic) throws Exception {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.endpoints().kafkaBootstrap());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         AvroCodec<TrainingSample> codec = AvroCodec.forTopic(EventTopic.TRAINING_SAMPLES, TrainingSample.class);
         Map<String, byte[]> samples = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    String id = codec.decode(record.value()).getSampleId();
-                    assertThat(samples.put(id, record.value())).as("sample %s written twice", id).isNull();
-                }
-            }
-        }
+        CommittedRecords.read(stack.endpoints().kafkaBootstrap(), topic, value -> {
+            String id = codec.decode(value).getSampleId();
+            assertThat(samples.put(id, value)).as("sample %s written twice", id).isNull();
+        });
         return samples;
     }
 }

@@ -2,24 +2,19 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
 import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
+import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -50,7 +45,7 @@ class OnlineRankingIT {
         stack.createTopics(List.of("online-it-auctions", "online-it-impressions", "online-it-clicks",
                 "online-it-samples", "online-it-scores", "online-it-dead-letters"), 4);
         GeneratorConfig generator = GeneratorConfig.builder().seed(21).auctions(4_000).auctionsPerSecond(20)
-                .users(400).attributionWindowMs(20_000).noFaults().build();
+                .users(400).attributionWindowMs(5_000).noFaults().build();
         GroundTruth truth;
         try (KafkaEventWriter writer = new KafkaEventWriter(stack.endpoints().kafkaBootstrap(), inputs)) {
             truth = new SyntheticEventGenerator(generator).run(writer);
@@ -130,41 +125,30 @@ class OnlineRankingIT {
         settings.put("ctr.topic.training-samples", "online-it-samples");
         settings.put("ctr.topic.scores", "online-it-scores");
         settings.put("ctr.topic.dead-letters", "online-it-dead-letters");
-        settings.put("ctr.attribution.window-ms", "20000");
+        settings.put("ctr.attribution.window-ms", "5000");
         // A small model keeps the test fast; the shape does not change what is checked.
         settings.put("ctr.model.hash-buckets", "4096");
         settings.put("ctr.model.embedding-dim", "8");
         settings.put("ctr.model.hidden-layers", "32,16");
+        settings.put("ctr.features.feedback.max-clicks", "10");
+        settings.put("ctr.features.feedback.unclicks-per-side", "2");
         settings.put("ctr.scoring.batch-max-auctions", "32");
         settings.put("ctr.training.batch-size", "128");
-        settings.put("ctr.training.publish-every-samples", "512");
+        settings.put("ctr.training.publish-every-samples", "400");
         settings.put("ctr.training.metrics-window", "2000");
         return CtrConfig.load(null, settings);
     }
 
     /** Committed CtrScore records by auction; fails on a candidate scored twice. */
     private static Map<String, List<CtrScore>> readScores(LocalStack stack, String topic) throws Exception {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.endpoints().kafkaBootstrap());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         AvroCodec<CtrScore> codec = AvroCodec.forTopic(EventTopic.CTR_SCORES, CtrScore.class);
         Map<String, List<CtrScore>> scores = new HashMap<>();
         Set<String> seen = new java.util.HashSet<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    CtrScore score = codec.decode(record.value());
-                    assertThat(seen.add(score.getAuctionId() + "/" + score.getAdId())).as("scored twice: %s", score).isTrue();
-                    scores.computeIfAbsent(score.getAuctionId(), k -> new ArrayList<>()).add(score);
-                }
-            }
-        }
+        CommittedRecords.read(stack.endpoints().kafkaBootstrap(), topic, value -> {
+            CtrScore score = codec.decode(value);
+            assertThat(seen.add(score.getAuctionId() + "/" + score.getAdId())).as("scored twice: %s", score).isTrue();
+            scores.computeIfAbsent(score.getAuctionId(), k -> new ArrayList<>()).add(score);
+        });
         return scores;
     }
 
