@@ -47,7 +47,7 @@ import org.ctrranker.operators.redis.VersionedWrite;
  * <p>Output: one {@link CtrScore} per candidate (rank 1 = highest eCPM), and on {@link #REDIS} the
  * auction's ranking and the user's latest scores. The model lives per subtask (one DJL engine per JVM,
  * one model instance per scoring subtask); the live version is kept in operator state, so a restored
- * scorer starts on the version it had.
+ * scorer starts on the version it had. (Every subtask receives every version, so they all hold the same.)
  */
 public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore> {
@@ -77,8 +77,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
+        // Union state written by subtask 0 only: every subtask, at any parallelism after a restore,
+        // starts on the same live version.
         liveState = context.getOperatorStateStore()
-                .getListState(new ListStateDescriptor<>("live-model", TypeInformation.of(ModelUpdate.class)));
+                .getUnionListState(new ListStateDescriptor<>("live-model", TypeInformation.of(ModelUpdate.class)));
         live = null;
         for (ModelUpdate restored : liveState.get()) {
             if (live == null || restored.version > live.version) {
@@ -221,7 +223,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        liveState.update(live == null ? List.of() : List.of(live));
+        boolean writer = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
+        liveState.update(live == null || !writer ? List.of() : List.of(live));
     }
 
     @Override
