@@ -167,7 +167,7 @@ public final class DataSets {
         return out;
     }
 
-    /** The slot id of a raw iPinYou log row's request (for the per-slot median baseline). */
+    /** A log bucket of a floor price, so nearby floors share an embedding. */
     static long bucket(double price) {
         return price <= 0 ? 0 : (long) Math.floor(Math.log1p(price) * 2);
     }
