@@ -80,6 +80,9 @@ public final class BoundedRun {
         counts.put("samples_trained", accumulator(result, "samplesTrained"));
         counts.put("model_versions", accumulator(result, "modelVersions"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
+        long cpuMicros = accumulator(result, "scoringCpuMicros");
+        counts.put("scoring_candidates_per_cpu_s",
+                cpuMicros == 0 ? 0 : Math.round(accumulator(result, "scoredCandidates") * 1e6 / cpuMicros));
         counts.put("seconds", Math.round(seconds * 10) / 10.0);
         return counts;
     }
