@@ -76,6 +76,13 @@ public final class BoundedRun {
         }
         counts.put("malformed", malformed);
         counts.put("dead_letters", accumulator(result, "deadLetters"));
+        counts.put("scored_auctions", accumulator(result, "scoredAuctions"));
+        counts.put("samples_trained", accumulator(result, "samplesTrained"));
+        counts.put("model_versions", accumulator(result, "modelVersions"));
+        counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
+        long cpuMicros = accumulator(result, "scoringCpuMicros");
+        counts.put("scoring_candidates_per_cpu_s",
+                cpuMicros == 0 ? 0 : Math.round(accumulator(result, "scoredCandidates") * 1e6 / cpuMicros));
         // the feature stages' counters (UserFeedbackFunction, AuctionStatisticsFunction), by group
         Map<String, Map<String, Long>> features = new java.util.TreeMap<>();
         result.getAllAccumulatorResults().forEach((name, value) -> {

@@ -14,6 +14,7 @@ import org.apache.flink.types.Either;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
@@ -33,13 +34,18 @@ import org.ctrranker.operators.joins.JoinOutputs;
 import org.ctrranker.operators.joins.UnattributedClicks;
 import org.ctrranker.operators.kafka.TransactionTimeouts;
 import org.ctrranker.operators.metrics.CountingMap;
+import org.ctrranker.operators.scoring.ModelUpdate;
+import org.ctrranker.operators.scoring.OnlineConfig;
+import org.ctrranker.operators.scoring.OnlineStages;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.EventTopic;
 
 /**
  * The ctr-ranking job: Kafka inputs in event time, auction-impression join, the user's TEM4CTR
  * feedback snapshot as of each impression, click attribution, AIE market-price target and BCM
- * weight; labelled samples and dead letters to Kafka, serving features to Redis. Sources and sinks are arguments, so tests and tools
+ * weight; labelled samples and dead letters to Kafka, serving features to Redis; online training on
+ * the labelled samples (keyed by model) and micro-batched scoring of every auction (keyed by user) with
+ * the live version, scores to Kafka and rankings to Redis. Sources and sinks are arguments, so tests and tools
  * inject their own.
  *
  * <p>Run it with {@code --config FILE} and {@code --set key=value} (see ctr-ranker-defaults.properties).
@@ -104,7 +110,13 @@ public final class CtrRankingJob {
                 AuctionStatistics.attach(labelled, AieConfig.fromSettings(config.asMap()));
         samples.sinkTo(sinks.trainingSamples()).uid("training-samples-sink").name("training-samples");
 
-        UserFeatures.mirrorWrites(withFeedback).union(AuctionStatistics.publications(samples))
+        OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
+        SingleOutputStreamOperator<ModelUpdate> models = OnlineStages.train(samples, online);
+        SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctions, withFeedback, models, online);
+        scores.sinkTo(sinks.scores()).uid("ctr-scores-sink").name("ctr-scores");
+
+        UserFeatures.mirrorWrites(withFeedback).union(AuctionStatistics.publications(samples),
+                        OnlineStages.redisWrites(scores), OnlineStages.modelWrites(models, online))
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
 
         AvroTypeInfo<DeadLetter> deadLetterType = AvroTypeInfo.forRecord(DeadLetter.class);

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
@@ -72,6 +73,11 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
     @Override
     public Sink<DeadLetter> deadLetters() {
         return exactlyOnce(EventTopic.DEAD_LETTERS, DeadLetter.class, "ctr.topic.dead-letters");
+    }
+
+    @Override
+    public Sink<CtrScore> scores() {
+        return exactlyOnce(EventTopic.CTR_SCORES, CtrScore.class, "ctr.topic.scores");
     }
 
     @Override

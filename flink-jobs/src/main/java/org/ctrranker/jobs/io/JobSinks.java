@@ -1,6 +1,7 @@
 package org.ctrranker.jobs.io;
 
 import org.apache.flink.api.connector.sink2.Sink;
+import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.redis.VersionedWrite;
@@ -12,6 +13,9 @@ public interface JobSinks {
 
     Sink<DeadLetter> deadLetters();
 
-    /** Versioned, replay-safe writes of the serving state (user feedback, market statistics). */
+    /** One record per scored candidate, exactly-once. */
+    Sink<CtrScore> scores();
+
+    /** Versioned, replay-safe writes of the serving state (user feedback, market statistics, rankings, scores, models). */
     Sink<VersionedWrite> redis();
 }

@@ -4,16 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.ImpressionTruth;
@@ -38,23 +30,14 @@ public final class CommittedSamples {
 
     /** Committed samples by sample id; fails on a sample id seen twice (exactly-once broken). */
     public static Map<String, byte[]> read(String bootstrap, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, byte[]> samples = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    String id = decode(record.value()).getSampleId();
-                    assertThat(samples.put(id, record.value())).as("sample %s written twice", id).isNull();
-                }
-            }
+        try {
+            CommittedRecords.read(bootstrap, topic, value -> {
+                String id = decode(value).getSampleId();
+                assertThat(samples.put(id, value)).as("sample %s written twice", id).isNull();
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read " + topic, e);
         }
         return samples;
     }

@@ -30,13 +30,27 @@ public final class Evaluator {
         float[] predictions = new float[n];
         int[] labels = new int[n];
         int at = 0;
-        for (List<Sample> group : data.groups()) {
-            float[] p = learner.predict(group);
+        List<List<Sample>> groups = data.groups();
+        for (int g = 0; g < groups.size(); ) {
+            // score the requests up to the learner's next update in one call
+            int end = g;
+            int pending = 0;
+            List<Sample> block = new ArrayList<>();
+            int hint = Math.max(1, learner.batchHint());
+            while (end < groups.size() && (end == g || pending < hint)) {
+                block.addAll(groups.get(end));
+                pending += groups.get(end).size();
+                end++;
+            }
+            float[] p = learner.predict(block);
             System.arraycopy(p, 0, predictions, at, p.length);
-            for (Sample s : group) {
+            for (Sample s : block) {
                 labels[at++] = s.label();
             }
-            learner.train(group);
+            for (int i = g; i < end; i++) {
+                learner.train(groups.get(i));
+            }
+            g = end;
         }
         learner.flush();
         int from = data.firstTestSample();

@@ -13,6 +13,14 @@ public interface Learner extends AutoCloseable {
     /** Learns from labelled samples (may buffer them into mini-batches). */
     void train(List<Sample> samples);
 
+    /**
+     * Samples the learner buffers before it learns: the online evaluation scores that many at once
+     * (the same predictions as one by one, since nothing is learnt in between), 1 for per-sample learners.
+     */
+    default int batchHint() {
+        return 1;
+    }
+
     /** Learns from whatever is still buffered. */
     default void flush() {}
 

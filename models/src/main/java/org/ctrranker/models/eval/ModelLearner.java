@@ -43,6 +43,11 @@ public final class ModelLearner implements Learner {
     }
 
     @Override
+    public int batchHint() {
+        return batchSize - buffer.size();
+    }
+
+    @Override
     public void flush() {
         if (!buffer.isEmpty()) {
             model.train(buffer);

@@ -17,12 +17,15 @@ import org.ctrranker.models.UserHistory;
  *
  * <p>Dense features (all request-time): the item's smoothed CTR so far (log-ratio to the global
  * CTR), its log impression count, the user's unclicked exposures of this item and of its category
- * in the last hour, whether the user clicked the category in the last hour, and the user's log
- * impression count. The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
+ * in the last hour, whether the user clicked the category in the last hour, the user's log
+ * impression count, the item's recent CTR (counters with a 30-minute half-life) and its age since
+ * first shown. The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
  */
 public final class OnlineFeaturizer {
 
-    public static final int DENSE = 6;
+    public static final int DENSE = 8;
+    /** Half-life of the item's recent-CTR counters: news and ads go stale within hours. */
+    static final double HALF_LIFE_MS = 30 * 60_000.0;
     static final long HORIZON_MS = 60 * 60_000L;
     private static final double SMOOTHING = 20;
     private static final int RECENT_LIMIT = 60;
@@ -30,6 +33,8 @@ public final class OnlineFeaturizer {
     private final int historyLength;
     private final int slotsPerClick;
     private final Map<String, long[]> itemCounts = new HashMap<>();
+    /** Per item: decayed impressions, decayed clicks, time of the last update, time first seen. */
+    private final Map<String, double[]> itemRecent = new HashMap<>();
     private final Map<String, UserState> users = new HashMap<>();
     private long impressions;
     private long clicks;
@@ -72,6 +77,9 @@ public final class OnlineFeaturizer {
             System.arraycopy(auction.contextKeys(), 0, ids, 2 + item.itemKeys().length, auction.contextKeys().length);
             long[] counts = itemCounts.getOrDefault(item.itemId(), new long[2]);
             double smoothed = (counts[1] + SMOOTHING * globalCtr) / (counts[0] + SMOOTHING);
+            double[] recent = decayed(item.itemId(), auction.timeMs());
+            double recentCtr = (recent[1] + SMOOTHING * globalCtr) / (recent[0] + SMOOTHING);
+            double ageMinutes = recent[3] < 0 ? 0 : (auction.timeMs() - recent[3]) / 60_000.0;
             int sameItem = 0;
             int sameCategory = 0;
             boolean clickedCategory = false;
@@ -92,6 +100,8 @@ public final class OnlineFeaturizer {
                 Math.min(sameCategory, 6) / 6f,
                 clickedCategory ? 1f : 0f,
                 (float) Math.log1p(user.impressions) / 8f,
+                (float) Math.max(-3, Math.min(3, Math.log(recentCtr / globalCtr))) / 3f,
+                (float) Math.log1p(ageMinutes) / 8f,
             };
             out.add(new Sample(new Features(ids, dense, item.position()), history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
@@ -100,6 +110,12 @@ public final class OnlineFeaturizer {
             long[] counts = itemCounts.computeIfAbsent(item.itemId(), k -> new long[2]);
             counts[0]++;
             counts[1] += item.label();
+            double[] recent = decayed(item.itemId(), auction.timeMs());
+            recent[0] += 1;
+            recent[1] += item.label();
+            if (recent[3] < 0) {
+                recent[3] = auction.timeMs();
+            }
             impressions++;
             clicks += item.label();
             user.impressions++;
@@ -115,6 +131,18 @@ public final class OnlineFeaturizer {
             }
         }
         return out;
+    }
+
+    /** The item's recent counters decayed to {@code timeMs} (created empty when new). */
+    private double[] decayed(String itemId, long timeMs) {
+        double[] r = itemRecent.computeIfAbsent(itemId, k -> new double[] {0, 0, timeMs, -1});
+        if (timeMs > r[2]) {
+            double factor = Math.pow(0.5, (timeMs - r[2]) / HALF_LIFE_MS);
+            r[0] *= factor;
+            r[1] *= factor;
+            r[2] = timeMs;
+        }
+        return r;
     }
 
     /** Featurises a whole log in order. */

@@ -19,6 +19,26 @@ public final class RedisKeys {
         return prefix + ":market:{" + escape(scenario) + "}";
     }
 
+    /** {@code <prefix>:rank:{<auction_id>}}: the scored and ranked candidates of one auction. */
+    public static String ranking(String prefix, String auctionId) {
+        return prefix + ":rank:{" + escape(auctionId) + "}";
+    }
+
+    /** {@code <prefix>:user:{<user_id>}:scores}: the scores of the user's latest scored auction. */
+    public static String userScores(String prefix, String userId) {
+        return prefix + ":user:{" + escape(userId) + "}:scores";
+    }
+
+    /** {@code <prefix>:model:{<name>}:current}: the live version of a model and its metrics. */
+    public static String modelCurrent(String prefix, String modelName) {
+        return prefix + ":model:{" + escape(modelName) + "}:current";
+    }
+
+    /** {@code <prefix>:model:{<name>}:v<version>}: one published version's parameters and metadata. */
+    public static String modelVersion(String prefix, String modelName, long version) {
+        return prefix + ":model:{" + escape(modelName) + "}:v" + version;
+    }
+
     static String escape(String id) {
         if (id.indexOf('{') < 0 && id.indexOf('}') < 0 && id.indexOf('%') < 0) {
             return id;

@@ -1,0 +1,152 @@
+package org.ctrranker.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ctrranker.events.CtrScore;
+import org.ctrranker.jobs.config.CtrConfig;
+import org.ctrranker.jobs.generate.GeneratorConfig;
+import org.ctrranker.jobs.generate.GroundTruth;
+import org.ctrranker.jobs.generate.SyntheticEventGenerator;
+import org.ctrranker.jobs.ingest.KafkaEventWriter;
+import org.ctrranker.jobs.testing.CommittedRecords;
+import org.ctrranker.localenv.LocalStack;
+import org.ctrranker.localenv.LocalStackExtension;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.schemas.AvroCodec;
+import org.ctrranker.schemas.EventTopic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Generator with a seed -> real broker -> the whole job, bounded, in the mini cluster -> real Redis and
+ * the ctr-scores topic: every auction has a ranking in Redis in eCPM order, stamped with a model
+ * version, equal to its committed CtrScore records; every impression became a labelled sample the
+ * trainer trained on; the trainer published several versions and the scorers swapped to newer ones
+ * while the job ran.
+ */
+@ExtendWith(LocalStackExtension.class)
+class OnlineRankingIT {
+
+    private static final String PREFIX = "online-it";
+
+    @Test
+    void everyAuctionIsRankedByEcpmWithALiveModelVersionThatKeepsRising(LocalStack stack) throws Exception {
+        Map<EventTopic, String> inputs = Map.of(EventTopic.AD_AUCTIONS, "online-it-auctions",
+                EventTopic.AD_IMPRESSIONS, "online-it-impressions", EventTopic.AD_CLICKS, "online-it-clicks");
+        stack.createTopics(List.of("online-it-auctions", "online-it-impressions", "online-it-clicks",
+                "online-it-samples", "online-it-scores", "online-it-dead-letters"), 4);
+        GeneratorConfig generator = GeneratorConfig.builder().seed(21).auctions(4_000).auctionsPerSecond(20)
+                .users(400).attributionWindowMs(5_000).noFaults().build();
+        GroundTruth truth;
+        try (KafkaEventWriter writer = new KafkaEventWriter(stack.endpoints().kafkaBootstrap(), inputs)) {
+            truth = new SyntheticEventGenerator(generator).run(writer);
+        }
+
+        Map<String, Object> counts = BoundedRun.run(config(stack), 2);
+        System.out.println("online run: " + counts);
+
+        assertThat(counts.get("labelled")).isEqualTo(truth.impressions());
+        assertThat(counts.get("samples_trained")).as("every labelled impression is trained on").isEqualTo(truth.impressions());
+        assertThat(counts.get("scored_auctions")).isEqualTo(truth.auctions());
+        assertThat((Long) counts.get("model_versions")).isGreaterThan(1L);
+        assertThat((Long) counts.get("scorer_model_swaps")).as("scorers loaded published versions").isGreaterThan(0L);
+
+        Map<String, List<CtrScore>> committed = readScores(stack, "online-it-scores");
+        assertThat(committed).hasSize((int) truth.auctions());
+        Map<Long, Integer> auctionsPerVersion = new HashMap<>();
+        try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
+            Set<String> rankingKeys = redis.keys(PREFIX + ":rank:*"); // a test's small Redis: KEYS is fine
+            assertThat(rankingKeys).hasSize((int) truth.auctions());
+            for (Map.Entry<String, List<CtrScore>> entry : committed.entrySet()) {
+                String key = PREFIX + ":rank:{" + entry.getKey() + "}";
+                Map<String, String> ranking = redis.hgetAll(key);
+                assertThat(ranking).as(key).isNotEmpty();
+                List<CtrScore> byRank = new ArrayList<>(entry.getValue());
+                byRank.sort(Comparator.comparingInt(CtrScore::getRank));
+                assertThat(byRank.get(0).getRank()).isEqualTo(1);
+                assertThat(byRank.get(byRank.size() - 1).getRank()).as("ranks 1..n, each once").isEqualTo(byRank.size());
+                assertRankedByEcpm(key, ranking, byRank);
+                long version = Long.parseLong(ranking.get("model_version"));
+                auctionsPerVersion.merge(version, 1, Integer::sum);
+                assertThat(redis.pttl(key)).as("TTL of " + key).isPositive();
+            }
+            Map<String, String> current = redis.hgetAll(PREFIX + ":model:{ctr}:current");
+            long live = Long.parseLong(current.get("live_version"));
+            assertThat(live).isEqualTo((Long) counts.get("model_versions"));
+            assertThat(Long.parseLong(current.get("samples_trained"))).isEqualTo(truth.impressions());
+            assertThat(Double.parseDouble(current.get("progressive_auc"))).isBetween(0.0, 1.0);
+            assertThat(redis.hget((PREFIX + ":model:{ctr}:v" + live).getBytes(), "parameters".getBytes()))
+                    .as("the live version's parameters").isNotEmpty();
+            assertThat(redis.hgetAll(PREFIX + ":user:{" + committed.values().iterator().next().get(0).getUserId()
+                    + "}:scores")).containsKeys("auction_id", "model_version", "event_time_ms");
+        }
+        System.out.println("auctions per model version: " + auctionsPerVersion);
+        assertThat(auctionsPerVersion.keySet().stream().mapToLong(Long::longValue).max().orElse(0))
+                .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
+    }
+
+    /** The Redis ranking lists the committed scores in rank order, with eCPM = pCTR x bid, non-increasing. */
+    private static void assertRankedByEcpm(String key, Map<String, String> ranking, List<CtrScore> byRank) {
+        String[] ads = ranking.get("ads").split(",");
+        String[] ecpm = ranking.get("ecpm").split(",");
+        String[] pctr = ranking.get("pctr").split(",");
+        assertThat(ads).as(key).hasSize(byRank.size());
+        for (int i = 0; i < ads.length; i++) {
+            CtrScore score = byRank.get(i);
+            assertThat(ads[i]).as(key).isEqualTo(score.getAdId());
+            assertThat(Double.parseDouble(pctr[i])).isEqualTo(score.getPctr());
+            assertThat(Double.parseDouble(ecpm[i])).isEqualTo(score.getEcpm())
+                    .isCloseTo(score.getPctr() * score.getBidMicros(), org.assertj.core.data.Offset.offset(1e-6));
+            assertThat(score.getModelVersion()).isEqualTo(Long.parseLong(ranking.get("model_version")));
+            if (i > 0) {
+                assertThat(Double.parseDouble(ecpm[i])).as(key + " in eCPM order").isLessThanOrEqualTo(Double.parseDouble(ecpm[i - 1]));
+            }
+        }
+    }
+
+    private static CtrConfig config(LocalStack stack) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("ctr.kafka.bootstrap-servers", stack.endpoints().kafkaBootstrap());
+        settings.put("ctr.redis.url", stack.endpoints().redisUrl());
+        settings.put("ctr.redis.key-prefix", PREFIX);
+        settings.put("ctr.kafka.group-id", "online-it");
+        settings.put("ctr.topic.auctions", "online-it-auctions");
+        settings.put("ctr.topic.impressions", "online-it-impressions");
+        settings.put("ctr.topic.clicks", "online-it-clicks");
+        settings.put("ctr.topic.training-samples", "online-it-samples");
+        settings.put("ctr.topic.scores", "online-it-scores");
+        settings.put("ctr.topic.dead-letters", "online-it-dead-letters");
+        settings.put("ctr.attribution.window-ms", "5000");
+        // A small model keeps the test fast; the shape does not change what is checked.
+        settings.put("ctr.model.hash-buckets", "4096");
+        settings.put("ctr.model.embedding-dim", "8");
+        settings.put("ctr.model.hidden-layers", "32,16");
+        settings.put("ctr.features.feedback.max-clicks", "10");
+        settings.put("ctr.features.feedback.unclicks-per-side", "2");
+        settings.put("ctr.scoring.batch-max-auctions", "32");
+        settings.put("ctr.training.batch-size", "128");
+        settings.put("ctr.training.publish-every-samples", "400");
+        settings.put("ctr.training.metrics-window", "2000");
+        return CtrConfig.load(null, settings);
+    }
+
+    /** Committed CtrScore records by auction; fails on a candidate scored twice. */
+    private static Map<String, List<CtrScore>> readScores(LocalStack stack, String topic) throws Exception {
+        AvroCodec<CtrScore> codec = AvroCodec.forTopic(EventTopic.CTR_SCORES, CtrScore.class);
+        Map<String, List<CtrScore>> scores = new HashMap<>();
+        Set<String> seen = new java.util.HashSet<>();
+        CommittedRecords.read(stack.endpoints().kafkaBootstrap(), topic, value -> {
+            CtrScore score = codec.decode(value);
+            assertThat(seen.add(score.getAuctionId() + "/" + score.getAdId())).as("scored twice: %s", score).isTrue();
+            scores.computeIfAbsent(score.getAuctionId(), k -> new ArrayList<>()).add(score);
+        });
+        return scores;
+    }
+}

@@ -1,0 +1,72 @@
+package org.ctrranker.models.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.ModelConfig;
+import org.ctrranker.models.Sample;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvaluationSmokeTest {
+
+    /** Items 0..9; even items are clicked far more often. */
+    private static List<LoggedAuction> log(int requests) {
+        Random random = new Random(3);
+        List<LoggedAuction> out = new ArrayList<>();
+        for (int r = 0; r < requests; r++) {
+            List<LoggedAuction.LoggedItem> items = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int item = random.nextInt(10);
+                int label = random.nextDouble() < (item % 2 == 0 ? 0.4 : 0.05) ? 1 : 0;
+                items.add(new LoggedAuction.LoggedItem("n" + item, new long[] {FeatureHash.of("cat", "c" + item % 3)},
+                        "c" + item % 3, i + 1, label, 1.0, 0.5 + item, new long[] {FeatureHash.of("slot", "s")}, Double.NaN));
+            }
+            out.add(new LoggedAuction("u" + random.nextInt(20), r * 60_000L, new long[] {FeatureHash.of("hour", "1")}, items,
+                    r >= requests * 0.7, List.of("n1")));
+        }
+        return out;
+    }
+
+    @Test
+    void featuresAreCausal() {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(4, 4);
+        LoggedAuction.LoggedItem clicked = new LoggedAuction.LoggedItem("x", new long[0], "c", 1, 1, Double.NaN,
+                Double.NaN, new long[0], Double.NaN);
+        List<Sample> first = featurizer.next(new LoggedAuction("u", 0, new long[0], List.of(clicked), false, List.of()));
+        List<Sample> second = featurizer.next(new LoggedAuction("u", 1000, new long[0], List.of(clicked), false, List.of()));
+        // the first sight of an item knows nothing of its own click; the second one does
+        assertThat(first.get(0).features().dense()[1]).isEqualTo(0f);
+        assertThat(first.get(0).history().size()).isZero();
+        assertThat(second.get(0).features().dense()[0]).isGreaterThan(0f);
+        assertThat(second.get(0).history().size()).isEqualTo(1);
+    }
+
+    @Test
+    void runsEveryModelAndWritesTheReport(@TempDir Path folder) throws Exception {
+        EvalData data = OnlineFeaturizer.build("smoke", log(300), 4, 4);
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+                .scenarioFields(data.scenarioFields()).embeddingDim(4).hashBuckets(1024).historyLength(4).slotsPerClick(4)
+                .hiddenLayers(8).learningRate(0.02f).device("cpu").build();
+        Evaluation evaluation = new Evaluation(data, config, Evaluation.MODELS, 1, 32, 1, true, Double.NaN,
+                new PrintStream(PrintStream.nullOutputStream()));
+        Map<String, List<Evaluator.Result>> results = evaluation.run();
+        String json = evaluation.report(results, folder, "test", Map.of("seconds", 1));
+        for (String model : Evaluation.MODELS) {
+            assertThat(json).contains("\"" + model + "\":{\"auc\":");
+        }
+        // even items are clicked 8x more: popularity learns it within the stream
+        assertThat(results.get("popularity/online").get(0).auc()).isGreaterThan(0.7);
+        assertThat(Files.readString(folder.resolve("report.md"))).contains("| full |", "calibration.png");
+        for (String png : List.of("auc-over-stream.png", "logloss-over-stream.png", "calibration.png")) {
+            assertThat(Files.size(folder.resolve(png))).as(png).isGreaterThan(1000);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package org.ctrranker.operators.scoring;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AlignedClick;
+import org.ctrranker.events.Candidate;
+import org.ctrranker.events.Exposure;
+import org.ctrranker.events.RequestContext;
+import org.ctrranker.events.SampleType;
+import org.ctrranker.events.Scenario;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.Features;
+import org.ctrranker.models.ModelConfig;
+import org.ctrranker.models.Sample;
+import org.ctrranker.models.UserHistory;
+
+/**
+ * The one mapping from events to model inputs, used by the scorer (auction candidates) and the
+ * trainer (labelled samples) alike, so serving and training can never see different features.
+ *
+ * <p>Sparse fields, in this order (the ad id is the target field, in the item namespace the TEM4CTR
+ * histories use): user, ad, campaign, advertiser, category, page, slot, device type, region, hour of
+ * day, weekday, the user's tags (sorted, as one key). No dense features yet. Everything is known at
+ * request time; nothing posterior (position, market price, bid) is a model input. The position is the
+ * served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
+ * scoring every candidate for one position leaves the ranking unchanged.
+ */
+public final class ModelInputs {
+
+    public static final int SPARSE_FIELDS = 12;
+    public static final int DENSE_FEATURES = 0;
+    /** Index of the ad id among the sparse fields (the TEM4CTR target). */
+    public static final int TARGET_FIELD = 1;
+    /** AM2 conditions on the slot and the won position. */
+    public static final int SCENARIO_FIELDS = 2;
+    /** Candidates are scored as if shown in the top slot (positions are 1-based; 0 means none). */
+    public static final int SERVING_POSITION = 1;
+
+    private ModelInputs() {}
+
+    /** The model shape these inputs fit; the rest of the config (sizes, optimiser) is the caller's. */
+    public static ModelConfig.Builder shape(ModelConfig.Builder builder) {
+        return builder.sparseFields(SPARSE_FIELDS).denseFeatures(DENSE_FEATURES).targetField(TARGET_FIELD)
+                .scenarioFields(SCENARIO_FIELDS);
+    }
+
+    /** What the model sees of one candidate of an auction. */
+    public static Features candidate(AdAuction auction, Candidate candidate) {
+        return new Features(ids(auction.getUserId(), candidate.getAdId(), candidate.getCampaignId(),
+                candidate.getAdvertiserId(), candidate.getCategoryId(), auction.getScenario(), auction.getContext()),
+                null, SERVING_POSITION);
+    }
+
+    /** What the model sees of a labelled impression: the same fields as {@link #candidate}, at its position. */
+    public static Features features(TrainingSample sample) {
+        return new Features(ids(sample.getUserId(), sample.getAdId(), sample.getCampaignId(),
+                sample.getAdvertiserId(), sample.getCategoryId(), sample.getScenario(), sample.getContext()),
+                null, sample.getPosition());
+    }
+
+    /**
+     * A labelled impression as a training sample: its features, its TEM4CTR history as of the impression,
+     * and the posterior fields the loss uses (label, AIE's BCM weight, market price and scenario for AM2,
+     * the fake-negative correction in that delayed-feedback mode).
+     */
+    public static Sample sample(TrainingSample sample) {
+        UserFeedbackSnapshot feedback = sample.getFeedback();
+        UserHistory history = feedback == null ? UserHistory.EMPTY
+                : history(feedback, sample.getImpressionTimeMs(), sample.getAttributionWindowMs());
+        long[] scenario = {
+            FeatureHash.of("slot", sample.getScenario().getSlotId()),
+            FeatureHash.of("position", Integer.toString(sample.getPosition())),
+        };
+        boolean fakeNegativeMode = sample.getSampleType() != SampleType.WINDOW_CLOSED;
+        return new Sample(features(sample), history, sample.getLabel(), sample.getBidMicros() / 1e6,
+                sample.getMarketPriceMicros() / 1e6, scenario, sample.getBcmWeight(), fakeNegativeMode);
+    }
+
+    /**
+     * The TEM4CTR history of a feedback snapshot, for a request at {@code atMs}: each click's aligned
+     * unclicks, those before it (the snapshot keeps them most recent first) in time order, then those
+     * after it. Leakage guard: a snapshot taken at or before {@code atMs} is used whole (it holds nothing
+     * later than its as-of time); from a later snapshot only what was certainly known at {@code atMs} is
+     * kept: exposures whose attribution window {@code windowMs} had closed by then, which decides both a
+     * click (it came inside the window) and an unclick.
+     */
+    public static UserHistory history(UserFeedbackSnapshot snapshot, long atMs, long windowMs) {
+        long knownBefore = snapshot.getAsOfMs() <= atMs ? Long.MAX_VALUE : atMs - windowMs;
+        List<long[]> slots = new ArrayList<>();
+        List<Long> clicks = new ArrayList<>();
+        for (AlignedClick aligned : snapshot.getClicks()) {
+            if (aligned.getClick().getTimeMs() > knownBefore) {
+                continue;
+            }
+            List<Exposure> before = aligned.getBefore();
+            List<Exposure> after = aligned.getAfter();
+            long[] keys = new long[before.size() + after.size()];
+            int n = 0;
+            for (int i = before.size() - 1; i >= 0; i--) {
+                if (before.get(i).getTimeMs() <= knownBefore) {
+                    keys[n++] = FeatureHash.item(before.get(i).getAdId());
+                }
+            }
+            for (Exposure e : after) {
+                if (e.getTimeMs() <= knownBefore) {
+                    keys[n++] = FeatureHash.item(e.getAdId());
+                }
+            }
+            clicks.add(FeatureHash.item(aligned.getClick().getAdId()));
+            slots.add(n == keys.length ? keys : java.util.Arrays.copyOf(keys, n));
+        }
+        if (clicks.isEmpty()) {
+            return UserHistory.EMPTY;
+        }
+        long[] clickKeys = new long[clicks.size()];
+        for (int i = 0; i < clickKeys.length; i++) {
+            clickKeys[i] = clicks.get(i);
+        }
+        return new UserHistory(clickKeys, slots.toArray(new long[0][]));
+    }
+
+    private static long[] ids(String userId, String adId, String campaignId, String advertiserId, String categoryId,
+            Scenario scenario, RequestContext context) {
+        return new long[] {
+            FeatureHash.of("user", userId),
+            FeatureHash.item(adId),
+            FeatureHash.of("campaign", campaignId),
+            FeatureHash.of("advertiser", advertiserId),
+            FeatureHash.of("category", categoryId),
+            FeatureHash.of("page", scenario.getPageId()),
+            FeatureHash.of("slot", scenario.getSlotId()),
+            FeatureHash.of("device", context.getDeviceType()),
+            FeatureHash.of("region", context.getRegion()),
+            FeatureHash.of("hour", Integer.toString(context.getHourOfDay())),
+            FeatureHash.of("weekday", Integer.toString(context.getWeekday())),
+            FeatureHash.of("tags", String.join(",", new TreeSet<>(context.getUserTags()))),
+        };
+    }
+}

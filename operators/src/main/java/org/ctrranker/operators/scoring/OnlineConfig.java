@@ -1,0 +1,109 @@
+package org.ctrranker.operators.scoring;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Map;
+import org.ctrranker.models.ModelConfig;
+
+/**
+ * Settings of the online stages (scorer, trainer, their Redis keys), read from the job's flat settings
+ * ({@code ctr.model.*}, {@code ctr.scoring.*}, {@code ctr.training.*}; defaults and meaning in
+ * ctr-ranker-defaults.properties). Immutable and serializable: functions build the {@link ModelConfig}
+ * from it when they open.
+ */
+public final class OnlineConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String modelName;
+    private final String device;
+    private final int embeddingDim;
+    private final int hashBuckets;
+    private final int[] hiddenLayers;
+    private final float learningRate;
+    private final long seed;
+    private final int historyLength;
+    private final int slotsPerClick;
+    private final int batchMaxAuctions;
+    private final long batchMaxDelayMs;
+    private final int trainingBatchSize;
+    private final long publishEverySamples;
+    private final int metricsWindow;
+    private final long attributionWindowMs;
+    private final String redisKeyPrefix;
+    private final long rankingTtlMs;
+    private final long userScoresTtlMs;
+    private final long modelTtlMs;
+
+    private OnlineConfig(Map<String, String> s) {
+        modelName = text(s, "ctr.model.name");
+        device = text(s, "ctr.model.device");
+        embeddingDim = (int) number(s, "ctr.model.embedding-dim", 1);
+        hashBuckets = (int) number(s, "ctr.model.hash-buckets", 16);
+        hiddenLayers = Arrays.stream(text(s, "ctr.model.hidden-layers").split(",")).map(String::trim)
+                .mapToInt(Integer::parseInt).toArray();
+        learningRate = Float.parseFloat(text(s, "ctr.model.learning-rate"));
+        seed = number(s, "ctr.model.seed", 0);
+        historyLength = (int) number(s, "ctr.features.feedback.max-clicks", 1);
+        slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
+        batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
+        batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
+        trainingBatchSize = (int) number(s, "ctr.training.batch-size", 1);
+        publishEverySamples = number(s, "ctr.training.publish-every-samples", 1);
+        metricsWindow = (int) number(s, "ctr.training.metrics-window", 2);
+        attributionWindowMs = number(s, "ctr.attribution.window-ms", 1);
+        redisKeyPrefix = text(s, "ctr.redis.key-prefix");
+        rankingTtlMs = number(s, "ctr.scoring.ranking-redis-ttl-ms", 1);
+        userScoresTtlMs = number(s, "ctr.scoring.user-scores-redis-ttl-ms", 1);
+        modelTtlMs = number(s, "ctr.training.model-redis-ttl-ms", 1);
+    }
+
+    public static OnlineConfig fromSettings(Map<String, String> settings) {
+        return new OnlineConfig(settings);
+    }
+
+    /** The model every scorer and the trainer build: same shape, so trainer snapshots restore into scorers. */
+    public ModelConfig modelConfig() {
+        return ModelInputs.shape(ModelConfig.builder())
+                .embeddingDim(embeddingDim).hashBuckets(hashBuckets).hiddenLayers(hiddenLayers)
+                .historyLength(historyLength).slotsPerClick(slotsPerClick)
+                .learningRate(learningRate).seed(seed).device(device)
+                // BCM weights come from the job's AIE stage (TrainingSample.bcm_weight), not the model's own.
+                .bcm(false)
+                .build();
+    }
+
+    public String modelName() { return modelName; }
+    public int batchMaxAuctions() { return batchMaxAuctions; }
+    public long batchMaxDelayMs() { return batchMaxDelayMs; }
+    public int trainingBatchSize() { return trainingBatchSize; }
+    public long publishEverySamples() { return publishEverySamples; }
+    public int metricsWindow() { return metricsWindow; }
+    public long attributionWindowMs() { return attributionWindowMs; }
+    public String redisKeyPrefix() { return redisKeyPrefix; }
+    public long rankingTtlMs() { return rankingTtlMs; }
+    public long userScoresTtlMs() { return userScoresTtlMs; }
+    public long modelTtlMs() { return modelTtlMs; }
+
+    private static String text(Map<String, String> s, String key) {
+        String v = s.get(key);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(key + " is not set: see ctr-ranker-defaults.properties");
+        }
+        return v.trim();
+    }
+
+    private static long number(Map<String, String> s, String key, long min) {
+        String v = text(s, key);
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a whole number");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException(key + "=" + v + " must be at least " + min);
+        }
+        return n;
+    }
+}

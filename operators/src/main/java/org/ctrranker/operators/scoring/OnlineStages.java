@@ -1,0 +1,83 @@
+package org.ctrranker.operators.scoring;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.typeutils.EitherTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.types.Either;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.CtrScore;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+
+/** Wiring of the online stages into a job: the trainer, the scorer and their Redis writes. */
+public final class OnlineStages {
+
+    public static final String TRAINER_UID = "online-trainer";
+    public static final String SCORER_UID = "auction-scorer";
+
+    private OnlineStages() {}
+
+    /** Labelled samples in (keyed here by model name); published model versions out. */
+    public static SingleOutputStreamOperator<ModelUpdate> train(DataStream<TrainingSample> samples, OnlineConfig config) {
+        return samples.keyBy(new ModelKey(config.modelName()), Types.STRING)
+                .process(new OnlineTrainer(config), TypeInformation.of(ModelUpdate.class))
+                .uid(TRAINER_UID).name("online trainer (keyed by model)");
+    }
+
+    /**
+     * Auctions and feedback-enriched impression samples in (both keyed here by user_id), model versions
+     * broadcast to every scorer; one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
+     */
+    public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
+            DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, OnlineConfig config) {
+        EitherTypeInfo<AdAuction, TrainingSample> either = new EitherTypeInfo<>(
+                AvroTypeInfo.forRecord(AdAuction.class), AvroTypeInfo.forRecord(TrainingSample.class));
+        DataStream<Either<AdAuction, TrainingSample>> auctionsAndFeedback = auctions
+                .map(a -> Either.<AdAuction, TrainingSample>Left(a), either).uid("auctions-to-scorer").name("auctions")
+                .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
+                        .uid("feedback-to-scorer").name("feedback snapshots"));
+        return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
+                .connect(models.broadcast())
+                .transform("auction scorer (micro-batched)", AvroTypeInfo.forRecord(CtrScore.class), new AuctionScorer(config))
+                .uid(SCORER_UID);
+    }
+
+    /** Rankings and latest user scores of a scorer built by {@link #score}. */
+    public static DataStream<VersionedWrite> redisWrites(SingleOutputStreamOperator<CtrScore> scores) {
+        return scores.getSideOutput(AuctionScorer.REDIS);
+    }
+
+    /** {@code ctr:model:*} writes of the published versions. */
+    public static DataStream<VersionedWrite> modelWrites(DataStream<ModelUpdate> models, OnlineConfig config) {
+        return models.flatMap((ModelUpdate update, org.apache.flink.util.Collector<VersionedWrite> out) ->
+                        ServingWrites.model(config, update).forEach(out::collect), TypeInformation.of(VersionedWrite.class))
+                .uid("model-publication").name("model versions -> Redis writes");
+    }
+
+    private static final class ModelKey implements KeySelector<TrainingSample, String> {
+        private static final long serialVersionUID = 1L;
+        private final String name;
+
+        ModelKey(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getKey(TrainingSample sample) {
+            return name;
+        }
+    }
+
+    private static final class UserKey implements KeySelector<Either<AdAuction, TrainingSample>, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getKey(Either<AdAuction, TrainingSample> value) {
+            return value.isLeft() ? value.left().getUserId() : value.right().getUserId();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package org.ctrranker.operators.scoring;
+
+import org.ctrranker.models.metrics.Auc;
+import org.ctrranker.models.metrics.LogLoss;
+
+/** The trainer's checkpointed state: a Flink POJO (public fields, no-arg constructor). */
+public final class TrainerState {
+
+    /** {@code CtrModel.snapshot()} at the checkpoint; null before the first one. */
+    public byte[] parameters;
+    public long version;
+    public long samplesTrained;
+    public long samplesSincePublish;
+    public long eventTimeMs;
+    /** Ring buffer of the last predictions (made before training on them) and their labels. */
+    public float[] recentPredictions;
+    public int[] recentLabels;
+    public long recorded;
+    public double lastAuc = Double.NaN;
+    public double lastLogLoss = Double.NaN;
+
+    public TrainerState() {}
+
+    static TrainerState fresh(int window) {
+        TrainerState s = new TrainerState();
+        s.recentPredictions = new float[window];
+        s.recentLabels = new int[window];
+        return s;
+    }
+
+    void record(float prediction, int label) {
+        int i = (int) (recorded % recentPredictions.length);
+        recentPredictions[i] = prediction;
+        recentLabels[i] = label;
+        recorded++;
+    }
+
+    /** Progressive AUC and log loss over the window; AUC is NaN while it holds one class only. */
+    void updateMetrics() {
+        int n = (int) Math.min(recorded, recentPredictions.length);
+        double[] p = new double[n];
+        int[] y = new int[n];
+        int positives = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = recentPredictions[i];
+            y[i] = recentLabels[i];
+            positives += y[i];
+        }
+        lastAuc = positives == 0 || positives == n ? Double.NaN : Auc.of(p, y);
+        lastLogLoss = n == 0 ? Double.NaN : LogLoss.of(p, y);
+    }
+}

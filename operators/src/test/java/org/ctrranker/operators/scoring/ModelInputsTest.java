@@ -1,0 +1,102 @@
+package org.ctrranker.operators.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AdImpression;
+import org.ctrranker.events.AlignedClick;
+import org.ctrranker.events.AuctionWinner;
+import org.ctrranker.events.Candidate;
+import org.ctrranker.events.Exposure;
+import org.ctrranker.events.Pricing;
+import org.ctrranker.events.RequestContext;
+import org.ctrranker.events.Scenario;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.Features;
+import org.ctrranker.models.Sample;
+import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.joins.ImpressionSamples;
+import org.junit.jupiter.api.Test;
+
+class ModelInputsTest {
+
+    private static final long T0 = 1_767_571_200_000L;
+    private static final long W = 60_000L;
+
+    private static final AdAuction AUCTION = new AdAuction("a1", T0, "u1",
+            new Scenario("page-1", "slot-1", "ex", 300, 250, null, null),
+            new RequestContext("mobile", null, "region-9", null, 10, 3, List.of("seg-b", "seg-a")), Pricing.CPC, 50_000L,
+            List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
+                    new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L)),
+            List.of(new AuctionWinner("ad-2", 2, 400_000L)));
+
+    @Test
+    void aServedCandidateAndItsLabelledImpressionHaveTheSameFeaturesButThePosition() {
+        TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
+        Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1));
+        Features trained = ModelInputs.features(labelled);
+
+        assertThat(served.ids()).hasSize(ModelInputs.SPARSE_FIELDS).containsExactly(trained.ids());
+        assertThat(served.ids()[ModelInputs.TARGET_FIELD]).isEqualTo(FeatureHash.item("ad-2"));
+        assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense());
+        assertThat(served.position()).isEqualTo(ModelInputs.SERVING_POSITION);
+        assertThat(trained.position()).isEqualTo(2);
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0)).ids())
+                .as("another ad differs").isNotEqualTo(served.ids());
+    }
+
+    @Test
+    void aTrainingSampleCarriesItsLabelBcmWeightMarketPriceAndHistory() {
+        TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
+        labelled.setLabel(1);
+        labelled.setBcmWeight(1.7f);
+        labelled.setFeedback(snapshot(T0));
+
+        Sample sample = ModelInputs.sample(labelled);
+
+        assertThat(sample.label()).isEqualTo(1);
+        assertThat(sample.weight()).isEqualTo(1.7f);
+        assertThat(sample.marketPrice()).isEqualTo(0.4);
+        assertThat(sample.bid()).isEqualTo(0.6);
+        assertThat(sample.scenario()).hasSize(ModelInputs.SCENARIO_FIELDS);
+        assertThat(sample.fakeNegativeCorrection()).isFalse();
+        assertThat(sample.history().size()).isEqualTo(2);
+        assertThat(sample.history().aligned(0)).containsExactly(
+                FeatureHash.item("u-early"), FeatureHash.item("u-late"), FeatureHash.item("u-after"));
+    }
+
+    @Test
+    void aSnapshotNoLaterThanTheRequestIsUsedWholeAndALaterOneOnlyForWhatWasSettledBeforeIt() {
+        UserFeedbackSnapshot snapshot = snapshot(T0);
+
+        UserHistory whole = ModelInputs.history(snapshot, T0, W);
+        assertThat(whole.size()).isEqualTo(2);
+        assertThat(whole.click(0)).isEqualTo(FeatureHash.item("clicked-1"));
+        assertThat(whole.aligned(0)).as("before in time order, then after").containsExactly(
+                FeatureHash.item("u-early"), FeatureHash.item("u-late"), FeatureHash.item("u-after"));
+
+        // The request came before the snapshot: only exposures whose window had closed by the request count.
+        long request = T0 - 100_000;
+        UserHistory guarded = ModelInputs.history(snapshot, request, W);
+        assertThat(guarded.size()).as("clicked-2 at T0-150000 was still in its window at the request").isEqualTo(1);
+        assertThat(guarded.aligned(0)).containsExactly(FeatureHash.item("u-early"), FeatureHash.item("u-late"));
+
+        assertThat(ModelInputs.history(snapshot, T0 - 10 * W, W).size()).isZero();
+    }
+
+    /** Two clicks; the first has two unclicks before it (most recent first, as the snapshot keeps them) and one after. */
+    private static UserFeedbackSnapshot snapshot(long asOf) {
+        AlignedClick first = new AlignedClick(exposure("clicked-1", asOf - 300_000),
+                List.of(exposure("u-late", asOf - 320_000), exposure("u-early", asOf - 340_000)),
+                List.of(exposure("u-after", asOf - 140_000)));
+        AlignedClick second = new AlignedClick(exposure("clicked-2", asOf - 150_000), List.of(), List.of());
+        return new UserFeedbackSnapshot(asOf, List.of(first, second), List.of());
+    }
+
+    private static Exposure exposure(String adId, long timeMs) {
+        return new Exposure(adId, "cat", timeMs);
+    }
+}
