@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -22,6 +21,7 @@ import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedSamples;
+import org.ctrranker.jobs.testing.RedisContents;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -30,8 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /**
  * Generator with faults -> real broker -> the job, bounded, in the mini cluster: every count equals
@@ -83,14 +81,21 @@ class BoundedJoinsIT {
         CommittedSamples.assertSame(first, second);
 
         try (Jedis jedis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
-            Map<String, byte[]> firstRedis = dumps(jedis, redisPrefix("joins-it-samples-1"));
-            Map<String, byte[]> secondRedis = dumps(jedis, redisPrefix("joins-it-samples-2"));
-            assertThat(firstRedis.keySet()).filteredOn(k -> k.startsWith("user:")).hasSizeGreaterThan(100);
-            assertThat(firstRedis.keySet()).filteredOn(k -> k.startsWith("market:")).isNotEmpty();
-            assertThat(secondRedis.keySet()).isEqualTo(firstRedis.keySet());
-            for (Map.Entry<String, byte[]> entry : firstRedis.entrySet()) {
-                assertThat(secondRedis.get(entry.getKey())).as("DUMP of %s", entry.getKey()).isEqualTo(entry.getValue());
+            String firstPrefix = redisPrefix("joins-it-samples-1");
+            String secondPrefix = redisPrefix("joins-it-samples-2");
+            Map<String, byte[]> firstFeatures = RedisContents.dumps(jedis, firstPrefix);
+            Map<String, byte[]> secondFeatures = RedisContents.dumps(jedis, secondPrefix);
+            firstFeatures.keySet().removeIf(k -> !RedisContents.isFeatureKey(k));
+            secondFeatures.keySet().removeIf(k -> !RedisContents.isFeatureKey(k));
+            assertThat(firstFeatures.keySet()).filteredOn(k -> k.startsWith("user:")).hasSizeGreaterThan(100);
+            assertThat(firstFeatures.keySet()).filteredOn(k -> k.startsWith("market:")).isNotEmpty();
+            assertThat(secondFeatures.keySet()).isEqualTo(firstFeatures.keySet());
+            for (Map.Entry<String, byte[]> entry : firstFeatures.entrySet()) {
+                assertThat(secondFeatures.get(entry.getKey())).as("DUMP of %s", entry.getKey()).isEqualTo(entry.getValue());
             }
+            Map<String, Map<String, String>> firstServing = RedisContents.replayInvariant(RedisContents.hashes(jedis, firstPrefix));
+            assertThat(firstServing.keySet()).filteredOn(k -> k.startsWith("rank:")).isNotEmpty();
+            assertThat(RedisContents.replayInvariant(RedisContents.hashes(jedis, secondPrefix))).isEqualTo(firstServing);
         }
     }
 
@@ -149,19 +154,6 @@ class BoundedJoinsIT {
     }
 
     /** DUMP (the exact serialized value, TTL aside) of every key under {@code prefix}, by key without it. */
-    private static Map<String, byte[]> dumps(Jedis jedis, String prefix) {
-        Map<String, byte[]> dumps = new TreeMap<>();
-        String cursor = ScanParams.SCAN_POINTER_START;
-        do {
-            ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1000));
-            for (String key : page.getResult()) {
-                dumps.put(key.substring(prefix.length() + 1), jedis.dump(key.getBytes(StandardCharsets.UTF_8)));
-            }
-            cursor = page.getCursor();
-        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
-        return dumps;
-    }
-
     /** Each run writes Redis under its own prefix, so the second run's values cannot be the first's. */
     private static String redisPrefix(String samplesTopic) {
         return "joins-it-" + samplesTopic.substring(samplesTopic.lastIndexOf('-') + 1);

@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.ctrranker.jobs.CtrRankingJob;
@@ -25,6 +22,7 @@ import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.jobs.testing.CommittedSamples;
+import org.ctrranker.jobs.testing.RedisContents;
 import org.ctrranker.localenv.FlinkClusterOptions;
 import org.ctrranker.localenv.FlinkProcessCluster;
 import org.ctrranker.localenv.LocalStack;
@@ -36,10 +34,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /**
  * The job jar on a real Flink cluster of separate JVMs, laid out as the image (k8s/image/Dockerfile) and the
@@ -112,7 +106,7 @@ class ProcessClusterFailoverIT {
                 log("cluster ready");
                 failover = cluster.submit(jobJar(), CtrRankingJob.class.getName(), PARALLELISM, jobArgs(endpoints, FAILOVER));
                 log("job submitted with the CLI");
-                reference = startReference(endpoints);
+                reference = startReference(endpoints, workDir.resolve("reference-checkpoints"));
                 cluster.awaitCondition("committed samples of the first half", STEP_TIMEOUT,
                         () -> committed(endpoints, FAILOVER) > 0);
                 log("first samples committed");
@@ -210,8 +204,11 @@ class ProcessClusterFailoverIT {
     }
 
     /** The same job, without failures, in Flink's mini cluster in this JVM. */
-    private static JobClient startReference(StackEndpoints endpoints) throws Exception {
-        CtrConfig config = CtrConfig.load(null, jobSettings(endpoints, REFERENCE));
+    private static JobClient startReference(StackEndpoints endpoints, Path checkpoints) throws Exception {
+        Map<String, String> settings = jobSettings(endpoints, REFERENCE);
+        // The trainer's model outgrows the JobManager's in-memory checkpoint storage (5 MB).
+        settings.put("ctr.checkpoint.dir", checkpoints.toUri().toString());
+        CtrConfig config = CtrConfig.load(null, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(PARALLELISM);
         ConfiguredJobIO io = new ConfiguredJobIO(config, false);
@@ -237,28 +234,11 @@ class ProcessClusterFailoverIT {
         }
     }
 
-    /** Every hash under {@code prefix:}, by key without the prefix, fields as Base64. */
+    /** The job's Redis contents under {@code prefix}, as far as a rerun reproduces them. */
     private static Map<String, Map<String, String>> redisState(StackEndpoints endpoints, String prefix) {
-        Map<String, Map<String, String>> state = new TreeMap<>();
         try (Jedis jedis = new Jedis(endpoints.redisHost(), endpoints.redisPort())) {
-            String cursor = ScanParams.SCAN_POINTER_START;
-            do {
-                ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1_000));
-                Map<String, Response<Map<byte[], byte[]>>> hashes = new LinkedHashMap<>();
-                try (Pipeline pipeline = jedis.pipelined()) {
-                    page.getResult().forEach(key -> hashes.put(key, pipeline.hgetAll(key.getBytes(StandardCharsets.UTF_8))));
-                    pipeline.sync();
-                }
-                hashes.forEach((key, hash) -> {
-                    Map<String, String> fields = new TreeMap<>();
-                    hash.get().forEach((field, value) -> fields.put(
-                            new String(field, StandardCharsets.UTF_8), Base64.getEncoder().encodeToString(value)));
-                    state.put(key.substring(prefix.length()), fields);
-                });
-                cursor = page.getCursor();
-            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+            return RedisContents.replayInvariant(RedisContents.hashes(jedis, prefix));
         }
-        return state;
     }
 
     /**

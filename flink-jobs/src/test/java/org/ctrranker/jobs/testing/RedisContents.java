@@ -1,0 +1,83 @@
+package org.ctrranker.jobs.testing;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * What a job wrote to Redis under its key prefix, for comparing two runs over the same input. The feature keys
+ * must match byte for byte (DUMP). The online stages' keys carry a processing time ({@code scored_at_ms},
+ * {@code published_at_ms}), and the trainer's model depends on the order its parallel inputs interleaved, so those
+ * are compared as their replay-invariant part: rankings and user scores without their processing time, model keys
+ * by name only.
+ */
+public final class RedisContents {
+
+    private RedisContents() {}
+
+    /** DUMP of every key under {@code prefix:}, by key without the prefix. */
+    public static Map<String, byte[]> dumps(Jedis jedis, String prefix) {
+        Map<String, byte[]> dumps = new TreeMap<>();
+        forEachKey(jedis, prefix, key -> dumps.put(key.substring(prefix.length() + 1),
+                jedis.dump(key.getBytes(StandardCharsets.UTF_8))));
+        return dumps;
+    }
+
+    /** Every hash under {@code prefix:}, by key without the prefix, fields as Base64. */
+    public static Map<String, Map<String, String>> hashes(Jedis jedis, String prefix) {
+        Map<String, Map<String, String>> state = new TreeMap<>();
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1_000));
+            Map<String, Response<Map<byte[], byte[]>>> replies = new LinkedHashMap<>();
+            try (Pipeline pipeline = jedis.pipelined()) {
+                page.getResult().forEach(key -> replies.put(key, pipeline.hgetAll(key.getBytes(StandardCharsets.UTF_8))));
+                pipeline.sync();
+            }
+            replies.forEach((key, hash) -> {
+                Map<String, String> fields = new TreeMap<>();
+                hash.get().forEach((field, value) -> fields.put(
+                        new String(field, StandardCharsets.UTF_8), Base64.getEncoder().encodeToString(value)));
+                state.put(key.substring(prefix.length() + 1), fields);
+            });
+            cursor = page.getCursor();
+        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+        return state;
+    }
+
+    /** True for the feature stages' keys, which a rerun must reproduce byte for byte. */
+    public static boolean isFeatureKey(String keyWithoutPrefix) {
+        return keyWithoutPrefix.startsWith("market:") || keyWithoutPrefix.endsWith(":feedback");
+    }
+
+    /** The hashes without processing times, and model keys without their content. */
+    public static Map<String, Map<String, String>> replayInvariant(Map<String, Map<String, String>> hashes) {
+        Map<String, Map<String, String>> invariant = new TreeMap<>();
+        hashes.forEach((key, fields) -> {
+            Map<String, String> kept = new TreeMap<>(fields);
+            if (key.startsWith("model:")) {
+                kept.clear();
+            }
+            kept.remove("scored_at_ms");
+            kept.remove("published_at_ms");
+            invariant.put(key, kept);
+        });
+        return invariant;
+    }
+
+    private static void forEachKey(Jedis jedis, String prefix, java.util.function.Consumer<String> action) {
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1_000));
+            page.getResult().forEach(action);
+            cursor = page.getCursor();
+        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+    }
+}
