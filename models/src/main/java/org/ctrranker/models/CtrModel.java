@@ -60,14 +60,19 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
 
+    private static final Object INITIALIZATION = new Object();
+
     private CtrModel(ModelConfig config) {
         this.config = config;
         this.device = DeviceChoice.parse(config.device()).resolve();
-        Engine engine = Engine.getEngine("PyTorch");
-        engine.setRandomSeed((int) config.seed());
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         this.network = new CtrNetwork(config);
-        this.network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
+        // The engine's random generator is one per process: seeding and drawing the initial parameters must not
+        // interleave with another model's, or models created at once (a job's scorers and trainer) differ by chance.
+        synchronized (INITIALIZATION) {
+            Engine.getEngine("PyTorch").setRandomSeed((int) config.seed());
+            this.network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
+        }
         this.encoder = new BatchEncoder(config);
         this.store = new ParameterStore(manager, false);
         this.optimizer = newOptimizer();

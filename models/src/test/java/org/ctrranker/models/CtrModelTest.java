@@ -117,6 +117,29 @@ class CtrModelTest {
         }
     }
 
+    /** A job creates its scorers' and trainer's models at once: the same seed must give the same model each time. */
+    @Test
+    void modelsCreatedConcurrentlyFromOneSeedAreEqual() throws Exception {
+        List<Sample> batch = samples(new Random(3), 50);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<float[]>> predictions = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                predictions.add(pool.submit(() -> {
+                    try (CtrModel model = CtrModel.create(small().build())) {
+                        return model.predict(batch);
+                    }
+                }));
+            }
+            float[] first = predictions.get(0).get();
+            for (java.util.concurrent.Future<float[]> prediction : predictions) {
+                assertThat(prediction.get()).containsExactly(first);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void snapshotRestoresExactlyAndRejectsWhatItCannotLoad() {
         Random random = new Random(2);

@@ -72,6 +72,15 @@ public final class RedisContents {
         return invariant;
     }
 
+    /** Same keys, and each key's replay-invariant fields equal, reported key by key. */
+    public static void assertSameReplayInvariant(Map<String, Map<String, String>> expected,
+            Map<String, Map<String, String>> actual) {
+        Map<String, Map<String, String>> a = replayInvariant(expected);
+        Map<String, Map<String, String>> b = replayInvariant(actual);
+        org.assertj.core.api.Assertions.assertThat(b.keySet()).isEqualTo(a.keySet());
+        a.forEach((key, fields) -> org.assertj.core.api.Assertions.assertThat(b.get(key)).as(key).isEqualTo(fields));
+    }
+
     private static void forEachKey(Jedis jedis, String prefix, java.util.function.Consumer<String> action) {
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
