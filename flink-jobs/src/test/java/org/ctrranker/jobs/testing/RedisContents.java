@@ -13,10 +13,10 @@ import redis.clients.jedis.resps.ScanResult;
 
 /**
  * What a job wrote to Redis under its key prefix, for comparing two runs over the same input. The feature keys
- * must match byte for byte (DUMP). The online stages' keys carry a processing time ({@code scored_at_ms},
- * {@code published_at_ms}), and the trainer's model depends on the order its parallel inputs interleaved, so those
- * are compared as their replay-invariant part: rankings and user scores without their processing time, model keys
- * by name only.
+ * must match byte for byte. The online stages' keys are not reproducible yet: scores depend on which feedback
+ * snapshot and which model version reached a scorer first, the trainer's model on how its parallel inputs
+ * interleaved, and both carry processing times; so of rankings and user scores only the names and event-time
+ * versions are compared (every auction ranked, for the same event time), and model keys by name.
  */
 public final class RedisContents {
 
@@ -57,16 +57,16 @@ public final class RedisContents {
         return keyWithoutPrefix.startsWith("market:") || keyWithoutPrefix.endsWith(":feedback");
     }
 
-    /** The hashes without processing times, and model keys without their content. */
+    /** Feature keys whole; of rankings and user scores only the event-time fields; model keys by name. */
     public static Map<String, Map<String, String>> replayInvariant(Map<String, Map<String, String>> hashes) {
         Map<String, Map<String, String>> invariant = new TreeMap<>();
         hashes.forEach((key, fields) -> {
             Map<String, String> kept = new TreeMap<>(fields);
             if (key.startsWith("model:")) {
                 kept.clear();
+            } else if (!isFeatureKey(key)) {
+                kept.keySet().retainAll(java.util.Set.of("version", "event_time_ms"));
             }
-            kept.remove("scored_at_ms");
-            kept.remove("published_at_ms");
             invariant.put(key, kept);
         });
         return invariant;
