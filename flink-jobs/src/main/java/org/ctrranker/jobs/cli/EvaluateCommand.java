@@ -134,6 +134,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Map<String, Object> extra = new LinkedHashMap<>();
         if (format.equals("ipinyou-log") && am2) {
             extra.putAll(MarketPriceCheck.run(data, config, Math.max(epochs, 3), batchSize, seed));
+            System.err.println("market price: " + extra);
         }
         extra.put("seconds", Math.round((System.nanoTime() - started) / 1e9));
         Path folder = out != null ? out : Path.of(System.getProperty("ctr.home", ".ctr"), "reports",
