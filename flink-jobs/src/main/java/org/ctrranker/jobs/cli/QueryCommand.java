@@ -5,13 +5,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/**
- * {@code bin/ctr query}: reads the serving state the job keeps in Redis. A parent command, so that the
- * reads of later stages (rankings, model versions) join {@code user} as siblings.
- */
+/** {@code bin/ctr query}: reads the serving state the job keeps in Redis: rankings, users, models. */
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = "Reads the serving state the job keeps in Redis (operators/REDIS-KEYS.md).",
-        subcommands = {QueryUserCommand.class})
+        subcommands = {QueryRankCommand.class, QueryUserCommand.class, QueryModelCommand.class})
 public final class QueryCommand implements Runnable {
 
     @Spec
@@ -19,6 +16,6 @@ public final class QueryCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name what to query, e.g. 'query user USER_ID'");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name what to query: 'query rank AUCTION_ID', 'query user USER_ID' or 'query model'");
     }
 }

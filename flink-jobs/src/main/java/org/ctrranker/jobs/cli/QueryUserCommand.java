@@ -3,7 +3,6 @@ package org.ctrranker.jobs.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,24 +13,27 @@ import java.util.concurrent.Callable;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
 import org.ctrranker.events.UserFeedbackSnapshot;
-import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.operators.redis.FeatureReader;
-import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.scoring.ServingReader;
+import org.ctrranker.operators.scoring.ServingReader.RankedAd;
+import org.ctrranker.operators.scoring.ServingReader.UserScores;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.exceptions.JedisException;
 
-/** {@code bin/ctr query user ID}: the user's TEM4CTR aligned feedback state as the job mirrored it to Redis. */
+/**
+ * {@code bin/ctr query user ID}: the user's TEM4CTR aligned feedback state as the job mirrored it to Redis,
+ * and the scores of the user's latest scored auction.
+ */
 @Command(name = "user", mixinStandardHelpOptions = true,
         description = {"Prints a user's aligned click/unclick state from Redis (<prefix>:user:{ID}:feedback):",
                 "the last L clicks, oldest first, each with its nearest unclicked exposures before and after,",
-                "and the most recent unclicks. Exit status 1 when Redis holds no state for the user.",
+                "and the most recent unclicks; then the scores of the user's latest scored auction",
+                "(<prefix>:user:{ID}:scores). Exit status 1 when Redis holds neither for the user.",
                 "The Redis password may come from the environment variable CTR_REDIS_PASSWORD."})
 public final class QueryUserCommand implements Callable<Integer> {
 
@@ -39,7 +41,7 @@ public final class QueryUserCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    RedisOptions redis;
+    ServingStateOptions serving;
 
     @Parameters(index = "0", paramLabel = "USER_ID", description = "The user id, as in the events.")
     String userId;
@@ -47,42 +49,71 @@ public final class QueryUserCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object instead of the readable layout.")
     boolean json;
 
-    @Option(names = "--key-prefix", defaultValue = "ctr", paramLabel = "PREFIX",
-            description = "The job's ctr.redis.key-prefix (default: ${DEFAULT-VALUE}).")
-    String keyPrefix;
+    /** What Redis holds for the user: either part may be absent. */
+    private record UserState(Optional<UserFeedbackSnapshot> feedback, long feedbackTtlMs, Optional<UserScores> scores) {}
 
     @Override
     public Integer call() throws IOException {
-        RedisEndpoint endpoint;
-        try {
-            endpoint = RedisEndpoint.parse(redis.url()).withPasswordIfAbsent(System.getenv(ConfiguredJobIO.REDIS_PASSWORD_ENV));
-        } catch (IllegalArgumentException e) {
-            throw new CommandFailure(e.getMessage());
-        }
-        String key = RedisKeys.userFeedback(keyPrefix, userId);
-        Optional<UserFeedbackSnapshot> snapshot;
-        long ttlMs;
-        try (Jedis jedis = endpoint.connect()) {
-            snapshot = FeatureReader.userFeedback(jedis, keyPrefix, userId);
-            ttlMs = jedis.pttl(key);
-        } catch (JedisException e) {
-            throw new CommandFailure("cannot read " + endpoint + ": " + e.getMessage()
-                    + " (check --redis, and CTR_REDIS_PASSWORD when Redis needs a password)");
-        }
+        String prefix = serving.keyPrefix();
+        String key = RedisKeys.userFeedback(prefix, userId);
+        UserState state = serving.read(jedis -> new UserState(FeatureReader.userFeedback(jedis, prefix, userId),
+                jedis.pttl(key), ServingReader.userScores(jedis, prefix, userId)));
         PrintWriter out = spec.commandLine().getOut();
-        if (snapshot.isEmpty()) {
-            spec.commandLine().getErr().println("ctr query user: no feedback state for " + userId + " at " + key
+        if (state.feedback().isEmpty() && state.scores().isEmpty()) {
+            spec.commandLine().getErr().println("ctr query user: no feedback state or scores for " + userId + " at " + key
                     + " (user never seen, expired, or another --key-prefix)");
             out.flush();
             return 1;
         }
         if (json) {
-            out.println(new ObjectMapper().writeValueAsString(asJson(key, ttlMs, snapshot.get())));
+            Map<String, Object> doc = state.feedback().map(f -> asJson(key, state.feedbackTtlMs(), f))
+                    .orElseGet(() -> {
+                        Map<String, Object> none = new LinkedHashMap<>();
+                        none.put("user_id", userId);
+                        none.put("key", null);
+                        return none;
+                    });
+            doc.put("latest_scores", state.scores().map(QueryUserCommand::asJson).orElse(null));
+            out.println(new ObjectMapper().writeValueAsString(doc));
         } else {
-            print(out, key, ttlMs, snapshot.get());
+            if (state.feedback().isPresent()) {
+                print(out, key, state.feedbackTtlMs(), state.feedback().get());
+            } else {
+                out.printf("user %s  (no feedback state at %s)%n", userId, key);
+            }
+            state.scores().ifPresentOrElse(s -> print(out, s), () -> out.println("latest scores: none"));
         }
         out.flush();
         return 0;
+    }
+
+    private static Map<String, Object> asJson(UserScores s) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("key", s.key());
+        json.put("auction_id", s.auctionId());
+        json.put("model_name", s.modelName());
+        json.put("model_version", s.modelVersion());
+        json.put("event_time_ms", s.eventTimeMs());
+        json.put("scored_at_ms", s.scoredAtMs());
+        List<Map<String, Object>> ads = new ArrayList<>();
+        for (RankedAd ad : s.ads()) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("ad_id", ad.adId());
+            a.put("pctr", ad.pctr());
+            a.put("ecpm", ad.ecpm());
+            ads.add(a);
+        }
+        json.put("ads", ads);
+        return json;
+    }
+
+    private static void print(PrintWriter out, UserScores s) {
+        out.printf("latest scores: auction %s at %s, model %s v%d, scored %s ago (%s)%n", s.auctionId(),
+                Instant.ofEpochMilli(s.eventTimeMs()), s.modelName(), s.modelVersion(),
+                QueryText.age(System.currentTimeMillis() - s.scoredAtMs()), s.key());
+        for (RankedAd ad : s.ads()) {
+            out.printf("  %-24s pCTR %.6f  eCPM %.2f%n", ad.adId(), ad.pctr(), ad.ecpm());
+        }
     }
 
     private Map<String, Object> asJson(String key, long ttlMs, UserFeedbackSnapshot s) {
@@ -116,7 +147,7 @@ public final class QueryUserCommand implements Callable<Integer> {
     }
 
     private void print(PrintWriter out, String key, long ttlMs, UserFeedbackSnapshot s) {
-        out.printf("user %s  (%s, expires in %s)%n", userId, key, ttlMs < 0 ? "never" : duration(ttlMs));
+        out.printf("user %s  (%s, expires in %s)%n", userId, key, QueryText.duration(ttlMs));
         out.printf("as of %s (%d)%n", Instant.ofEpochMilli(s.getAsOfMs()), s.getAsOfMs());
         out.printf("clicks: %d, oldest first; unclicked exposures before (most recent first) and after (oldest first)%n",
                 s.getClicks().size());
@@ -127,11 +158,6 @@ public final class QueryUserCommand implements Callable<Integer> {
             out.printf("     after  %s%n", text(c.getAfter()));
         }
         out.printf("recent unclicks (most recent first): %s%n", text(s.getRecentUnclicks()));
-    }
-
-    private static String duration(long ms) {
-        Duration d = Duration.ofMillis(ms);
-        return d.toDays() + "d " + d.toHoursPart() + "h " + d.toMinutesPart() + "m";
     }
 
     private static String text(List<Exposure> exposures) {

@@ -39,6 +39,11 @@ public final class RedisKeys {
         return prefix + ":model:{" + escape(modelName) + "}:v" + version;
     }
 
+    /** A SCAN pattern matching every {@link #modelVersion} key of a model (glob characters in the name escaped). */
+    public static String modelVersionPattern(String prefix, String modelName) {
+        return (prefix + ":model:{" + escape(modelName) + "}:v").replaceAll("([*?\\[\\]\\\\])", "\\\\$1") + "*";
+    }
+
     static String escape(String id) {
         if (id.indexOf('{') < 0 && id.indexOf('}') < 0 && id.indexOf('%') < 0) {
             return id;
