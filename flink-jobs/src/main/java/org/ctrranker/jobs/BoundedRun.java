@@ -78,7 +78,9 @@ public final class BoundedRun {
         counts.put("dead_letters", accumulator(result, "deadLetters"));
         counts.put("scored_auctions", accumulator(result, "scoredAuctions"));
         counts.put("samples_trained", accumulator(result, "samplesTrained"));
+        counts.put("samples_held_out", accumulator(result, "samplesHeldOut"));
         counts.put("model_versions", accumulator(result, "modelVersions"));
+        counts.put("model_versions_rejected", accumulator(result, "modelVersionsRejected"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
         long cpuMicros = accumulator(result, "scoringCpuMicros");
         counts.put("scoring_candidates_per_cpu_s",
