@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
                 "publication). --versions lists every stored version too. Exit status 1 when none is published."})
 public final class QueryModelCommand implements Callable<Integer> {
 
-    private static final String PUBLISHED_AT = "published_at_ms";
+    private static final String PUBLISHED_AT = "published_processing_time_ms";
     private static final String EVENT_TIME = "event_time_ms";
 
     @Spec

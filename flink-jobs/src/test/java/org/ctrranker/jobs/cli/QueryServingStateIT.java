@@ -58,6 +58,13 @@ class QueryServingStateIT {
             for (VersionedWrite w : ServingWrites.model(CONFIG, model(2, 0.64))) {
                 writer.write(w);
             }
+            ModelUpdate rejected = model(3, 0.55);
+            rejected.live = false;
+            rejected.liveVersion = 2;
+            rejected.gateReason = "held-out AUC below the live version's by more than the margin";
+            for (VersionedWrite w : ServingWrites.model(CONFIG, rejected)) {
+                writer.write(w);
+            }
             writer.flush();
         }
     }
@@ -106,7 +113,7 @@ class QueryServingStateIT {
     }
 
     @Test
-    void modelShowsTheNewestVersionAndListsEveryStoredOne() throws Exception {
+    void modelShowsTheNewestLiveVersionAndListsEveryStoredOneRejectedToo() throws Exception {
         StringWriter json = new StringWriter();
         assertThat(query(json, new StringWriter(), "model", "--versions", "--json")).isZero();
         JsonNode model = new ObjectMapper().readTree(json.toString());
@@ -115,12 +122,16 @@ class QueryServingStateIT {
         assertThat(model.get("live").get("age_ms").asLong()).isNotNegative();
         List<Long> versions = new ArrayList<>();
         model.get("versions").forEach(v -> versions.add(v.get("version").asLong()));
-        assertThat(versions).containsExactly(1L, 2L);
+        assertThat(versions).containsExactly(1L, 2L, 3L);
+        assertThat(model.get("versions").get(2).get("fields").get("status").asText()).isEqualTo("rejected");
         assertThat(model.get("versions").get(0).get("fields").has(ServingWrites.FIELD_PARAMETERS)).isFalse();
 
         StringWriter text = new StringWriter();
         assertThat(query(text, new StringWriter(), "model")).isZero();
         assertThat(text.toString()).contains("model ctr: live version 2").contains("progressive_auc");
+        StringWriter listed = new StringWriter();
+        assertThat(query(listed, new StringWriter(), "model", "--versions")).isZero();
+        assertThat(listed.toString()).contains("versions stored: 3").containsPattern("v3 +rejected");
 
         StringWriter err = new StringWriter();
         assertThat(query(new StringWriter(), err, "model", "--name", "unpublished")).isEqualTo(1);
@@ -140,10 +151,13 @@ class QueryServingStateIT {
         ModelUpdate update = new ModelUpdate();
         update.modelName = "ctr";
         update.version = version;
+        update.live = true;
+        update.liveVersion = version;
+        update.gateReason = "passed";
         update.parameters = new byte[] {1, 2, 3, (byte) version};
         update.samplesTrained = version * 1000;
         update.eventTimeMs = version * 60_000;
-        update.publishedAtMs = System.currentTimeMillis();
+        update.publishedProcessingTimeMs = System.currentTimeMillis();
         update.progressiveAuc = auc;
         update.progressiveLogLoss = 0.1;
         return update;
