@@ -75,6 +75,8 @@ public final class OnlineConfig implements Serializable {
 
     public String modelName() { return modelName; }
     public int batchMaxAuctions() { return batchMaxAuctions; }
+    public int historyLength() { return historyLength; }
+    public int slotsPerClick() { return slotsPerClick; }
     public long batchMaxDelayMs() { return batchMaxDelayMs; }
     public int trainingBatchSize() { return trainingBatchSize; }
     public long publishEverySamples() { return publishEverySamples; }

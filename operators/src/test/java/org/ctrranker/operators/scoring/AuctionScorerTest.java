@@ -159,6 +159,10 @@ class AuctionScorerTest {
     }
 
     static OnlineConfig config(int batchMaxAuctions, long batchMaxDelayMs) {
+        return OnlineConfig.fromSettings(settings(batchMaxAuctions, batchMaxDelayMs));
+    }
+
+    static Map<String, String> settings(int batchMaxAuctions, long batchMaxDelayMs) {
         Map<String, String> s = new HashMap<>();
         s.put("ctr.model.name", "ctr");
         s.put("ctr.model.device", "cpu");
@@ -179,6 +183,6 @@ class AuctionScorerTest {
         s.put("ctr.scoring.ranking-redis-ttl-ms", "1000");
         s.put("ctr.scoring.user-scores-redis-ttl-ms", "1000");
         s.put("ctr.training.model-redis-ttl-ms", "1000");
-        return OnlineConfig.fromSettings(s);
+        return s;
     }
 }
