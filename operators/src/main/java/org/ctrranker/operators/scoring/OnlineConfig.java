@@ -26,6 +26,8 @@ public final class OnlineConfig implements Serializable {
     private final int slotsPerClick;
     private final int batchMaxAuctions;
     private final long batchMaxDelayMs;
+    private final long stateLagMs;
+    private final long scorerFailAfterAuctions;
     private final int trainingBatchSize;
     private final long publishEverySamples;
     private final int metricsWindow;
@@ -48,6 +50,14 @@ public final class OnlineConfig implements Serializable {
         slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
+        stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1);
+        scorerFailAfterAuctions = optionalNumber(s, "ctr.fault-injection.scorer-fail-after-auctions");
+        String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
+        if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
+            throw new IllegalArgumentException("ctr.scoring.state-lag-ms=" + stateLagMs
+                    + " must exceed ctr.watermark.max-out-of-orderness-ms=" + outOfOrderness.trim()
+                    + ": raise the lag (or lower the out-of-orderness), else most auctions wait for the watermark");
+        }
         trainingBatchSize = (int) number(s, "ctr.training.batch-size", 1);
         publishEverySamples = number(s, "ctr.training.publish-every-samples", 1);
         metricsWindow = (int) number(s, "ctr.training.metrics-window", 2);
@@ -78,6 +88,10 @@ public final class OnlineConfig implements Serializable {
     public int historyLength() { return historyLength; }
     public int slotsPerClick() { return slotsPerClick; }
     public long batchMaxDelayMs() { return batchMaxDelayMs; }
+    /** Scoring inputs (feedback snapshot, model version) are those known at request time minus this. */
+    public long stateLagMs() { return stateLagMs; }
+    /** Chaos testing: each scorer subtask fails once, on the first attempt, after this many auctions; 0: never. */
+    public long scorerFailAfterAuctions() { return scorerFailAfterAuctions; }
     public int trainingBatchSize() { return trainingBatchSize; }
     public long publishEverySamples() { return publishEverySamples; }
     public int metricsWindow() { return metricsWindow; }
@@ -93,6 +107,12 @@ public final class OnlineConfig implements Serializable {
             throw new IllegalArgumentException(key + " is not set: see ctr-ranker-defaults.properties");
         }
         return v.trim();
+    }
+
+    /** A chaos-testing setting: absent or blank is 0 (off). */
+    private static long optionalNumber(Map<String, String> s, String key) {
+        String v = s.get(key);
+        return v == null || v.isBlank() ? 0 : number(s, key, 0);
     }
 
     private static long number(Map<String, String> s, String key, long min) {
