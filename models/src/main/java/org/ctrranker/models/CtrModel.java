@@ -12,8 +12,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -45,6 +43,9 @@ public final class CtrModel implements AutoCloseable {
     /** Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. */
     public static final int FORMAT_VERSION = 1;
     private static final int MAGIC = 0x4354524D;
+    /** Training checkpoint format: magic "CTRK", then this version. */
+    public static final int CHECKPOINT_FORMAT_VERSION = 1;
+    private static final int CHECKPOINT_MAGIC = 0x4354524B;
     /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
     static final int[] BUCKETS = {1, 4, 16, 64, 256, 1024};
     private static final ReentrantLock TRAINING = new ReentrantLock();
@@ -55,7 +56,7 @@ public final class CtrModel implements AutoCloseable {
     private final CtrNetwork network;
     private final BatchEncoder encoder;
     private final ParameterStore store;
-    private Optimizer optimizer;
+    private final CheckpointedAdam optimizer;
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
@@ -95,8 +96,9 @@ public final class CtrModel implements AutoCloseable {
         return steps;
     }
 
-    private Optimizer newOptimizer() {
-        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(config.learningRate())).build();
+    /** Adam (DJL's rule and defaults) whose moments and step counts go into {@link #checkpoint()}. */
+    private CheckpointedAdam newOptimizer() {
+        return new CheckpointedAdam(config.learningRate());
     }
 
     /** One optimiser step on {@code samples}; returns the batch loss. */
@@ -360,6 +362,50 @@ public final class CtrModel implements AutoCloseable {
             for (Pair<String, Parameter> entry : decoded.getParameters()) {
                 entry.getValue().getArray().copyTo(target.get(i++).getArray());
             }
+        }
+    }
+
+    /**
+     * Everything training depends on: the {@link #snapshot()} plus the optimiser's moments and step counts,
+     * so a model restored with {@link #restoreCheckpoint} trains on exactly as this one would (training has
+     * no other randomness: no dropout, no sampling). Several times the snapshot's size; for the trainer's
+     * state, not for serving.
+     */
+    public byte[] checkpoint() {
+        try {
+            byte[] parameters = snapshot();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(parameters.length * 3 + 1024);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(CHECKPOINT_MAGIC);
+            out.writeInt(CHECKPOINT_FORMAT_VERSION);
+            out.writeInt(parameters.length);
+            out.write(parameters);
+            optimizer.save(network.getParameters().values(), out);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Loads a {@link #checkpoint()}: parameters, normalisation state, step count and optimiser state. */
+    public void restoreCheckpoint(byte[] checkpoint) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(checkpoint));
+            if (checkpoint.length < 12 || in.readInt() != CHECKPOINT_MAGIC) {
+                throw new IllegalArgumentException("not a CTR model training checkpoint (bad magic)");
+            }
+            int version = in.readInt();
+            if (version != CHECKPOINT_FORMAT_VERSION) {
+                throw new IllegalArgumentException("checkpoint format v" + version + " but this build reads v"
+                        + CHECKPOINT_FORMAT_VERSION + ": restore with the matching build");
+            }
+            byte[] parameters = new byte[in.readInt()];
+            in.readFully(parameters);
+            restore(parameters);
+            optimizer.load(network.getParameters().values(), manager, in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("corrupt CTR model checkpoint: " + e.getMessage(), e);
         }
     }
 

@@ -16,12 +16,13 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
 /**
  * Keyed state holding samples until the watermark passes their event time (one event-time timer per
  * distinct time), so that a function handles them in event-time order whatever order they came in.
+ * Used by the feature stages and by the online trainer.
  */
-final class EventTimeBuffer {
+public final class EventTimeBuffer {
 
     private final MapState<Long, List<TrainingSample>> waiting;
 
-    EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl) {
+    public EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl) {
         MapStateDescriptor<Long, List<TrainingSample>> descriptor = new MapStateDescriptor<>(name, Types.LONG,
                 new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class)));
         if (ttl != null) {
@@ -31,7 +32,7 @@ final class EventTimeBuffer {
     }
 
     /** Holds {@code sample} until the watermark reaches {@code time}. */
-    void add(long time, TrainingSample sample, TimerService timers) throws Exception {
+    public void add(long time, TrainingSample sample, TimerService timers) throws Exception {
         List<TrainingSample> samples = waiting.get(time);
         if (samples == null) {
             samples = new ArrayList<>(1);
@@ -42,7 +43,7 @@ final class EventTimeBuffer {
     }
 
     /** Removes and returns the samples due at {@code time}, in a fixed order (by {@code order}); empty if none. */
-    List<TrainingSample> take(long time, Comparator<TrainingSample> order) throws Exception {
+    public List<TrainingSample> take(long time, Comparator<TrainingSample> order) throws Exception {
         List<TrainingSample> due = waiting.get(time);
         if (due == null) {
             return List.of();
@@ -52,7 +53,7 @@ final class EventTimeBuffer {
         return due;
     }
 
-    boolean isEmpty() throws Exception {
+    public boolean isEmpty() throws Exception {
         return waiting.isEmpty();
     }
 }

@@ -290,8 +290,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void processElement2(StreamRecord<ModelUpdate> element) {
         ModelUpdate update = element.getValue();
-        if (!update.modelName.equals(config.modelName())) {
-            return;
+        if (!update.modelName.equals(config.modelName()) || !update.live) {
+            return; // OnlineStages.live filters rejected versions already; a scorer must never load one
         }
         long at = element.hasTimestamp() ? element.getTimestamp() : update.eventTimeMs;
         countIfLate(at, timers.currentWatermark());

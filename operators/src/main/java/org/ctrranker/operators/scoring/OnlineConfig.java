@@ -36,6 +36,8 @@ public final class OnlineConfig implements Serializable {
     private final long rankingTtlMs;
     private final long userScoresTtlMs;
     private final long modelTtlMs;
+    private final QualityGate gate;
+    private final long trainerFailAfterSamples;
 
     private OnlineConfig(Map<String, String> s) {
         modelName = text(s, "ctr.model.name");
@@ -51,7 +53,7 @@ public final class OnlineConfig implements Serializable {
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
         stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1);
-        scorerFailAfterAuctions = optionalNumber(s, "ctr.fault-injection.scorer-fail-after-auctions");
+        scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
         String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
         if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
             throw new IllegalArgumentException("ctr.scoring.state-lag-ms=" + stateLagMs
@@ -66,6 +68,15 @@ public final class OnlineConfig implements Serializable {
         rankingTtlMs = number(s, "ctr.scoring.ranking-redis-ttl-ms", 1);
         userScoresTtlMs = number(s, "ctr.scoring.user-scores-redis-ttl-ms", 1);
         modelTtlMs = number(s, "ctr.training.model-redis-ttl-ms", 1);
+        // Newer keys fall back to the defaults of ctr-ranker-defaults.properties, so settings written before them still load.
+        gate = new QualityGate((int) number(s, "ctr.training.holdout-percent", 0, 5),
+                (int) number(s, "ctr.training.holdout-window", 1, 5000),
+                decimal(s, "ctr.training.gate-max-auc-drop", 0.005),
+                (int) number(s, "ctr.training.gate-min-positives", 0, 50));
+        if (gate.holdoutPercent() > 50) {
+            throw new IllegalArgumentException("ctr.training.holdout-percent=" + gate.holdoutPercent() + " must be at most 50");
+        }
+        trainerFailAfterSamples = number(s, "ctr.fault-injection.trainer-fail-after-samples", 0, 0);
     }
 
     public static OnlineConfig fromSettings(Map<String, String> settings) {
@@ -100,6 +111,10 @@ public final class OnlineConfig implements Serializable {
     public long rankingTtlMs() { return rankingTtlMs; }
     public long userScoresTtlMs() { return userScoresTtlMs; }
     public long modelTtlMs() { return modelTtlMs; }
+    /** Held-out slice and quality gate of the trainer ({@code ctr.training.holdout-*}, {@code ctr.training.gate-*}). */
+    public QualityGate gate() { return gate; }
+    /** Chaos testing: the trainer fails once, on its first attempt, after this many trained samples; 0 = never. */
+    public long trainerFailAfterSamples() { return trainerFailAfterSamples; }
 
     private static String text(Map<String, String> s, String key) {
         String v = s.get(key);
@@ -109,10 +124,25 @@ public final class OnlineConfig implements Serializable {
         return v.trim();
     }
 
-    /** A chaos-testing setting: absent or blank is 0 (off). */
-    private static long optionalNumber(Map<String, String> s, String key) {
+    private static long number(Map<String, String> s, String key, long min, long fallback) {
         String v = s.get(key);
-        return v == null || v.isBlank() ? 0 : number(s, key, 0);
+        return v == null || v.isBlank() ? fallback : number(s, key, min);
+    }
+
+    private static double decimal(Map<String, String> s, String key, double fallback) {
+        String v = s.get(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            double d = Double.parseDouble(v.trim());
+            if (!(d >= 0)) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a non-negative number");
+        }
     }
 
     private static long number(Map<String, String> s, String key, long min) {

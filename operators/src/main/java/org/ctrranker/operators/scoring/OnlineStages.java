@@ -21,16 +21,24 @@ public final class OnlineStages {
 
     private OnlineStages() {}
 
-    /** Labelled samples in (keyed here by model name); published model versions out. */
+    /**
+     * Labelled samples in (keyed here by model name); every model version cut out, live or rejected by the
+     * quality gate (for {@link #modelWrites}); the scorers get only {@link #live} ones.
+     */
     public static SingleOutputStreamOperator<ModelUpdate> train(DataStream<TrainingSample> samples, OnlineConfig config) {
         return samples.keyBy(new ModelKey(config.modelName()), Types.STRING)
                 .process(new OnlineTrainer(config), TypeInformation.of(ModelUpdate.class))
                 .uid(TRAINER_UID).name("online trainer (keyed by model)");
     }
 
+    /** The versions that passed the quality gate: what scorers may load. Timestamps and watermarks pass unchanged. */
+    public static DataStream<ModelUpdate> live(DataStream<ModelUpdate> versions) {
+        return versions.filter(update -> update.live).uid("live-model-versions").name("live model versions");
+    }
+
     /**
-     * Auctions and feedback-enriched impression samples in (both keyed here by user_id), model versions
-     * broadcast to every scorer; one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
+     * Auctions and feedback-enriched impression samples in (both keyed here by user_id), the live ones of the
+     * trainer's model versions broadcast to every scorer; one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
      */
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
             DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, OnlineConfig config) {
@@ -41,7 +49,7 @@ public final class OnlineStages {
                 .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
                         .uid("feedback-to-scorer").name("feedback snapshots"));
         return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
-                .connect(models.broadcast())
+                .connect(live(models).broadcast())
                 .transform("auction scorer (micro-batched)", AvroTypeInfo.forRecord(CtrScore.class), new AuctionScorer(config))
                 .uid(SCORER_UID);
     }
@@ -51,7 +59,7 @@ public final class OnlineStages {
         return scores.getSideOutput(AuctionScorer.REDIS);
     }
 
-    /** {@code ctr:model:*} writes of the published versions. */
+    /** {@code ctr:model:*} writes of every version: {@code :v<n>} for each, {@code :current} for live ones. */
     public static DataStream<VersionedWrite> modelWrites(DataStream<ModelUpdate> models, OnlineConfig config) {
         return models.flatMap((ModelUpdate update, org.apache.flink.util.Collector<VersionedWrite> out) ->
                         ServingWrites.model(config, update).forEach(out::collect), TypeInformation.of(VersionedWrite.class))

@@ -1,6 +1,7 @@
 package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -15,37 +16,62 @@ import org.apache.flink.util.Collector;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.Sample;
+import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 
 /**
- * Incremental training, keyed by model name, on the labelled samples: mini-batches of
- * {@code ctr.training.batch-size}; each batch is scored before the model trains on it (progressive
- * validation: AUC and log loss over the last {@code ctr.training.metrics-window} samples), and every
- * {@code ctr.training.publish-every-samples} samples a new version is emitted (to the scorers and Redis).
- * At the end of a bounded input the rest is trained on and published.
+ * Incremental training, keyed by model name, whose output is a pure function of the labelled samples:
+ * the same versions, with the same parameters, metrics and timestamps, whatever order the parallel
+ * upstream subtasks deliver the samples in and whatever restarts happen.
  *
- * <p>State (checkpointed with the job, so a restore continues training where it was and version numbers
- * keep rising): the model's parameters, version, counters and metric window, and the samples of the
- * unfinished batch. The optimiser's moments are not part of {@code CtrModel.snapshot()}: after a restore
- * Adam starts its moments afresh. No quality gate yet: every version goes live.
+ * <ul>
+ *   <li>Order: samples wait in keyed state until the watermark passes their label time, then are handled
+ *       by label time, impression id and sample id. A sample arriving after the watermark passed its label
+ *       time (upstream emits none; counted as {@code lateTrainingSamples}) is handled at the next
+ *       watermark, which is as deterministic as its lateness.
+ *   <li>Training: mini-batches of {@code ctr.training.batch-size}, each scored before the model trains on
+ *       it (progressive validation over the last {@code ctr.training.metrics-window} samples). Samples of
+ *       the held-out slice ({@link QualityGate}) are never trained on; the newest
+ *       {@code ctr.training.holdout-window} of them are kept for the gate.
+ *   <li>Versions: cut after every {@code ctr.training.publish-every-samples} trained samples and when a
+ *       bounded input ends, emitted from the event-time timer that completed them, with that timer's time
+ *       as record timestamp and {@link ModelUpdate#eventTimeMs} (so never behind the output watermark).
+ *       Each is judged by the {@link QualityGate} against the live version; rejected ones keep their
+ *       number but do not go live. Training goes on from the candidate either way.
+ *   <li>State: the model's training checkpoint (Adam's moments included), the live version's parameters,
+ *       counters and metric window in union operator state (whichever subtask owns the key after a
+ *       rescale takes it); the waiting samples, the unfinished batch and the held-out window are keyed
+ *       state. A restore continues exactly where the checkpoint was.
+ * </ul>
  */
 public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSample, ModelUpdate>
         implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
+    private static final long END_OF_INPUT = Long.MAX_VALUE;
+    /** Handling order of samples due at the same event time; sample id separates a fake-negative pair. */
+    static final Comparator<TrainingSample> ORDER =
+            Comparator.comparing(TrainingSample::getImpressionId).thenComparing(TrainingSample::getSampleId);
 
     private final OnlineConfig config;
 
     private transient CtrModel model;
+    private transient CtrModel liveModel;
     private transient TrainerState state;
     private transient ListState<TrainerState> stateStore;
+    private transient EventTimeBuffer waiting;
     private transient ListState<TrainingSample> pending;
-    /** Samples in {@link #pending}; -1 until counted after a restore. */
-    private transient int pendingCount;
+    private transient HoldoutWindow holdout;
+    /** Whether the model trained since {@link TrainerState#checkpoint} was taken (a checkpoint is tens of MB). */
+    private transient boolean checkpointStale;
     private transient boolean owner;
     private transient JobCounter versionsPublished;
+    private transient JobCounter versionsRejected;
     private transient JobCounter samplesTrained;
+    private transient JobCounter lateSamples;
+    private transient double lastHoldoutAuc;
+    private transient long lastPublishMillis;
 
     public OnlineTrainer(OnlineConfig config) {
         this.config = config;
@@ -74,52 +100,86 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     @Override
     public void open(OpenContext openContext) {
         DjlRuntime.prepare();
-        // The unfinished batch is keyed state: it travels with the model's key.
+        waiting = new EventTimeBuffer(getRuntimeContext(), "trainer-waiting", null);
         pending = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("trainer-pending", AvroTypeInfo.forRecord(TrainingSample.class)));
-        pendingCount = -1;
+        holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow());
         model = CtrModel.create(config.modelConfig());
+        // Until a version goes live the scorers serve the initial weights (version 0): the gate compares against them.
+        liveModel = CtrModel.create(config.modelConfig());
         if (state == null) {
             state = TrainerState.fresh(config.metricsWindow());
-        } else if (state.parameters != null) {
-            model.restore(state.parameters);
+        } else {
+            if (state.checkpoint != null) {
+                model.restoreCheckpoint(state.checkpoint);
+            }
+            if (state.liveParameters != null) {
+                liveModel.restore(state.liveParameters);
+            }
         }
+        checkpointStale = false;
+        lastHoldoutAuc = Double.NaN;
         versionsPublished = JobCounter.register(getRuntimeContext(), "modelVersions");
+        versionsRejected = JobCounter.register(getRuntimeContext(), "modelVersionsRejected");
         samplesTrained = JobCounter.register(getRuntimeContext(), "samplesTrained");
+        lateSamples = JobCounter.register(getRuntimeContext(), "lateTrainingSamples");
         var metrics = getRuntimeContext().getMetricGroup();
         metrics.gauge("modelVersion", () -> state.version);
+        metrics.gauge("liveModelVersion", () -> state.liveVersion);
         metrics.gauge("progressiveAuc", () -> state.lastAuc);
         metrics.gauge("progressiveLogLoss", () -> state.lastLogLoss);
+        metrics.gauge("holdoutAuc", () -> lastHoldoutAuc);
+        metrics.gauge("publishAndGateMillis", () -> lastPublishMillis);
     }
 
     @Override
     public void processElement(TrainingSample sample, Context ctx, Collector<ModelUpdate> out) throws Exception {
-        if (pendingCount < 0) {
-            pendingCount = 0;
-            pending.get().forEach(s -> pendingCount++);
+        long due = sample.getLabelTimeMs();
+        long watermark = ctx.timerService().currentWatermark();
+        if (due <= watermark) {
+            // A timer at or before the watermark would fire late and cut versions behind the output watermark.
+            state.lateSamples++;
+            lateSamples.inc();
+            due = watermark == END_OF_INPUT ? END_OF_INPUT : watermark + 1;
         }
-        pending.add(sample);
-        pendingCount++;
+        waiting.add(due, sample, ctx.timerService());
         // Fires once, when a bounded input ends: the last partial batch is trained and published.
-        ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
-        if (pendingCount >= config.trainingBatchSize()) {
-            trainPending(out);
-        }
+        ctx.timerService().registerEventTimeTimer(END_OF_INPUT);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) throws Exception {
-        trainPending(out);
-        if (state.samplesSincePublish > 0) {
-            publish(out);
+        for (TrainingSample sample : waiting.take(timestamp, ORDER)) {
+            handle(sample, timestamp, out);
+        }
+        if (timestamp == END_OF_INPUT) {
+            trainPending();
+            if (state.samplesSincePublish > 0) {
+                publish(timestamp, out);
+            }
         }
     }
 
-    private void trainPending(Collector<ModelUpdate> out) throws Exception {
+    private void handle(TrainingSample sample, long now, Collector<ModelUpdate> out) throws Exception {
+        if (config.gate().isHeldOut(sample.getImpressionId())) {
+            holdout.add(state.heldOut++, sample);
+            return;
+        }
+        pending.add(sample);
+        state.pendingSamples++;
+        if (state.pendingSamples >= config.trainingBatchSize()) {
+            trainPending();
+            if (state.samplesSincePublish >= config.publishEverySamples()) {
+                publish(now, out);
+            }
+        }
+    }
+
+    private void trainPending() throws Exception {
         List<Sample> batch = new ArrayList<>(config.trainingBatchSize());
         for (TrainingSample s : pending.get()) {
             batch.add(ModelInputs.sample(s));
-            state.eventTimeMs = Math.max(state.eventTimeMs, s.getLabelTimeMs());
+            state.newestSampleTimeMs = Math.max(state.newestSampleTimeMs, s.getLabelTimeMs());
         }
         if (batch.isEmpty()) {
             return;
@@ -129,39 +189,84 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
             state.record(predicted[i], batch.get(i).label());
         }
         model.train(batch);
+        checkpointStale = true;
+        long before = state.samplesTrained;
         state.samplesTrained += batch.size();
         state.samplesSincePublish += batch.size();
         for (int i = 0; i < batch.size(); i++) {
             samplesTrained.inc();
         }
         pending.clear();
-        pendingCount = 0;
-        if (state.samplesSincePublish >= config.publishEverySamples()) {
-            publish(out);
+        state.pendingSamples = 0;
+        failIfInjected(before);
+    }
+
+    /** Chaos testing ({@code ctr.fault-injection.trainer-fail-after-samples}): once, on the first attempt only. */
+    private void failIfInjected(long trainedBefore) {
+        long failAfter = config.trainerFailAfterSamples();
+        if (failAfter > 0 && trainedBefore < failAfter && state.samplesTrained >= failAfter
+                && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
+            throw new IllegalStateException("injected failure: the trainer has trained " + state.samplesTrained
+                    + " samples (ctr.fault-injection.trainer-fail-after-samples=" + failAfter + "; first attempt only)");
         }
     }
 
-    private void publish(Collector<ModelUpdate> out) {
+    /** Cuts the next version at event time {@code cutAt}, judges it, and emits it (timestamped {@code cutAt}). */
+    private void publish(long cutAt, Collector<ModelUpdate> out) throws Exception {
+        long started = System.nanoTime();
         state.version++;
         state.samplesSincePublish = 0;
         state.updateMetrics();
+        byte[] parameters = model.snapshot();
+        List<TrainingSample> heldOut = holdout.newest(state.heldOut);
+        List<Sample> samples = new ArrayList<>(heldOut.size());
+        int[] labels = new int[heldOut.size()];
+        for (TrainingSample s : heldOut) {
+            labels[samples.size()] = s.getLabel() != 0 ? 1 : 0;
+            samples.add(ModelInputs.sample(s));
+        }
+        QualityGate.Decision decision = config.gate().decide(model.predict(samples), liveModel.predict(samples), labels);
+        if (decision.live()) {
+            liveModel.restore(parameters);
+            state.liveParameters = parameters;
+            state.liveVersion = state.version;
+            versionsPublished.inc();
+        } else {
+            versionsRejected.inc();
+        }
+        out.collect(update(cutAt, parameters, decision));
+        lastHoldoutAuc = decision.candidateAuc();
+        lastPublishMillis = (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private ModelUpdate update(long cutAt, byte[] parameters, QualityGate.Decision decision) {
         ModelUpdate update = new ModelUpdate();
         update.modelName = config.modelName();
         update.version = state.version;
-        update.parameters = model.snapshot();
+        update.live = decision.live();
+        update.liveVersion = state.liveVersion;
+        update.gateReason = decision.reason();
+        update.holdoutAuc = decision.candidateAuc();
+        update.liveHoldoutAuc = decision.liveAuc();
+        update.holdoutSamples = decision.samples();
+        update.holdoutPositives = decision.positives();
+        update.parameters = parameters;
         update.samplesTrained = state.samplesTrained;
-        update.eventTimeMs = state.eventTimeMs;
-        update.publishedAtMs = System.currentTimeMillis();
+        update.eventTimeMs = cutAt;
+        update.newestSampleTimeMs = state.newestSampleTimeMs;
+        update.publishedProcessingTimeMs = System.currentTimeMillis();
         update.progressiveAuc = state.lastAuc;
         update.progressiveLogLoss = state.lastLogLoss;
-        out.collect(update);
-        versionsPublished.inc();
+        return update;
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         if (owner) {
-            state.parameters = model.snapshot();
+            if (checkpointStale) {
+                state.checkpoint = model.checkpoint();
+                checkpointStale = false;
+            }
             stateStore.update(List.of(state));
         } else {
             stateStore.clear();
@@ -172,6 +277,9 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     public void close() throws Exception {
         if (model != null) {
             model.close();
+        }
+        if (liveModel != null) {
+            liveModel.close();
         }
     }
 }

@@ -62,23 +62,42 @@ public final class ServingWrites {
         return fields;
     }
 
-    /** A published version: {@code :v<n>} with parameters and metadata, and {@code :current} pointing at it. */
+    /**
+     * A version: {@code :v<n>} with parameters and metadata, live or rejected; for a live one also
+     * {@code :current} (its metadata). A rejected one never moves {@code :current}. Fields in operators/REDIS-KEYS.md.
+     */
     public static List<VersionedWrite> model(OnlineConfig config, ModelUpdate update) {
-        Map<String, String> meta = new TreeMap<>();
-        meta.put("live_version", Long.toString(update.version));
-        meta.put("samples_trained", Long.toString(update.samplesTrained));
-        meta.put(FIELD_EVENT_TIME, Long.toString(update.eventTimeMs));
-        meta.put("published_at_ms", Long.toString(update.publishedAtMs));
-        meta.put("progressive_auc", Double.toString(update.progressiveAuc));
-        meta.put("progressive_logloss", Double.toString(update.progressiveLogLoss));
-        meta.put("parameters_bytes", Integer.toString(update.parameters.length));
+        Map<String, String> meta = modelMetadata(update);
         Map<String, byte[]> versionFields = new TreeMap<>();
         meta.forEach((k, v) -> versionFields.put(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         versionFields.put(FIELD_PARAMETERS, update.parameters);
-        return List.of(
-                VersionedWrite.of(RedisKeys.modelVersion(config.redisKeyPrefix(), update.modelName, update.version),
-                        update.version, config.modelTtlMs(), versionFields),
-                VersionedWrite.ofText(RedisKeys.modelCurrent(config.redisKeyPrefix(), update.modelName),
-                        update.version, config.modelTtlMs(), meta));
+        VersionedWrite version = VersionedWrite.of(
+                RedisKeys.modelVersion(config.redisKeyPrefix(), update.modelName, update.version),
+                update.version, config.modelTtlMs(), versionFields);
+        if (!update.live) {
+            return List.of(version);
+        }
+        return List.of(version, VersionedWrite.ofText(RedisKeys.modelCurrent(config.redisKeyPrefix(), update.modelName),
+                update.version, config.modelTtlMs(), meta));
+    }
+
+    /** The version number itself is the hash's reserved {@code version} field, written by the sink. */
+    static Map<String, String> modelMetadata(ModelUpdate update) {
+        Map<String, String> meta = new TreeMap<>();
+        meta.put("status", update.live ? "live" : "rejected");
+        meta.put("live_version", Long.toString(update.liveVersion));
+        meta.put("gate_reason", update.gateReason);
+        meta.put("holdout_auc", Double.toString(update.holdoutAuc));
+        meta.put("live_holdout_auc", Double.toString(update.liveHoldoutAuc));
+        meta.put("holdout_samples", Integer.toString(update.holdoutSamples));
+        meta.put("holdout_positives", Integer.toString(update.holdoutPositives));
+        meta.put("samples_trained", Long.toString(update.samplesTrained));
+        meta.put(FIELD_EVENT_TIME, Long.toString(update.eventTimeMs));
+        meta.put("newest_sample_time_ms", Long.toString(update.newestSampleTimeMs));
+        meta.put("published_processing_time_ms", Long.toString(update.publishedProcessingTimeMs));
+        meta.put("progressive_auc", Double.toString(update.progressiveAuc));
+        meta.put("progressive_logloss", Double.toString(update.progressiveLogLoss));
+        meta.put("parameters_bytes", Integer.toString(update.parameters.length));
+        return meta;
     }
 }

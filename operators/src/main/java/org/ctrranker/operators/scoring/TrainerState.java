@@ -3,15 +3,29 @@ package org.ctrranker.operators.scoring;
 import org.ctrranker.models.metrics.Auc;
 import org.ctrranker.models.metrics.LogLoss;
 
-/** The trainer's checkpointed state: a Flink POJO (public fields, no-arg constructor). */
+/**
+ * The trainer's checkpointed scalars and models: a Flink POJO (public fields, no-arg constructor). The
+ * samples it holds (event-time buffer, unfinished batch, held-out window) are keyed state beside it.
+ */
 public final class TrainerState {
 
-    /** {@code CtrModel.snapshot()} at the checkpoint; null before the first one. */
-    public byte[] parameters;
+    /** {@code CtrModel.checkpoint()} of the model in training (optimiser included); null before the first checkpoint. */
+    public byte[] checkpoint;
+    /** {@code CtrModel.snapshot()} of the live version; null while the initial weights are live (version 0). */
+    public byte[] liveParameters;
+    /** Last version number taken, live or rejected. */
     public long version;
+    public long liveVersion;
     public long samplesTrained;
     public long samplesSincePublish;
-    public long eventTimeMs;
+    /** Samples in the unfinished batch. */
+    public int pendingSamples;
+    /** Held-out samples seen so far (the window keeps the newest). */
+    public long heldOut;
+    /** Samples that came after the watermark had passed their label time (handled at the next watermark). */
+    public long lateSamples;
+    /** Label time (event time, ms) of the newest sample trained on. */
+    public long newestSampleTimeMs = Long.MIN_VALUE;
     /** Ring buffer of the last predictions (made before training on them) and their labels. */
     public float[] recentPredictions;
     public int[] recentLabels;

@@ -170,6 +170,7 @@ class AuctionScorerTest {
             ModelUpdate update = new ModelUpdate();
             update.modelName = "ctr";
             update.version = version;
+            update.live = true;
             update.parameters = model.snapshot();
             return update;
         }

@@ -1,14 +1,26 @@
 package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.Field;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.api.common.TaskInfoImpl;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.ctrranker.events.AdAuction;
@@ -16,57 +28,273 @@ import org.ctrranker.events.AdImpression;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.operators.joins.ImpressionSamples;
+import org.ctrranker.operators.redis.VersionedWrite;
 import org.junit.jupiter.api.Test;
 
 /**
- * The trainer on Flink's operator harness: versions at the configured cadence with progressive metrics,
- * and after a restore from a checkpoint it continues from the checkpointed model, the unfinished batch
- * included, with version numbers still rising.
+ * The trainer on Flink's operator harness, fed the same labelled samples in different arrival orders, with
+ * different watermark cadences, through a checkpoint and restore, and through an injected failure: its
+ * versions (numbers, record timestamps, parameter bytes, metrics, gate decisions) must not change.
  */
 class OnlineTrainerTest {
 
     private static final long T0 = 1_767_571_200_000L;
+    private static final long WINDOW_MS = 60_000;
 
     @Test
-    void publishesAtItsCadenceAndARestoreContinuesTheModelAndItsVersions() throws Exception {
-        OnlineConfig config = AuctionScorerTest.config(1, 50); // batch 4, a version every 8 samples
+    void versionsAreTheSameWhateverTheArrivalOrderAndWatermarkCadence() throws Exception {
+        OnlineConfig config = config(Map.of());
+        List<TrainingSample> samples = samples(400, -1, -1);
+        List<Object> ordered = run(config, chunks(samples, 10, null));
+        List<Object> shuffled = run(config, chunks(samples, 40, new Random(3)));
+        List<String> versions = describe(ordered);
+        assertThat(describe(shuffled)).isEqualTo(versions);
+        List<ModelUpdate> updates = updates(ordered);
+        // 400 samples, about 20% held out: some 320 trained, a version every 40, the rest at the end of input.
+        assertThat(updates.size()).isBetween(8, 10);
+        assertThat(updates).extracting(u -> u.version).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, updates.size()).boxed().toList());
+        assertThat(updates).allSatisfy(u -> assertThat(u.samplesTrained % 40 == 0 || u.eventTimeMs == Long.MAX_VALUE).isTrue());
+        assertThat(updates.get(updates.size() - 1).eventTimeMs).as("cut when the input ended").isEqualTo(Long.MAX_VALUE);
+        assertThat(updates.get(updates.size() - 1).samplesTrained).isBetween(280L, 360L);
+        assertThat(updates.get(updates.size() - 1).holdoutSamples).isBetween(40, 120);
+        assertThat(updates.get(2).progressiveAuc).isBetween(0.0, 1.0);
+        assertThat(updates.get(2).newestSampleTimeMs).isLessThanOrEqualTo(updates.get(2).eventTimeMs);
+        assertRecordsNeverBehindTheWatermark(ordered);
+        assertRecordsNeverBehindTheWatermark(shuffled);
+    }
+
+    @Test
+    void aRestoreMidStreamContinuesByteForByte() throws Exception {
+        OnlineConfig config = config(Map.of());
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(5));
+        List<String> uninterrupted = describe(run(config, input));
+        List<Object> output = new ArrayList<>();
         OperatorSubtaskState checkpoint;
-        List<ModelUpdate> first;
-        try (var harness = harness(config)) {
-            harness.open();
-            for (int i = 0; i < 18; i++) {
-                harness.processElement(new StreamRecord<>(sample(i), T0 + i));
-            }
-            first = updates(harness);
-            assertThat(first).extracting(u -> u.version).containsExactly(1L, 2L);
-            assertThat(first).extracting(u -> u.samplesTrained).containsExactly(8L, 16L);
-            assertThat(first.get(1).progressiveLogLoss).isPositive();
-            assertThat(first.get(1).progressiveAuc).isBetween(0.0, 1.0);
-            checkpoint = harness.snapshot(1, 1); // 16 trained, 2 waiting for the next batch
+        int cut = 5;
+        try (var before = harness(config, 0)) {
+            before.open();
+            feed(before, input.subList(0, cut));
+            // The samples of the next chunk are buffered but not yet due: they and any unfinished batch travel too.
+            feed(before, List.of(input.get(cut).subList(0, input.get(cut).size() - 1)));
+            checkpoint = before.snapshot(1, 1);
+            output.addAll(before.getOutput());
         }
-        try (var restored = harness(config)) {
-            restored.initializeState(checkpoint);
-            restored.open();
-            for (int i = 18; i < 24; i++) {
-                restored.processElement(new StreamRecord<>(sample(i), T0 + i));
+        try (var after = harness(config, 0)) {
+            after.initializeState(checkpoint);
+            after.open();
+            List<List<Object>> rest = new ArrayList<>();
+            rest.add(List.of(input.get(cut).get(input.get(cut).size() - 1)));
+            rest.addAll(input.subList(cut + 1, input.size()));
+            feed(after, rest);
+            after.processWatermark(new Watermark(Long.MAX_VALUE));
+            output.addAll(after.getOutput());
+        }
+        assertThat(updates(output)).hasSizeGreaterThan(4);
+        assertThat(describe(output)).isEqualTo(uninterrupted);
+    }
+
+    @Test
+    void theGateRejectsACandidateTrainedOnFlippedLabelsAndKeepsTheLiveVersion() throws Exception {
+        // A held-out window of ~150 samples moves a good model's AUC by a few hundredths between versions: the
+        // margin here is sized to that noise, while training on flipped labels costs far more.
+        OnlineConfig config = config(Map.of("ctr.training.gate-max-auc-drop", "0.05"));
+        // Samples 300 to 499 teach the opposite of the truth (the held-out slice keeps the true labels).
+        List<ModelUpdate> updates = updates(run(config, chunks(samples(700, 300, 500), 10, null)));
+        assertThat(updates).extracting(u -> u.version).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, updates.size()).boxed().toList());
+        List<ModelUpdate> beforeFlips = updates.stream().filter(u -> u.newestSampleTimeMs < time(300)).toList();
+        assertThat(beforeFlips).hasSizeGreaterThan(3).allSatisfy(u -> {
+            assertThat(u.live).as(u.gateReason).isTrue();
+            assertThat(u.liveVersion).isEqualTo(u.version);
+        });
+        assertThat(beforeFlips.get(beforeFlips.size() - 1).holdoutAuc).as("the model learnt " + updates).isGreaterThan(0.7);
+        List<ModelUpdate> rejected = updates.stream().filter(u -> !u.live).toList();
+        assertThat(rejected).isNotEmpty().allSatisfy(u -> {
+            assertThat(u.gateReason).startsWith("rejected: held-out AUC");
+            assertThat(u.holdoutAuc).isLessThan(u.liveHoldoutAuc - 0.05);
+            assertThat(u.liveVersion).isLessThan(u.version);
+            assertThat(u.newestSampleTimeMs).isGreaterThanOrEqualTo(time(300));
+        });
+        assertThat(rejected.stream().filter(u -> u.holdoutAuc < 0.5)).as("flipped labels invert the ranking").isNotEmpty();
+        long liveNow = 0;
+        for (ModelUpdate u : updates) {
+            assertThat(u.liveVersion).as("v" + u.version + " leaves live the last version that passed").isEqualTo(u.live ? u.version : liveNow);
+            liveNow = u.liveVersion;
+        }
+        ModelUpdate firstRejected = rejected.get(0);
+        // A rejected version is written as :v<n> only; :current stays on the live one.
+        List<VersionedWrite> writes = ServingWrites.model(config, firstRejected);
+        assertThat(writes).extracting(w -> w.key).containsExactly("t:model:{ctr}:v" + firstRejected.version);
+        assertThat(new String(writes.get(0).field("status"))).isEqualTo("rejected");
+        assertThat(ServingWrites.model(config, beforeFlips.get(0))).extracting(w -> w.key)
+                .containsExactly("t:model:{ctr}:v1", "t:model:{ctr}:current");
+        // Only live versions reach the scorers, and each live one's parameters are what the trainer gated.
+        try (CtrModel live = CtrModel.create(config.modelConfig())) {
+            live.restore(beforeFlips.get(beforeFlips.size() - 1).parameters);
+            assertThat(live.snapshot()).isEqualTo(beforeFlips.get(beforeFlips.size() - 1).parameters);
+        }
+    }
+
+    @Test
+    void anInjectedFailureThrowsOnTheFirstAttemptOnlyAndTheRetryMatchesACleanRun() throws Exception {
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(9));
+        List<String> clean = describe(run(config(Map.of()), input));
+        OnlineConfig chaos = config(Map.of("ctr.fault-injection.trainer-fail-after-samples", "100"));
+        OperatorSubtaskState checkpoint;
+        List<Object> output = new ArrayList<>();
+        try (var first = harness(chaos, 0)) {
+            first.open();
+            feed(first, input.subList(0, 2));
+            checkpoint = first.snapshot(1, 1);
+            output.addAll(first.getOutput());
+            assertThatThrownBy(() -> feed(first, input.subList(2, input.size())))
+                    .hasStackTraceContaining("injected failure: the trainer has trained 104 samples")
+                    .hasStackTraceContaining("trainer-fail-after-samples=100");
+        }
+        try (var retry = harness(chaos, 1)) {
+            retry.initializeState(checkpoint);
+            retry.open();
+            feed(retry, input.subList(2, input.size()));
+            retry.processWatermark(new Watermark(Long.MAX_VALUE));
+            output.addAll(retry.getOutput());
+        }
+        assertThat(describe(output)).isEqualTo(clean);
+    }
+
+    // ---- input
+
+    /** Label time of the i-th sample: two samples share each millisecond, so ties are ordered by impression id. */
+    private static long time(int i) {
+        return T0 + WINDOW_MS + 1000L * (i / 2);
+    }
+
+    /**
+     * A world the model can learn: ad-0 is clicked most, ad-3 least. Samples {@code flipFrom} (incl.) to
+     * {@code flipTo} (excl.) that are not held out carry the opposite label.
+     */
+    private static List<TrainingSample> samples(int count, int flipFrom, int flipTo) {
+        QualityGate gate = config(Map.of()).gate();
+        double[] ctr = {0.6, 0.3, 0.1, 0.03};
+        List<TrainingSample> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int ad = new Random(i * 7919L).nextInt(4);
+            String user = "u" + (i % 5);
+            long shown = time(i) - WINDOW_MS;
+            AdAuction auction = new AdAuction("a" + i, shown, user,
+                    new org.ctrranker.events.Scenario("page", "slot-1", null, 300, 250, null, null),
+                    new org.ctrranker.events.RequestContext(null, null, null, null, 10, 1, List.of("seg-1")),
+                    org.ctrranker.events.Pricing.CPC, 50_000L,
+                    List.of(new org.ctrranker.events.Candidate("ad-" + ad, "c" + ad, "adv1", "cat-" + ad, 900_000L)),
+                    List.of(new org.ctrranker.events.AuctionWinner("ad-" + ad, 1, 600_000L)));
+            TrainingSample s = ImpressionSamples.of(auction, new AdImpression("i" + i, "a" + i, user, "ad-" + ad, 1, shown),
+                    WINDOW_MS);
+            int label = new Random(i * 104_729L + 1).nextDouble() < ctr[ad] ? 1 : 0;
+            if (i >= flipFrom && i < flipTo && !gate.isHeldOut(s.getImpressionId())) {
+                label = 1 - label;
             }
-            List<ModelUpdate> after = updates(restored);
-            assertThat(after).extracting(u -> u.version).as("versions keep rising after a restore").containsExactly(3L);
-            assertThat(after.get(0).samplesTrained).as("the 2 checkpointed waiting samples were trained too").isEqualTo(24L);
-            // The restored model continued from version 2's weights, not from the initial ones.
-            try (CtrModel fresh = CtrModel.create(config.modelConfig());
-                    CtrModel fromV2 = CtrModel.create(config.modelConfig());
-                    CtrModel fromV3 = CtrModel.create(config.modelConfig())) {
-                fromV2.restore(first.get(1).parameters);
-                fromV3.restore(after.get(0).parameters);
-                assertThat(fromV3.steps()).isEqualTo(fromV2.steps() + 2).isEqualTo(fresh.steps() + 6);
+            s.setLabel(label);
+            s.setSampleId(s.getImpressionId() + "/window_closed");
+            s.setLabelTimeMs(time(i));
+            out.add(s);
+        }
+        return out;
+    }
+
+    /**
+     * Chunks of {@code size} samples in label-time order, each followed by the watermark at its newest label
+     * time; {@code shuffle} reorders the samples inside each chunk (as parallel upstream subtasks would).
+     */
+    private static List<List<Object>> chunks(List<TrainingSample> samples, int size, Random shuffle) {
+        List<List<Object>> out = new ArrayList<>();
+        for (int from = 0; from < samples.size(); from += size) {
+            List<TrainingSample> chunk = new ArrayList<>(samples.subList(from, Math.min(samples.size(), from + size)));
+            long newest = chunk.get(chunk.size() - 1).getLabelTimeMs();
+            if (shuffle != null) {
+                Collections.shuffle(chunk, shuffle);
+            }
+            List<Object> events = new ArrayList<>(chunk);
+            // Samples of the next chunk may share this chunk's last millisecond: hold the watermark one below it then.
+            boolean tie = from + size < samples.size() && samples.get(from + size).getLabelTimeMs() == newest;
+            events.add(new Watermark(tie ? newest - 1 : newest));
+            out.add(events);
+        }
+        return out;
+    }
+
+    // ---- running
+
+    private static List<Object> run(OnlineConfig config, List<List<Object>> input) throws Exception {
+        try (var harness = harness(config, 0)) {
+            harness.open();
+            feed(harness, input);
+            harness.processWatermark(new Watermark(Long.MAX_VALUE));
+            return new ArrayList<>(harness.getOutput());
+        }
+    }
+
+    private static void feed(KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> harness,
+            List<List<Object>> chunks) throws Exception {
+        for (List<Object> chunk : chunks) {
+            for (Object event : chunk) {
+                if (event instanceof TrainingSample s) {
+                    harness.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+                } else {
+                    harness.processWatermark((Watermark) event);
+                }
             }
         }
     }
 
-    private static List<ModelUpdate> updates(KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> h) {
+    static OnlineConfig config(Map<String, String> overrides) {
+        Map<String, String> s = new HashMap<>();
+        s.put("ctr.model.name", "ctr");
+        s.put("ctr.model.device", "cpu");
+        s.put("ctr.model.embedding-dim", "4");
+        s.put("ctr.model.hash-buckets", "256");
+        s.put("ctr.model.hidden-layers", "8");
+        s.put("ctr.model.learning-rate", "0.02");
+        s.put("ctr.model.seed", "7");
+        s.put("ctr.features.feedback.max-clicks", "5");
+        s.put("ctr.features.feedback.unclicks-per-side", "2");
+        s.put("ctr.scoring.batch-max-auctions", "1");
+        s.put("ctr.scoring.batch-max-delay-ms", "50");
+        s.put("ctr.training.batch-size", "8");
+        s.put("ctr.training.publish-every-samples", "40");
+        s.put("ctr.training.metrics-window", "100");
+        s.put("ctr.training.holdout-percent", "20");
+        s.put("ctr.training.holdout-window", "150");
+        s.put("ctr.training.gate-max-auc-drop", "0.005");
+        s.put("ctr.training.gate-min-positives", "5");
+        s.put("ctr.attribution.window-ms", Long.toString(WINDOW_MS));
+        s.put("ctr.redis.key-prefix", "t");
+        s.put("ctr.scoring.ranking-redis-ttl-ms", "1000");
+        s.put("ctr.scoring.user-scores-redis-ttl-ms", "1000");
+        s.put("ctr.training.model-redis-ttl-ms", "1000");
+        s.putAll(overrides);
+        return OnlineConfig.fromSettings(s);
+    }
+
+    /** A harness whose task runs as attempt {@code attempt} (0: the first; a restart after a failure is 1). */
+    private static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> harness(OnlineConfig config,
+            int attempt) throws Exception {
+        MockEnvironment environment = new MockEnvironmentBuilder().setTaskName("trainer").setMaxParallelism(128)
+                .setParallelism(1).setSubtaskIndex(0).build();
+        // MockEnvironment always reports attempt 0 and has no setter: set the task info it hands to the function.
+        Field taskInfo = MockEnvironment.class.getDeclaredField("taskInfo");
+        taskInfo.setAccessible(true);
+        taskInfo.set(environment, new TaskInfoImpl("trainer", 128, 0, 1, attempt));
+        var harness = new KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate>(
+                new KeyedProcessOperator<>(new OnlineTrainer(config)), s -> config.modelName(), Types.STRING, environment);
+        harness.setup(TypeInformation.of(ModelUpdate.class).createSerializer(new SerializerConfigImpl()));
+        return harness;
+    }
+
+    // ---- output
+
+    private static List<ModelUpdate> updates(List<Object> output) {
         List<ModelUpdate> out = new ArrayList<>();
-        for (Object o : h.getOutput()) {
+        for (Object o : output) {
             if (o instanceof StreamRecord<?> r && r.getValue() instanceof ModelUpdate u) {
                 out.add(u);
             }
@@ -74,24 +302,32 @@ class OnlineTrainerTest {
         return out;
     }
 
-    private static TrainingSample sample(int i) {
-        AdAuction auction = new AdAuction("a" + i, T0 + i, "u" + (i % 3),
-                new org.ctrranker.events.Scenario("page", "slot-1", null, 300, 250, null, null),
-                new org.ctrranker.events.RequestContext(null, null, null, null, 10, 1, List.of("seg-1")),
-                org.ctrranker.events.Pricing.CPC, 50_000L,
-                List.of(new org.ctrranker.events.Candidate("ad-" + (i % 4), "c1", "adv1", "cat-1", 900_000L)),
-                List.of(new org.ctrranker.events.AuctionWinner("ad-" + (i % 4), 1, 600_000L)));
-        TrainingSample s = ImpressionSamples.of(auction, new AdImpression("i" + i, "a" + i, "u" + (i % 3), "ad-" + (i % 4), 1, T0 + i), 60_000);
-        s.setLabel(i % 4 == 0 ? 1 : 0);
-        s.setLabelTimeMs(T0 + i + 60_000);
-        return s;
+    /** Every field of every version but the wall-clock publication time, the parameters by digest. */
+    private static List<String> describe(List<Object> output) throws Exception {
+        List<String> out = new ArrayList<>();
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (Object o : output) {
+            if (o instanceof StreamRecord<?> r && r.getValue() instanceof ModelUpdate u) {
+                out.add("@" + r.getTimestamp() + " v" + u.version + " live=" + u.live + " liveVersion=" + u.liveVersion
+                        + " gate=" + u.gateReason + " holdout=" + u.holdoutAuc + "/" + u.liveHoldoutAuc + "/"
+                        + u.holdoutSamples + "/" + u.holdoutPositives + " trained=" + u.samplesTrained
+                        + " cut=" + u.eventTimeMs + " newest=" + u.newestSampleTimeMs + " progressive="
+                        + u.progressiveAuc + "/" + u.progressiveLogLoss + " parameters="
+                        + Base64.getEncoder().encodeToString(sha.digest(u.parameters)));
+            }
+        }
+        return out;
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> harness(OnlineConfig config)
-            throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate>(
-                new KeyedProcessOperator<>(new OnlineTrainer(config)), s -> config.modelName(), Types.STRING);
-        harness.setup(TypeInformation.of(ModelUpdate.class).createSerializer(new SerializerConfigImpl()));
-        return harness;
+    private static void assertRecordsNeverBehindTheWatermark(List<Object> output) {
+        long watermark = Long.MIN_VALUE;
+        for (Object o : output) {
+            if (o instanceof Watermark w) {
+                watermark = w.getTimestamp();
+            } else if (o instanceof StreamRecord<?> r) {
+                assertThat(r.getTimestamp()).as("record after watermark " + watermark).isGreaterThan(watermark);
+                assertThat(((ModelUpdate) r.getValue()).eventTimeMs).isEqualTo(r.getTimestamp());
+            }
+        }
     }
 }

@@ -1,0 +1,107 @@
+package org.ctrranker.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The training checkpoint: a model restored from one trains on bit for bit like the model that never
+ * stopped, which the serving snapshot alone cannot do; and the optimiser behind it is Adam as DJL computes it.
+ */
+class CtrModelCheckpointTest {
+
+    @Test
+    void aRestoredCheckpointTrainsOnBitForBitLikeTheOriginal() {
+        List<Sample> data = CtrModelTest.samples(new Random(21), 7 * 64);
+        ModelConfig config = CtrModelTest.small().build();
+        try (CtrModel a = CtrModel.create(config); CtrModel b = CtrModel.create(config);
+                CtrModel fromSnapshot = CtrModel.create(config)) {
+            for (int i = 0; i < 3; i++) {
+                a.train(data.subList(i * 64, (i + 1) * 64));
+            }
+            b.restoreCheckpoint(a.checkpoint());
+            fromSnapshot.restore(a.snapshot());
+            assertThat(b.snapshot()).isEqualTo(a.snapshot());
+            for (int i = 3; i < 7; i++) {
+                List<Sample> batch = data.subList(i * 64, (i + 1) * 64);
+                assertThat(b.train(batch)).isEqualTo(a.train(batch));
+                fromSnapshot.train(batch);
+            }
+            assertThat(b.snapshot()).isEqualTo(a.snapshot());
+            assertThat(b.checkpoint()).isEqualTo(a.checkpoint());
+            assertThat(b.predict(data)).containsExactly(a.predict(data));
+            assertThat(b.steps()).isEqualTo(7);
+            // Without the optimiser state (Adam's moments and step clock restart) training drifts apart.
+            assertThat(fromSnapshot.snapshot()).isNotEqualTo(a.snapshot());
+        }
+    }
+
+    @Test
+    void checkpointsAreRefusedWhereTheyCannotLoad() {
+        ModelConfig config = CtrModelTest.small().build();
+        try (CtrModel a = CtrModel.create(config); CtrModel otherRate = CtrModel.create(CtrModelTest.small().learningRate(0.5f).build());
+                CtrModel otherShape = CtrModel.create(CtrModelTest.small().embeddingDim(4).build())) {
+            a.train(CtrModelTest.samples(new Random(1), 32));
+            byte[] checkpoint = a.checkpoint();
+            assertThat(checkpoint.length).isGreaterThan(2 * a.snapshot().length);
+            assertThatThrownBy(() -> a.restoreCheckpoint(a.snapshot())).hasMessageContaining("bad magic");
+            assertThatThrownBy(() -> otherRate.restoreCheckpoint(checkpoint)).hasMessageContaining("learning rate");
+            assertThatThrownBy(() -> otherShape.restoreCheckpoint(checkpoint)).hasMessageContaining("cannot load");
+        }
+    }
+
+    /** Same kernel and step rule as DJL's Adam: equal to it, and to the textbook update written out here. */
+    @Test
+    void theOptimiserIsAdamAsDjlComputesIt() {
+        float rate = 0.01f;
+        Random random = new Random(4);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            float[] start = new float[12];
+            for (int i = 0; i < start.length; i++) {
+                start[i] = (float) random.nextGaussian();
+            }
+            NDArray djlWeight = manager.create(start, new Shape(4, 3));
+            NDArray ourWeight = manager.create(start, new Shape(4, 3));
+            Optimizer djl = Optimizer.adam().optLearningRateTracker(Tracker.fixed(rate)).build();
+            CheckpointedAdam ours = new CheckpointedAdam(rate);
+            double[] w = new double[12];
+            double[] m = new double[12];
+            double[] v = new double[12];
+            for (int i = 0; i < 12; i++) {
+                w[i] = start[i];
+            }
+            for (int t = 1; t <= 6; t++) {
+                float[] g = new float[12];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = (float) (random.nextGaussian() * (i % 3 + 1));
+                }
+                try (NDArray g1 = manager.create(g, new Shape(4, 3)); NDArray g2 = manager.create(g, new Shape(4, 3))) {
+                    djl.update("w", djlWeight, g1);
+                    ours.update("other-id", ourWeight, g2);
+                }
+                double correction = rate * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
+                for (int i = 0; i < 12; i++) {
+                    m[i] = 0.9 * m[i] + 0.1 * g[i];
+                    v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                    w[i] -= correction * m[i] / (Math.sqrt(v[i]) + 1e-8);
+                }
+            }
+            float[] djlResult = djlWeight.toFloatArray();
+            float[] ourResult = ourWeight.toFloatArray();
+            assertThat(ourResult).containsExactly(djlResult);
+            for (int i = 0; i < 12; i++) {
+                assertThat((double) ourResult[i]).isCloseTo(w[i], within(1e-5));
+                assertThat(ourResult[i]).isNotEqualTo(start[i]);
+            }
+        }
+    }
+}
