@@ -15,6 +15,9 @@ public final class OnlineConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** The defaults file's value, for callers (tools, tests) that build the settings themselves. */
+    static final long DEFAULT_STATE_LAG_MS = 10_000;
+
     private final String modelName;
     private final String device;
     private final int embeddingDim;
@@ -52,7 +55,7 @@ public final class OnlineConfig implements Serializable {
         slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
-        stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1);
+        stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1, DEFAULT_STATE_LAG_MS);
         scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
         String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
         if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
