@@ -155,6 +155,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // The attempt this subtask runs in: above 0 in a job's result means it restarted.
         IntMaximum attempt = new IntMaximum(getRuntimeContext().getTaskInfo().getAttemptNumber());
         getRuntimeContext().addAccumulator("scorerAttempt", attempt);
+        // Versions this subtask restored from a checkpoint: above 0 shows a restart resumed mid-stream.
+        LongCounter restoredVersions = new LongCounter();
+        restoredVersions.add((long) versions.all().size());
+        getRuntimeContext().addAccumulator("scorerRestoredVersions", restoredVersions);
         getRuntimeContext().getMetricGroup().gauge("loadedModelVersion", () -> loadedVersion);
     }
 
