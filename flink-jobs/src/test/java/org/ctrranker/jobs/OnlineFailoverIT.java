@@ -27,9 +27,9 @@ import redis.clients.jedis.Jedis;
 
 /**
  * The online job survives injected failures without a trace: generator with a seed -> real broker -> the
- * whole job, bounded, parallelism 2, file checkpoints every second, in the mini cluster. Run A has no
- * failure. Run B reads the same input with the scorer and the trainer set to fail once on the first
- * attempt (ctr.fault-injection.*), restarts from its checkpoint and finishes. B must end exactly as A:
+ * whole job, bounded, parallelism 2, file checkpoints every second, in the mini cluster. Run a has no
+ * failure. Runs b and c read the same input with the trainer (b) or the scorers (c) set to fail once on
+ * the first attempt (ctr.fault-injection.*), restart from a checkpoint and finish. Each must end exactly as a:
  * every Redis key with every field and value (only the processing-time stamps scored_at_ms and
  * published_processing_time_ms may differ), every committed training sample once and equal, every
  * committed (auction, ad) score once and equal but for scored_at_ms, and model versions 1..n with no gap.
@@ -37,13 +37,19 @@ import redis.clients.jedis.Jedis;
 @ExtendWith(LocalStackExtension.class)
 class OnlineFailoverIT {
 
+    private static final List<String> RUNS = List.of("a", "b", "c");
+
     @Test
-    void aRunWithInjectedFailuresEndsWithExactlyWhatAFailureFreeRunWrites(LocalStack stack) throws Exception {
+    void runsWithAnInjectedFailureEndWithExactlyWhatAFailureFreeRunWrites(LocalStack stack) throws Exception {
         Map<EventTopic, String> inputs = Map.of(EventTopic.AD_AUCTIONS, "failover-it-auctions",
                 EventTopic.AD_IMPRESSIONS, "failover-it-impressions", EventTopic.AD_CLICKS, "failover-it-clicks");
-        stack.createTopics(List.of("failover-it-auctions", "failover-it-impressions", "failover-it-clicks",
-                "failover-it-samples-a", "failover-it-samples-b", "failover-it-scores-a", "failover-it-scores-b",
-                "failover-it-dead-letters"), 4);
+        List<String> topics = new ArrayList<>(List.of("failover-it-auctions", "failover-it-impressions",
+                "failover-it-clicks", "failover-it-dead-letters"));
+        for (String run : RUNS) {
+            topics.add("failover-it-samples-" + run);
+            topics.add("failover-it-scores-" + run);
+        }
+        stack.createTopics(topics, 4);
         GeneratorConfig generator = GeneratorConfig.builder().seed(33).auctions(2_400).auctionsPerSecond(20)
                 .users(300).attributionWindowMs(5_000).noFaults().build();
         GroundTruth truth;
@@ -53,48 +59,55 @@ class OnlineFailoverIT {
 
         long started = System.nanoTime();
         Map<String, Object> a = BoundedRun.run(config(stack, "a", Map.of()), 2, 3);
-        System.out.println("failover IT run A (no failure): " + a);
-        // Late in the input, so that checkpoints (slow to align while the whole input is queued) have completed
-        // with model versions in them. Whichever failure comes first restarts every task, and after that no task
-        // is on its first attempt: the other never fires.
-        Map<String, Object> b = BoundedRun.run(config(stack, "b", Map.of(
-                "ctr.fault-injection.scorer-fail-after-auctions", "1000",
-                "ctr.fault-injection.trainer-fail-after-samples", "4000")), 2, 3);
-        System.out.println("failover IT run B (injected failures): " + b);
-        System.out.printf("failover IT: both runs in %.1f s%n", (System.nanoTime() - started) / 1e9);
-
-        assertThat(a.get("scorer_attempt")).as("run A ran once").isEqualTo(0L);
-        assertThat((Long) b.get("scorer_attempt")).as("run B failed and restarted").isPositive();
-        assertThat((Long) b.get("scorer_restored_versions")).as("B resumed from a checkpoint taken mid-stream")
-                .isPositive();
+        System.out.println("failover IT run a (no failure): " + a);
+        assertThat(a.get("scorer_attempt")).as("run a ran once").isEqualTo(0L);
         assertThat(a.get("labelled")).isEqualTo(truth.impressions());
+        // One failure per run: whichever fires first restarts every task, and after that no task is on its
+        // first attempt, so a second injected failure in the same run would never fire.
+        Map<String, Object> b = BoundedRun.run(config(stack, "b",
+                Map.of("ctr.fault-injection.trainer-fail-after-samples", "2000")), 2, 3);
+        System.out.println("failover IT run b (trainer fails): " + b);
+        Map<String, Object> c = BoundedRun.run(config(stack, "c",
+                Map.of("ctr.fault-injection.scorer-fail-after-auctions", "500")), 2, 3);
+        System.out.println("failover IT run c (scorers fail): " + c);
+        System.out.printf("failover IT: three runs in %.1f s%n", (System.nanoTime() - started) / 1e9);
 
-        Map<String, byte[]> samplesA = CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "failover-it-samples-a");
-        Map<String, byte[]> samplesB = CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "failover-it-samples-b");
+        for (Map<String, Object> failed : List.of(b, c)) {
+            assertThat((Long) failed.get("scorer_attempt")).as("failed and restarted").isPositive();
+            assertThat((Long) failed.get("ad-auctions")).as("resumed from a checkpoint, not from the start of the input")
+                    .isLessThan(truth.auctions());
+        }
+        assertSameAsTheFailureFreeRun(stack, truth, "b");
+        assertSameAsTheFailureFreeRun(stack, truth, "c");
+    }
+
+    private static void assertSameAsTheFailureFreeRun(LocalStack stack, GroundTruth truth, String run) throws Exception {
+        String bootstrap = stack.endpoints().kafkaBootstrap();
+        Map<String, byte[]> samplesA = CommittedSamples.read(bootstrap, "failover-it-samples-a");
         assertThat(samplesA).hasSize((int) truth.impressions());
-        CommittedSamples.assertSame(samplesA, samplesB);
+        CommittedSamples.assertSame(samplesA, CommittedSamples.read(bootstrap, "failover-it-samples-" + run));
 
         Map<String, CtrScore> scoresA = readScores(stack, "failover-it-scores-a");
-        Map<String, CtrScore> scoresB = readScores(stack, "failover-it-scores-b");
+        Map<String, CtrScore> scores = readScores(stack, "failover-it-scores-" + run);
         assertThat(scoresA.values().stream().map(CtrScore::getAuctionId).distinct().count()).isEqualTo(truth.auctions());
-        assertThat(scoresB.keySet()).isEqualTo(scoresA.keySet());
-        scoresA.forEach((key, score) -> assertThat(scoresB.get(key)).as(key).isEqualTo(score));
+        assertThat(scores.keySet()).as("run %s: scored (auction, ad) pairs", run).isEqualTo(scoresA.keySet());
+        scoresA.forEach((key, score) -> assertThat(scores.get(key)).as("run %s: %s", run, key).isEqualTo(score));
 
         try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
             // every field but RedisContents.PROCESSING_TIME_FIELDS (scored_at_ms, published_processing_time_ms)
             Map<String, Map<String, String>> redisA = RedisContents.replayInvariant(RedisContents.hashes(redis, "failover-a"));
-            Map<String, Map<String, String>> redisB = RedisContents.replayInvariant(RedisContents.hashes(redis, "failover-b"));
+            Map<String, Map<String, String>> redisB = RedisContents.replayInvariant(
+                    RedisContents.hashes(redis, "failover-" + run));
             assertThat(redisA.keySet()).filteredOn(k -> k.startsWith("rank:")).hasSize((int) truth.auctions());
-            assertThat(redisB.keySet()).isEqualTo(redisA.keySet());
-            redisA.forEach((key, fields) -> assertThat(redisB.get(key)).as(key).isEqualTo(fields));
+            assertThat(redisB.keySet()).as("run %s: Redis keys", run).isEqualTo(redisA.keySet());
+            redisA.forEach((key, fields) -> assertThat(redisB.get(key)).as("run %s: %s", run, key).isEqualTo(fields));
             TreeSet<Long> versions = new TreeSet<>();
             redisB.keySet().stream().filter(k -> k.matches("model:\\{ctr}:v\\d+"))
                     .forEach(k -> versions.add(Long.parseLong(k.substring(k.lastIndexOf(":v") + 2))));
-            assertThat(versions).as("versions 1..n, no gap").hasSizeGreaterThan(1)
-                    .first().isEqualTo(1L);
+            assertThat(versions).as("versions 1..n, no gap").hasSizeGreaterThan(1).first().isEqualTo(1L);
             assertThat(versions.last()).as("versions 1..n, no gap").isEqualTo((long) versions.size());
-            System.out.printf("failover IT: %d Redis keys compared (%d rankings), %d samples, %d scores, model versions 1..%d%n",
-                    redisA.size(), redisA.keySet().stream().filter(k -> k.startsWith("rank:")).count(),
+            System.out.printf("failover IT run %s = run a: %d Redis keys (%d rankings), %d samples, %d scores, model versions 1..%d%n",
+                    run, redisA.size(), redisA.keySet().stream().filter(k -> k.startsWith("rank:")).count(),
                     samplesA.size(), scoresA.size(), versions.last());
         }
     }
