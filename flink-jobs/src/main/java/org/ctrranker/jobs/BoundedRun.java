@@ -101,7 +101,9 @@ public final class BoundedRun {
         counts.put("dead_letters", accumulator(result, "deadLetters"));
         counts.put("scored_auctions", accumulator(result, "scoredAuctions"));
         counts.put("samples_trained", accumulator(result, "samplesTrained"));
+        counts.put("samples_held_out", accumulator(result, "samplesHeldOut"));
         counts.put("model_versions", accumulator(result, "modelVersions"));
+        counts.put("model_versions_rejected", accumulator(result, "modelVersionsRejected"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
         counts.put("scorer_waited_auctions", accumulator(result, "scorerWaitedAuctions"));
         counts.put("scorer_late_records", accumulator(result, "scorerLateRecords"));

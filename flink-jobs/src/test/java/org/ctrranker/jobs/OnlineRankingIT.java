@@ -53,7 +53,11 @@ class OnlineRankingIT {
         System.out.println("online run: " + counts);
 
         assertThat(counts.get("labelled")).isEqualTo(truth.impressions());
-        assertThat(counts.get("samples_trained")).as("every labelled impression is trained on").isEqualTo(truth.impressions());
+        long trained = (Long) counts.get("samples_trained");
+        assertThat(trained + (Long) counts.get("samples_held_out")).as("every labelled impression is trained on or held out")
+                .isEqualTo(truth.impressions());
+        assertThat((Long) counts.get("samples_held_out")).as("the gate's held-out slice").isPositive()
+                .isLessThan(truth.impressions() / 10);
         assertThat(counts.get("scored_auctions")).isEqualTo(truth.auctions());
         assertThat((Long) counts.get("model_versions")).isGreaterThan(1L);
         assertThat((Long) counts.get("scorer_model_swaps")).as("scorers loaded published versions").isGreaterThan(0L);
@@ -79,8 +83,12 @@ class OnlineRankingIT {
             }
             Map<String, String> current = redis.hgetAll(PREFIX + ":model:{ctr}:current");
             long live = Long.parseLong(current.get("live_version"));
-            assertThat(live).isEqualTo((Long) counts.get("model_versions"));
-            assertThat(Long.parseLong(current.get("samples_trained"))).isEqualTo(truth.impressions());
+            long versions = (Long) counts.get("model_versions");
+            assertThat(live).isBetween(1L, versions);
+            assertThat(current.get("status")).isEqualTo("live");
+            assertThat(redis.hget(PREFIX + ":model:{ctr}:v" + versions, "status"))
+                    .as("the last version cut, live or rejected").isIn("live", "rejected");
+            assertThat(Long.parseLong(current.get("samples_trained"))).isLessThanOrEqualTo(trained);
             assertThat(Double.parseDouble(current.get("progressive_auc"))).isBetween(0.0, 1.0);
             assertThat(redis.hget((PREFIX + ":model:{ctr}:v" + live).getBytes(), "parameters".getBytes()))
                     .as("the live version's parameters").isNotEmpty();

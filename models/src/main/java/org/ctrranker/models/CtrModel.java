@@ -297,7 +297,7 @@ public final class CtrModel implements AutoCloseable {
         }
     }
 
-    /** Parameters and normalisation state as bytes (optimiser moments stay with the live model). */
+    /** Parameters and normalisation state as bytes: what scorers load. The optimiser state is in {@link #checkpoint()}. */
     public byte[] snapshot() {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -66,8 +66,9 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     /** Whether the model trained since {@link TrainerState#checkpoint} was taken (a checkpoint is tens of MB). */
     private transient boolean checkpointStale;
     private transient boolean owner;
-    private transient JobCounter versionsPublished;
+    private transient JobCounter versionsCut;
     private transient JobCounter versionsRejected;
+    private transient JobCounter samplesHeldOut;
     private transient JobCounter samplesTrained;
     private transient JobCounter lateSamples;
     private transient double lastHoldoutAuc;
@@ -119,9 +120,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         }
         checkpointStale = false;
         lastHoldoutAuc = Double.NaN;
-        versionsPublished = JobCounter.register(getRuntimeContext(), "modelVersions");
+        versionsCut = JobCounter.register(getRuntimeContext(), "modelVersions");
         versionsRejected = JobCounter.register(getRuntimeContext(), "modelVersionsRejected");
         samplesTrained = JobCounter.register(getRuntimeContext(), "samplesTrained");
+        samplesHeldOut = JobCounter.register(getRuntimeContext(), "samplesHeldOut");
         lateSamples = JobCounter.register(getRuntimeContext(), "lateTrainingSamples");
         var metrics = getRuntimeContext().getMetricGroup();
         metrics.gauge("modelVersion", () -> state.version);
@@ -163,6 +165,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private void handle(TrainingSample sample, long now, Collector<ModelUpdate> out) throws Exception {
         if (config.gate().isHeldOut(sample.getImpressionId())) {
             holdout.add(state.heldOut++, sample);
+            samplesHeldOut.inc();
             return;
         }
         pending.add(sample);
@@ -230,10 +233,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
             liveModel.restore(parameters);
             state.liveParameters = parameters;
             state.liveVersion = state.version;
-            versionsPublished.inc();
         } else {
             versionsRejected.inc();
         }
+        versionsCut.inc();
         out.collect(update(cutAt, parameters, decision));
         lastHoldoutAuc = decision.candidateAuc();
         lastPublishMillis = (System.nanoTime() - started) / 1_000_000;

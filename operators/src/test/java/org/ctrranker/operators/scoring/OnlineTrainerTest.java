@@ -162,6 +162,23 @@ class OnlineTrainerTest {
         assertThat(describe(output)).isEqualTo(clean);
     }
 
+    @Test
+    void samplesBehindTheWatermarkAreStillTrainedAndNoVersionIsCutBehindIt() throws Exception {
+        OnlineConfig config = config(Map.of());
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, null);
+        // Chunks 3 and 7 arrive after their watermark (an upstream that broke its contract).
+        for (int late : new int[] {3, 7}) {
+            List<Object> chunk = new ArrayList<>(input.get(late));
+            chunk.add(0, chunk.remove(chunk.size() - 1));
+            input.set(late, chunk);
+        }
+        List<Object> output = run(config, input);
+        assertRecordsNeverBehindTheWatermark(output);
+        List<ModelUpdate> updates = updates(output);
+        ModelUpdate last = updates.get(updates.size() - 1);
+        assertThat(last.samplesTrained + last.holdoutSamples).as("every sample trained on or held out").isEqualTo(400);
+    }
+
     // ---- input
 
     /** Label time of the i-th sample: two samples share each millisecond, so ties are ordered by impression id. */
