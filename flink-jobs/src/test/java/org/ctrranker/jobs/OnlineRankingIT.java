@@ -92,12 +92,38 @@ class OnlineRankingIT {
             assertThat(Double.parseDouble(current.get("progressive_auc"))).isBetween(0.0, 1.0);
             assertThat(redis.hget((PREFIX + ":model:{ctr}:v" + live).getBytes(), "parameters".getBytes()))
                     .as("the live version's parameters").isNotEmpty();
-            assertThat(redis.hgetAll(PREFIX + ":user:{" + committed.values().iterator().next().get(0).getUserId()
-                    + "}:scores")).containsKeys("auction_id", "model_version", "event_time_ms");
+            assertUserScoresAreTheLatestAuctions(redis, committed);
         }
         System.out.println("auctions per model version: " + auctionsPerVersion);
         assertThat(auctionsPerVersion.keySet().stream().mapToLong(Long::longValue).max().orElse(0))
                 .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
+    }
+
+    /**
+     * Each user's scores key holds the committed scores of the user's latest auction (request time, then the
+     * larger auction id: the writer's tie-break), field for field.
+     */
+    private static void assertUserScoresAreTheLatestAuctions(Jedis redis, Map<String, List<CtrScore>> committed) {
+        Map<String, List<CtrScore>> latestByUser = new HashMap<>();
+        Comparator<List<CtrScore>> order = Comparator.<List<CtrScore>>comparingLong(s -> s.get(0).getEventTimeMs())
+                .thenComparing(s -> s.get(0).getAuctionId(), (x, y) -> java.util.Arrays.compareUnsigned(
+                        x.getBytes(java.nio.charset.StandardCharsets.UTF_8), y.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        committed.values().forEach(scores -> latestByUser.merge(scores.get(0).getUserId(), scores,
+                (x, y) -> order.compare(x, y) >= 0 ? x : y));
+        assertThat(redis.keys(PREFIX + ":user:*:scores")).hasSize(latestByUser.size());
+        latestByUser.forEach((user, scores) -> {
+            CtrScore first = scores.get(0);
+            Map<String, String> expected = new HashMap<>();
+            expected.put("version", Long.toString(first.getEventTimeMs()));
+            expected.put("event_time_ms", Long.toString(first.getEventTimeMs()));
+            expected.put("auction_id", first.getAuctionId());
+            expected.put("model_name", first.getModelName());
+            expected.put("model_version", Long.toString(first.getModelVersion()));
+            scores.forEach(s -> expected.put("ad:" + s.getAdId(), s.getPctr() + "," + s.getEcpm()));
+            Map<String, String> stored = redis.hgetAll(PREFIX + ":user:{" + user + "}:scores");
+            assertThat(stored.remove("scored_at_ms")).as("scored_at_ms of %s", user).isNotNull();
+            assertThat(stored).as("scores of %s", user).isEqualTo(expected);
+        });
     }
 
     /** The Redis ranking lists the committed scores in rank order, with eCPM = pCTR x bid, non-increasing. */

@@ -12,13 +12,17 @@ import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
 /**
- * What a job wrote to Redis under its key prefix, for comparing two runs over the same input. The feature keys
- * must match byte for byte. The online stages' keys are not reproducible yet: scores depend on which feedback
- * snapshot and which model version reached a scorer first, the trainer's model on how its parallel inputs
- * interleaved, and both carry processing times; so of rankings and user scores only the names and event-time
- * versions are compared (every auction ranked, for the same event time), and model keys by name.
+ * What a job wrote to Redis under its key prefix, for comparing two runs over the same input (a rerun, or a
+ * run with failures against one without). Every key must match field for field: the feature keys, and the
+ * online stages' too, since the scorer decides its inputs in event time with batch-invariant model calls and
+ * the trainer is deterministic. The only exception is {@link #PROCESSING_TIME_FIELDS}, stamped with the wall
+ * clock when written.
  */
 public final class RedisContents {
+
+    /** Wall-clock stamps: scoring time of rankings and user scores, publication time of model versions. */
+    public static final java.util.Set<String> PROCESSING_TIME_FIELDS =
+            java.util.Set.of("scored_at_ms", "published_processing_time_ms");
 
     private RedisContents() {}
 
@@ -57,16 +61,12 @@ public final class RedisContents {
         return keyWithoutPrefix.startsWith("market:") || keyWithoutPrefix.endsWith(":feedback");
     }
 
-    /** Feature keys whole; of rankings and user scores only the event-time fields; model keys by name. */
+    /** Every key with every field but the {@link #PROCESSING_TIME_FIELDS}. */
     public static Map<String, Map<String, String>> replayInvariant(Map<String, Map<String, String>> hashes) {
         Map<String, Map<String, String>> invariant = new TreeMap<>();
         hashes.forEach((key, fields) -> {
             Map<String, String> kept = new TreeMap<>(fields);
-            if (key.startsWith("model:")) {
-                kept.clear();
-            } else if (!isFeatureKey(key)) {
-                kept.keySet().retainAll(java.util.Set.of("version", "event_time_ms"));
-            }
+            kept.keySet().removeAll(PROCESSING_TIME_FIELDS);
             invariant.put(key, kept);
         });
         return invariant;

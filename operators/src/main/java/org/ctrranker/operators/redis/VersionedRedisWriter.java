@@ -23,15 +23,35 @@ import redis.clients.jedis.exceptions.JedisDataException;
 public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
 
     /**
-     * KEYS[1] the hash; ARGV[1] version; ARGV[2] TTL in ms (0: none); ARGV[3..] field, value pairs.
-     * Replaces the whole hash (DEL first, so no field of an older layout lingers) only when the stored
-     * version is missing or older. Returns 1 when applied, 0 when skipped as stale.
+     * KEYS[1] the hash; ARGV[1] version; ARGV[2] TTL in ms (0: none); ARGV[3] tie-break field ("": none);
+     * ARGV[4..] field, value pairs. Replaces the whole hash (DEL first, so no field of an older layout
+     * lingers) only when the stored version is missing or older, or equal with a tie-break field whose
+     * new value is larger byte by byte (compared here by bytes, not with Lua's locale-dependent string
+     * order, so it agrees with {@link VersionedWrite#supersedes}). Returns 1 when applied, 0 when skipped.
      */
     static final String COMPARE_AND_SET_SCRIPT = String.join("\n",
+            "local function larger(a, b)",
+            "  local n = math.min(#a, #b)",
+            "  for i = 1, n do",
+            "    local x, y = string.byte(a, i), string.byte(b, i)",
+            "    if x ~= y then return x > y end",
+            "  end",
+            "  return #a > #b",
+            "end",
             "local current = redis.call('HGET', KEYS[1], 'version')",
-            "if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end",
+            "if current then",
+            "  local stored, new = tonumber(current), tonumber(ARGV[1])",
+            "  if stored > new then return 0 end",
+            "  if stored == new then",
+            "    if ARGV[3] == '' then return 0 end",
+            "    local mine",
+            "    for i = 4, #ARGV, 2 do if ARGV[i] == ARGV[3] then mine = ARGV[i + 1] end end",
+            "    local theirs = redis.call('HGET', KEYS[1], ARGV[3])",
+            "    if theirs and not larger(mine, theirs) then return 0 end",
+            "  end",
+            "end",
             "redis.call('DEL', KEYS[1])",
-            "redis.call('HSET', KEYS[1], 'version', ARGV[1], unpack(ARGV, 3))",
+            "redis.call('HSET', KEYS[1], 'version', ARGV[1], unpack(ARGV, 4))",
             "if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end",
             "return 1");
 
@@ -66,10 +86,10 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         write(w);
     }
 
-    /** Buffers a write; of several writes to one key only the highest version is kept. */
+    /** Buffers a write; of several writes to one key only the one Redis would end with is kept. */
     public void write(VersionedWrite w) throws IOException {
         VersionedWrite previous = buffered.get(w.key);
-        if (previous == null || previous.version < w.version) {
+        if (previous == null || w.supersedes(previous)) {
             buffered.put(w.key, w);
         }
         if (buffered.size() >= maxBufferedKeys) {
@@ -119,9 +139,10 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         byte[] sha = scriptSha.getBytes(StandardCharsets.UTF_8);
         try (Pipeline pipeline = connection.pipelined()) {
             for (VersionedWrite w : batch) {
-                List<byte[]> args = new ArrayList<>(2 + 2 * w.fieldNames.length);
+                List<byte[]> args = new ArrayList<>(3 + 2 * w.fieldNames.length);
                 args.add(Long.toString(w.version).getBytes(StandardCharsets.UTF_8));
                 args.add(Long.toString(Math.max(0, w.ttlMs)).getBytes(StandardCharsets.UTF_8));
+                args.add((w.tieBreakField == null ? "" : w.tieBreakField).getBytes(StandardCharsets.UTF_8));
                 for (int i = 0; i < w.fieldNames.length; i++) {
                     args.add(w.fieldNames[i].getBytes(StandardCharsets.UTF_8));
                     args.add(w.fieldValues[i]);

@@ -12,6 +12,11 @@ import java.util.TreeMap;
  * changes). {@code ttlMs} is applied with every accepted write. Fields are kept in name order so that
  * the same write always produces the same bytes in Redis.
  *
+ * <p>Equal versions: by default the stored hash stays (a replay changes nothing). A key that several
+ * states may reach at the same version (a user's scores from two auctions in the same millisecond) names
+ * a {@link #tieBreakField}: then the write whose value of that field is larger (bytes, unsigned) wins, so
+ * the key ends the same whatever order the writes came in.
+ *
  * <p>A Flink POJO (public fields, no-arg constructor, arrays only) so it travels without Kryo.
  */
 public final class VersionedWrite {
@@ -25,6 +30,8 @@ public final class VersionedWrite {
     public long ttlMs;
     public String[] fieldNames;
     public byte[][] fieldValues;
+    /** One of {@link #fieldNames} deciding between writes of equal version; null: the first stays. */
+    public String tieBreakField;
 
     public VersionedWrite() {}
 
@@ -52,6 +59,28 @@ public final class VersionedWrite {
         return of(key, version, ttlMs, bytes);
     }
 
+    /** This write, with equal versions decided by the value of {@code field} (one of its fields). */
+    public VersionedWrite tieBreakOn(String field) {
+        if (field(field) == null) {
+            throw new IllegalArgumentException("tie-break field '" + field + "' is not among " + Arrays.toString(fieldNames));
+        }
+        tieBreakField = field;
+        return this;
+    }
+
+    /** Whether this write replaces {@code stored} (same key) under the versioned compare-and-set. */
+    public boolean supersedes(VersionedWrite stored) {
+        if (version != stored.version) {
+            return version > stored.version;
+        }
+        if (tieBreakField == null) {
+            return false;
+        }
+        byte[] mine = field(tieBreakField);
+        byte[] theirs = stored.field(tieBreakField);
+        return theirs == null || Arrays.compareUnsigned(mine, theirs) > 0;
+    }
+
     public byte[] field(String name) {
         int i = Arrays.binarySearch(fieldNames, name);
         return i < 0 ? null : fieldValues[i];
@@ -60,7 +89,8 @@ public final class VersionedWrite {
     @Override
     public boolean equals(Object o) {
         return o instanceof VersionedWrite w && w.key.equals(key) && w.version == version && w.ttlMs == ttlMs
-                && Arrays.equals(w.fieldNames, fieldNames) && Arrays.deepEquals(w.fieldValues, fieldValues);
+                && Arrays.equals(w.fieldNames, fieldNames) && Arrays.deepEquals(w.fieldValues, fieldValues)
+                && java.util.Objects.equals(w.tieBreakField, tieBreakField);
     }
 
     @Override

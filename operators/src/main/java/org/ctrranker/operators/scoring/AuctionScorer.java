@@ -1,19 +1,30 @@
 package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.flink.api.common.accumulators.IntMaximum;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
@@ -30,28 +41,42 @@ import org.ctrranker.models.UserHistory;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.serde.AvroTypeInfo;
 
 /**
- * Scores every candidate of every auction with the live model, keyed by user_id.
+ * Scores every candidate of every auction, keyed by user_id, so that a rerun or a failover serves the
+ * same scores: what an auction is scored with is decided in event time, never by which record reached
+ * the scorer first.
  *
- * <p>Input 1 (keyed by user_id): auctions (left) and feedback-enriched impression samples (right), from
- * which the user's newest TEM4CTR snapshot is kept in keyed state; an auction is scored with the history
- * of that snapshot as of its request time ({@link ModelInputs#history}: nothing later). Input 2
- * (broadcast): model versions from the trainer; a newer one is loaded in place, without a restart.
+ * <p>Inputs fixed at {@code t - lag} ({@code ctr.scoring.state-lag-ms}) for an auction at request time
+ * {@code t}: the user's newest feedback snapshot among the records with timestamp at or before it (input
+ * 1, right; then {@link ModelInputs#history} as of {@code t}), and the highest model version whose record
+ * timestamp is at or before it (input 2, broadcast; version 0 is the seeded initial model). Once the
+ * watermark has passed {@code t - lag} nothing can change that choice; the lag exceeds the watermark's
+ * out-of-orderness, so in live traffic it has passed when the auction arrives, and the auction is scored
+ * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
+ * at a checkpoint or a failover, and a replay decides the same way. A record that comes behind the
+ * watermark can no longer be placed so (best effort: used from then on, counted in
+ * {@code scorerLateRecords}).
  *
- * <p>Micro-batches: auctions wait in a buffer until it holds {@code ctr.scoring.batch-max-auctions} or
- * the oldest has waited {@code ctr.scoring.batch-max-delay-ms} (processing time); then the whole buffer
- * is one model call. The buffer is also scored before every checkpoint barrier goes downstream
- * ({@link #prepareSnapshotPreBarrier}) and at end of input, so a checkpoint never holds a pending
- * auction: every auction before the barrier has its scores before it, every one after is replayed.
+ * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
+ * before (pruned on a timer); the versions likewise ({@link ModelVersions}, operator state: every
+ * subtask receives every version, so subtask 0 writes the list for all).
+ *
+ * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
+ * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
+ * (processing time); then the buffer is scored per model version (parameters restored only on a change)
+ * through {@link InvariantBatches}, whose results do not depend on the batch's other auctions. The
+ * buffer is scored before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at end of
+ * input, so a checkpoint never holds a buffered auction.
  *
  * <p>Output: one {@link CtrScore} per candidate (rank 1 = highest eCPM), and on {@link #REDIS} the
- * auction's ranking and the user's latest scores. The model lives per subtask (one DJL engine per JVM,
- * one model instance per scoring subtask); the live version is kept in operator state, so a restored
- * scorer starts on the version it had. (Every subtask receives every version, so they all hold the same.)
+ * auction's ranking and the user's latest scores. Chaos testing: {@code ctr.fault-injection.scorer-
+ * fail-after-auctions} fails each subtask once, on the job's first attempt, after that many auctions.
  */
 public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
-        implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore> {
+        implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>,
+        Triggerable<String, VoidNamespace> {
 
     private static final long serialVersionUID = 1L;
 
@@ -63,17 +88,31 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private final OnlineConfig config;
 
     private transient CtrModel model;
-    private transient ModelUpdate live;
-    private transient ListState<ModelUpdate> liveState;
-    private transient ValueState<byte[]> feedback;
-    private transient ValueState<Long> feedbackAsOf;
-    private transient List<AdAuction> pending;
-    private transient List<ScoringRequest> requests;
+    private transient InvariantBatches batches;
+    private transient byte[] initialParameters;
+    /** Version whose parameters the model holds now (0: the initial ones). */
+    private transient long loadedVersion;
+    private transient ModelVersions versions;
+    private transient ListState<ModelVersions.Due> versionsState;
+    private transient MapState<Long, byte[]> snapshots;
+    private transient ListState<AdAuction> waiting;
+    private transient InternalTimerService<VoidNamespace> timers;
+    private transient List<Scoring> pending;
     private transient boolean flushScheduled;
+    private transient long scoredThisAttempt;
     private transient JobCounter scoredAuctions;
+    private transient JobCounter waitedAuctions;
+    private transient JobCounter lateRecords;
     private transient JobCounter modelSwaps;
     private transient LongCounter scoredCandidates;
     private transient LongCounter scoringCpuMicros;
+
+    /** An auction due for scoring with the inputs decided for it. */
+    private record Scoring(AdAuction auction, ScoringRequest request, ModelUpdate version) {
+        long versionNumber() {
+            return version == null ? 0 : version.version;
+        }
+    }
 
     public AuctionScorer(OnlineConfig config) {
         this.config = config;
@@ -82,33 +121,30 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        // Union state written by subtask 0 only: every subtask, at any parallelism after a restore,
-        // starts on the same live version.
-        liveState = context.getOperatorStateStore()
-                .getUnionListState(new ListStateDescriptor<>("live-model", TypeInformation.of(ModelUpdate.class)));
-        live = null;
-        for (ModelUpdate restored : liveState.get()) {
-            if (live == null || restored.version > live.version) {
-                live = restored;
-            }
-        }
+        versionsState = context.getOperatorStateStore()
+                .getUnionListState(new ListStateDescriptor<>("model-versions", TypeInformation.of(ModelVersions.Due.class)));
+        versions = ModelVersions.of(versionsState.get());
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         DjlRuntime.prepare();
-        feedback = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("feedback-snapshot", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        feedbackAsOf = getRuntimeContext().getState(new ValueStateDescriptor<>("feedback-as-of", Long.class));
+        snapshots = getRuntimeContext().getMapState(new MapStateDescriptor<>("feedback-snapshots",
+                BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        waiting = getRuntimeContext().getListState(
+                new ListStateDescriptor<>("waiting-auctions", AvroTypeInfo.forRecord(AdAuction.class)));
+        timers = getInternalTimerService("scorer-timers", VoidNamespaceSerializer.INSTANCE, this);
         model = CtrModel.create(config.modelConfig());
-        if (live != null) {
-            model.restore(live.parameters);
-        }
+        initialParameters = model.snapshot();
+        loadedVersion = 0;
         model.warmUp();
+        batches = new InvariantBatches(model, config);
         pending = new ArrayList<>();
-        requests = new ArrayList<>();
+        scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
+        waitedAuctions = JobCounter.register(getRuntimeContext(), "scorerWaitedAuctions");
+        lateRecords = JobCounter.register(getRuntimeContext(), "scorerLateRecords");
         modelSwaps = JobCounter.register(getRuntimeContext(), "scorerModelSwaps");
         // Model CPU time of this subtask's thread (PyTorch runs on it with one intra-op thread): in-job
         // scoring throughput per CPU-second, comparable with bench model on a loaded machine.
@@ -116,64 +152,163 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         scoringCpuMicros = new LongCounter();
         getRuntimeContext().addAccumulator("scoredCandidates", scoredCandidates);
         getRuntimeContext().addAccumulator("scoringCpuMicros", scoringCpuMicros);
-        getRuntimeContext().getMetricGroup().gauge("liveModelVersion", this::liveVersion);
-    }
-
-    private long liveVersion() {
-        ModelUpdate current = live;
-        return current == null ? 0 : current.version;
+        // The attempt this subtask runs in: above 0 in a job's result means it restarted.
+        IntMaximum attempt = new IntMaximum(getRuntimeContext().getTaskInfo().getAttemptNumber());
+        getRuntimeContext().addAccumulator("scorerAttempt", attempt);
+        // Versions this subtask restored from a checkpoint: above 0 shows a restart resumed mid-stream.
+        LongCounter restoredVersions = new LongCounter();
+        restoredVersions.add((long) versions.all().size());
+        getRuntimeContext().addAccumulator("scorerRestoredVersions", restoredVersions);
+        getRuntimeContext().getMetricGroup().gauge("loadedModelVersion", () -> loadedVersion);
     }
 
     @Override
     public void processElement1(StreamRecord<Either<AdAuction, TrainingSample>> element) throws Exception {
         Either<AdAuction, TrainingSample> value = element.getValue();
+        long watermark = timers.currentWatermark();
         if (value.isRight()) {
-            keepNewest(value.right().getFeedback());
+            UserFeedbackSnapshot snapshot = value.right().getFeedback();
+            if (snapshot != null) {
+                long at = element.hasTimestamp() ? element.getTimestamp() : snapshot.getAsOfMs();
+                countIfLate(at, watermark);
+                keep(at, snapshot);
+            }
             return;
         }
         AdAuction auction = value.left();
-        UserHistory history = UserHistory.EMPTY;
-        byte[] snapshot = feedback.value();
-        if (snapshot != null) {
-            history = ModelInputs.history(UserFeedbackFunction.decode(snapshot), auction.getRequestTimeMs(),
-                    config.attributionWindowMs());
+        long due = inputsAsOf(auction);
+        countIfLate(auction.getRequestTimeMs(), watermark);
+        if (due <= watermark) {
+            enqueue(auction, due);
+        } else {
+            waiting.add(auction);
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, due);
         }
+    }
+
+    private long inputsAsOf(AdAuction auction) {
+        return auction.getRequestTimeMs() - config.stateLagMs();
+    }
+
+    private void countIfLate(long timestamp, long watermark) {
+        if (timestamp <= watermark) {
+            lateRecords.inc();
+        }
+    }
+
+    /** Keeps a snapshot by its record time; of two at one time, the later as-of time, then the larger bytes. */
+    private void keep(long at, UserFeedbackSnapshot snapshot) throws Exception {
+        byte[] encoded = UserFeedbackFunction.encode(snapshot);
+        byte[] existing = snapshots.get(at);
+        if (existing == null || newer(snapshot.getAsOfMs(), encoded, existing)) {
+            snapshots.put(at, encoded);
+        }
+        // one prune timer per user and lag period, after this snapshot is due
+        long lag = config.stateLagMs();
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, Math.floorDiv(at + lag, lag) * lag + lag);
+    }
+
+    private static boolean newer(long asOf, byte[] encoded, byte[] existing) throws java.io.IOException {
+        long existingAsOf = UserFeedbackFunction.decode(existing).getAsOfMs();
+        return asOf != existingAsOf ? asOf > existingAsOf : Arrays.compareUnsigned(encoded, existing) > 0;
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        long watermark = timers.currentWatermark();
+        List<AdAuction> stillWaiting = new ArrayList<>();
+        boolean any = false;
+        for (AdAuction auction : waiting.get()) {
+            any = true;
+            long due = inputsAsOf(auction);
+            if (due <= watermark) {
+                waitedAuctions.inc();
+                enqueue(auction, due);
+            } else {
+                stillWaiting.add(auction);
+            }
+        }
+        if (any) {
+            waiting.update(stillWaiting);
+        }
+        pruneSnapshots(watermark - config.stateLagMs());
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {
+        // only event-time timers are registered
+    }
+
+    /** Drops the user's snapshots older than the newest one due at {@code asOfMs}. */
+    private void pruneSnapshots(long asOfMs) throws Exception {
+        Long newestDue = null;
+        for (Long at : snapshots.keys()) {
+            if (at <= asOfMs && (newestDue == null || at > newestDue)) {
+                newestDue = at;
+            }
+        }
+        if (newestDue == null) {
+            return;
+        }
+        List<Long> older = new ArrayList<>();
+        for (Long at : snapshots.keys()) {
+            if (at < newestDue) {
+                older.add(at);
+            }
+        }
+        for (Long at : older) {
+            snapshots.remove(at);
+        }
+    }
+
+    /** The newest snapshot with record time at or before {@code asOfMs}, or null. */
+    private UserFeedbackSnapshot snapshotAt(long asOfMs) throws Exception {
+        Map.Entry<Long, byte[]> best = null;
+        for (Map.Entry<Long, byte[]> e : snapshots.entries()) {
+            if (e.getKey() <= asOfMs && (best == null || e.getKey() > best.getKey())) {
+                best = e;
+            }
+        }
+        return best == null ? null : UserFeedbackFunction.decode(best.getValue());
+    }
+
+    /** Decides the auction's inputs (its user's key is current) and buffers it for the next micro-batch. */
+    private void enqueue(AdAuction auction, long asOfMs) throws Exception {
+        UserFeedbackSnapshot snapshot = snapshotAt(asOfMs);
+        UserHistory history = snapshot == null ? UserHistory.EMPTY
+                : ModelInputs.history(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
         List<Features> candidates = new ArrayList<>(auction.getCandidates().size());
         for (Candidate candidate : auction.getCandidates()) {
             candidates.add(ModelInputs.candidate(auction, candidate));
         }
-        pending.add(auction);
-        requests.add(new ScoringRequest(history, candidates));
+        pending.add(new Scoring(auction, new ScoringRequest(history, candidates), versions.at(asOfMs)));
         if (pending.size() >= config.batchMaxAuctions()) {
             flush();
         } else if (!flushScheduled) {
             flushScheduled = true;
-            long due = getProcessingTimeService().getCurrentProcessingTime() + config.batchMaxDelayMs();
-            getProcessingTimeService().registerTimer(due, time -> flush());
-        }
-    }
-
-    private void keepNewest(UserFeedbackSnapshot snapshot) throws Exception {
-        if (snapshot == null) {
-            return;
-        }
-        Long asOf = feedbackAsOf.value();
-        if (asOf == null || snapshot.getAsOfMs() > asOf) {
-            feedback.update(UserFeedbackFunction.encode(snapshot));
-            feedbackAsOf.update(snapshot.getAsOfMs());
+            long flushAt = getProcessingTimeService().getCurrentProcessingTime() + config.batchMaxDelayMs();
+            getProcessingTimeService().registerTimer(flushAt, time -> flush());
         }
     }
 
     @Override
     public void processElement2(StreamRecord<ModelUpdate> element) {
         ModelUpdate update = element.getValue();
-        if (!update.modelName.equals(config.modelName()) || update.version <= liveVersion()) {
-            return;
+        if (!update.modelName.equals(config.modelName()) || !update.live) {
+            return; // OnlineStages.live filters rejected versions already; a scorer must never load one
         }
-        flush(); // auctions that arrived before the new version are scored by the old one
-        model.restore(update.parameters);
-        live = update;
-        modelSwaps.inc();
+        long at = element.hasTimestamp() ? element.getTimestamp() : update.eventTimeMs;
+        countIfLate(at, timers.currentWatermark());
+        versions.add(at, update);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        super.processWatermark(mark); // fires the timers first: waiting auctions take their versions
+        long watermark = timers.currentWatermark();
+        if (watermark > Long.MIN_VALUE + config.stateLagMs()) {
+            versions.pruneBefore(watermark - config.stateLagMs());
+        }
     }
 
     private void flush() {
@@ -181,17 +316,51 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         if (pending.isEmpty()) {
             return;
         }
+        float[][] pctrs = new float[pending.size()][];
         long cpuBefore = THREADS.getCurrentThreadCpuTime();
-        float[][] pctrs = model.score(requests);
+        for (long version : new TreeSet<>(pending.stream().map(Scoring::versionNumber).toList())) {
+            List<Integer> group = new ArrayList<>();
+            List<ScoringRequest> requests = new ArrayList<>();
+            for (int i = 0; i < pending.size(); i++) {
+                if (pending.get(i).versionNumber() == version) {
+                    group.add(i);
+                    requests.add(pending.get(i).request());
+                }
+            }
+            load(version, pending.get(group.get(0)).version());
+            float[][] scored = batches.score(requests);
+            for (int g = 0; g < group.size(); g++) {
+                pctrs[group.get(g)] = scored[g];
+            }
+        }
         scoringCpuMicros.add((THREADS.getCurrentThreadCpuTime() - cpuBefore) / 1_000);
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        long version = liveVersion();
-        for (int i = 0; i < pending.size(); i++) {
-            emit(pending.get(i), pctrs[i], version, now);
-            scoredCandidates.add((long) pctrs[i].length);
-        }
+        List<Scoring> batch = new ArrayList<>(pending);
         pending.clear();
-        requests.clear();
+        for (int i = 0; i < batch.size(); i++) {
+            emit(batch.get(i).auction(), pctrs[i], batch.get(i).versionNumber(), now);
+            scoredCandidates.add((long) pctrs[i].length);
+            failIfInjected();
+        }
+    }
+
+    private void load(long version, ModelUpdate update) {
+        if (version == loadedVersion) {
+            return;
+        }
+        model.restore(update == null ? initialParameters : update.parameters);
+        loadedVersion = version;
+        modelSwaps.inc();
+    }
+
+    private void failIfInjected() {
+        long failAfter = config.scorerFailAfterAuctions();
+        if (failAfter > 0 && ++scoredThisAttempt == failAfter
+                && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
+            throw new IllegalStateException("injected failure: scorer subtask "
+                    + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
+                    + " auctions (ctr.fault-injection.scorer-fail-after-auctions)");
+        }
     }
 
     private void emit(AdAuction auction, float[] pctr, long version, long now) {
@@ -238,7 +407,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         boolean writer = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
-        liveState.update(live == null || !writer ? List.of() : List.of(live));
+        versionsState.update(writer ? versions.all() : List.of());
     }
 
     @Override

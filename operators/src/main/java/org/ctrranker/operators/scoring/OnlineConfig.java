@@ -15,6 +15,9 @@ public final class OnlineConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** The defaults file's value, for callers (tools, tests) that build the settings themselves. */
+    static final long DEFAULT_STATE_LAG_MS = 10_000;
+
     private final String modelName;
     private final String device;
     private final int embeddingDim;
@@ -26,6 +29,8 @@ public final class OnlineConfig implements Serializable {
     private final int slotsPerClick;
     private final int batchMaxAuctions;
     private final long batchMaxDelayMs;
+    private final long stateLagMs;
+    private final long scorerFailAfterAuctions;
     private final int trainingBatchSize;
     private final long publishEverySamples;
     private final int metricsWindow;
@@ -50,6 +55,14 @@ public final class OnlineConfig implements Serializable {
         slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
+        stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1, DEFAULT_STATE_LAG_MS);
+        scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
+        String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
+        if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
+            throw new IllegalArgumentException("ctr.scoring.state-lag-ms=" + stateLagMs
+                    + " must exceed ctr.watermark.max-out-of-orderness-ms=" + outOfOrderness.trim()
+                    + ": raise the lag (or lower the out-of-orderness), else most auctions wait for the watermark");
+        }
         trainingBatchSize = (int) number(s, "ctr.training.batch-size", 1);
         publishEverySamples = number(s, "ctr.training.publish-every-samples", 1);
         metricsWindow = (int) number(s, "ctr.training.metrics-window", 2);
@@ -86,7 +99,13 @@ public final class OnlineConfig implements Serializable {
 
     public String modelName() { return modelName; }
     public int batchMaxAuctions() { return batchMaxAuctions; }
+    public int historyLength() { return historyLength; }
+    public int slotsPerClick() { return slotsPerClick; }
     public long batchMaxDelayMs() { return batchMaxDelayMs; }
+    /** Scoring inputs (feedback snapshot, model version) are those known at request time minus this. */
+    public long stateLagMs() { return stateLagMs; }
+    /** Chaos testing: each scorer subtask fails once, on the first attempt, after this many auctions; 0: never. */
+    public long scorerFailAfterAuctions() { return scorerFailAfterAuctions; }
     public int trainingBatchSize() { return trainingBatchSize; }
     public long publishEverySamples() { return publishEverySamples; }
     public int metricsWindow() { return metricsWindow; }

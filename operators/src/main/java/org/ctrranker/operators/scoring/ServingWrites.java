@@ -48,8 +48,9 @@ public final class ServingWrites {
         for (CtrScore s : ranked) {
             fields.put("ad:" + s.getAdId(), s.getPctr() + "," + s.getEcpm());
         }
+        // Two auctions of one user in the same millisecond: the larger auction id wins, in any order.
         return VersionedWrite.ofText(RedisKeys.userScores(config.redisKeyPrefix(), first.getUserId()),
-                first.getEventTimeMs(), config.userScoresTtlMs(), fields);
+                first.getEventTimeMs(), config.userScoresTtlMs(), fields).tieBreakOn(FIELD_AUCTION);
     }
 
     private static Map<String, String> header(CtrScore s) {

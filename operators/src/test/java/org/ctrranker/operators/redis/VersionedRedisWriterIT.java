@@ -107,6 +107,43 @@ class VersionedRedisWriterIT {
     }
 
     @Test
+    void equalVersionsWithATieBreakFieldEndTheSameInEitherOrderSentOrBuffered() throws Exception {
+        String sent = PREFIX + ":user:{u2}:scores";
+        String buffered = PREFIX + ":user:{u3}:scores";
+        List<List<VersionedWrite>> orders = List.of(
+                List.of(scores(sent, "auction-b"), scores(sent, "auction-a"), scores(sent, "auction-10")),
+                List.of(scores(sent, "auction-10"), scores(sent, "auction-a"), scores(sent, "auction-b")));
+        List<Map<String, String>> ends = new ArrayList<>();
+        try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {
+            for (List<VersionedWrite> order : orders) {
+                jedis.del(sent, buffered);
+                for (VersionedWrite w : order) {
+                    writer.write(w); // one flush per write: Redis decides
+                    writer.flush();
+                }
+                for (VersionedWrite w : order) {
+                    VersionedWrite other = scores(buffered, new String(w.field("auction_id"), StandardCharsets.UTF_8));
+                    writer.write(other); // all in one buffer: the writer decides as Redis would
+                }
+                writer.flush();
+                ends.add(jedis.hgetAll(sent));
+                assertThat(jedis.hgetAll(buffered)).isEqualTo(jedis.hgetAll(sent));
+            }
+            assertThat(ends.get(0)).containsEntry("auction_id", "auction-b").containsEntry("version", "500")
+                    .isEqualTo(ends.get(1));
+            writer.write(scores(sent, "auction-b")); // the same auction replayed: nothing changes
+            writer.flush();
+            assertThat(writer.staleCount()).isPositive();
+            assertThat(jedis.hgetAll(sent)).isEqualTo(ends.get(1));
+        }
+    }
+
+    private static VersionedWrite scores(String key, String auctionId) {
+        return VersionedWrite.ofText(key, 500, 60_000, Map.of("auction_id", auctionId, "ad:x", auctionId.length() + ",1"))
+                .tieBreakOn("auction_id");
+    }
+
+    @Test
     void recoversWhenTheServerForgotTheScript() throws Exception {
         String key = PREFIX + ":user:{script}:feedback";
         try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {

@@ -1,6 +1,7 @@
 package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +13,11 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.types.Either;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.ctrranker.events.AdAuction;
+import org.ctrranker.events.AlignedClick;
+import org.ctrranker.events.Exposure;
+import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.events.AuctionWinner;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.CtrScore;
@@ -28,30 +33,33 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The scorer on Flink's operator harness: micro-batches close on size, on the processing-time delay and
- * before a checkpoint barrier (so a snapshot holds no unscored auction); a published version is loaded
- * in place and survives a restore; rankings are in eCPM order.
+ * before a checkpoint barrier (so a snapshot holds no buffered auction); an auction is scored with the
+ * feedback snapshot and model version known at its request time minus the lag, waiting in state (across a
+ * restore) for the watermark when they may still change; rankings are in eCPM order.
  */
 class AuctionScorerTest {
 
     private static final long T0 = 1_767_571_200_000L;
+    private static final long LAG = 10_000L;
 
     @Test
     void batchesCloseOnSizeOnDelayAndBeforeACheckpointBarrier() throws Exception {
         try (var harness = open(config(3, 50))) {
+            harness.processBothWatermarks(new Watermark(T0 - LAG)); // every auction below is due at once
             harness.setProcessingTime(1_000);
-            harness.processElement1(auction("a1", "u1"));
-            harness.processElement1(auction("a2", "u2"));
+            harness.processElement1(auction("a1", "u1", T0));
+            harness.processElement1(auction("a2", "u2", T0));
             assertThat(scores(harness)).as("two auctions wait for a third or the delay").isEmpty();
-            harness.processElement1(auction("a3", "u1"));
+            harness.processElement1(auction("a3", "u1", T0));
             assertThat(scores(harness)).as("size bound: 3 auctions x 3 candidates").hasSize(9);
 
-            harness.processElement1(auction("a4", "u3"));
+            harness.processElement1(auction("a4", "u3", T0));
             harness.setProcessingTime(1_049);
             assertThat(scores(harness)).hasSize(9);
             harness.setProcessingTime(1_050);
             assertThat(scores(harness)).as("delay bound").hasSize(12);
 
-            harness.processElement1(auction("a5", "u3"));
+            harness.processElement1(auction("a5", "u3", T0));
             harness.prepareSnapshotPreBarrier(1);
             assertThat(scores(harness)).as("flushed before the barrier").hasSize(15);
             OperatorSubtaskState snapshot = harness.snapshot(1, 1_100);
@@ -59,48 +67,154 @@ class AuctionScorerTest {
                 restored.initializeState(snapshot);
                 restored.open();
                 restored.setProcessingTime(10_000);
+                restored.processBothWatermarks(new Watermark(Long.MAX_VALUE));
                 assertThat(scores(restored)).as("nothing pending in the checkpoint").isEmpty();
             }
         }
     }
 
     @Test
-    void rankingsAreInEcpmOrderAndANewVersionIsUsedAndRestored() throws Exception {
+    void anAuctionTakesTheSnapshotAndVersionKnownAtRequestTimeMinusTheLagWaitingAcrossARestore() throws Exception {
         OnlineConfig config = config(1, 50);
-        ModelUpdate v1 = new ModelUpdate();
-        v1.modelName = "ctr";
-        v1.version = 1;
-        float[] expected;
-        try (CtrModel trained = CtrModel.create(config.modelConfig())) {
-            // Any change of weights will do: the scorer must reproduce this model's scores exactly.
-            trained.train(List.of(ModelInputs.sample(sample())));
-            v1.parameters = trained.snapshot();
-            AdAuction auction = auction("a2", "u9").getValue().left();
-            List<org.ctrranker.models.Features> candidates = new ArrayList<>();
-            auction.getCandidates().forEach(c -> candidates.add(ModelInputs.candidate(auction, c)));
-            expected = trained.score(List.of(new ScoringRequest(UserHistory.EMPTY, candidates)))[0];
-        }
-        OperatorSubtaskState snapshot;
+        ModelUpdate v1 = trained(config, 1, 1);
+        ModelUpdate v2 = trained(config, 2, 5);
+        UserFeedbackSnapshot due = snapshot(T0 - 2 * LAG, "clicked-early");
+        UserFeedbackSnapshot tooLate = snapshot(T0 - LAG / 2, "clicked-later");
+        OperatorSubtaskState checkpoint;
         try (var harness = open(config)) {
-            harness.processElement1(auction("a1", "u9"));
-            harness.processElement2(new StreamRecord<>(v1, T0));
-            harness.processElement1(auction("a2", "u9"));
-            List<CtrScore> scores = scores(harness);
-            assertThat(scores).extracting(CtrScore::getModelVersion).containsExactly(0L, 0L, 0L, 1L, 1L, 1L);
-            assertEcpmOrder(scores.subList(3, 6));
-            Map<String, Float> byAd = new HashMap<>();
-            scores.subList(3, 6).forEach(s -> byAd.put(s.getAdId(), (float) s.getPctr()));
-            assertThat(byAd).containsEntry("ad-1", expected[0]).containsEntry("ad-2", expected[1])
-                    .containsEntry("ad-3", expected[2]);
-            assertThat(harness.getSideOutput(AuctionScorer.REDIS)).as("a ranking and user scores per auction").hasSize(4);
-            snapshot = harness.snapshot(1, 1);
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processElement2(new StreamRecord<>(v1, T0 - 2 * LAG));
+            harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
+            harness.processElement2(new StreamRecord<>(v2, T0 - LAG / 2));
+            harness.processElement1(feedback("u9", tooLate, T0 - LAG / 2));
+            harness.processElement1(auction("a1", "u9", T0));
+            harness.setProcessingTime(1_000);
+            assertThat(scores(harness)).as("the watermark has not passed T0 - lag: a1 waits").isEmpty();
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint = harness.snapshot(1, 1_000);
         }
         try (var restored = harness(config)) {
-            restored.initializeState(snapshot);
+            restored.initializeState(checkpoint);
             restored.open();
-            restored.processElement1(auction("a3", "u9"));
-            assertThat(scores(restored)).extracting(CtrScore::getModelVersion).containsOnly(1L);
+            restored.processBothWatermarks(new Watermark(T0 - LAG - 1));
+            restored.setProcessingTime(2_000);
+            assertThat(scores(restored)).isEmpty();
+            restored.processBothWatermarks(new Watermark(T0 - LAG));
+            List<CtrScore> a1 = scores(restored);
+            assertThat(a1).as("scored when the timer at T0 - lag fired").hasSize(3)
+                    .extracting(CtrScore::getModelVersion).containsOnly(1L);
+            assertThat(byAd(a1)).as("v1 with the snapshot as of T0 - 2 lag, not the later ones")
+                    .isEqualTo(expected(config, v1, due, auction("a1", "u9", T0)));
+
+            // due at once (the watermark is at its T0 + lag - lag): v2 and the later snapshot apply now
+            restored.processBothWatermarks(new Watermark(T0));
+            restored.processElement1(auction("a2", "u9", T0 + LAG));
+            List<CtrScore> a2 = scores(restored).subList(3, 6);
+            assertThat(a2).extracting(CtrScore::getModelVersion).containsOnly(2L);
+            assertThat(byAd(a2)).isEqualTo(expected(config, v2, tooLate, auction("a2", "u9", T0 + LAG)));
+            assertEcpmOrder(a2);
+            assertThat(restored.getSideOutput(AuctionScorer.REDIS)).as("a ranking and user scores per auction").hasSize(4);
         }
+    }
+
+    @Test
+    void aMicroBatchMixingVersionsScoresEachAuctionWithItsOwn() throws Exception {
+        OnlineConfig config = config(3, 50);
+        ModelUpdate v1 = trained(config, 1, 1);
+        try (var harness = open(config)) {
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processElement2(new StreamRecord<>(v1, T0 - LAG));
+            harness.processBothWatermarks(new Watermark(T0 + LAG));
+            harness.processElement1(auction("new", "u1", T0 + LAG));
+            harness.processElement1(auction("old", "u2", T0 - LAG / 2));
+            harness.processElement1(auction("newer", "u3", T0 + 2 * LAG));
+            List<CtrScore> scores = scores(harness);
+            assertThat(scores).hasSize(9);
+            Map<String, Long> versionByAuction = new HashMap<>();
+            scores.forEach(s -> versionByAuction.put(s.getAuctionId(), s.getModelVersion()));
+            assertThat(versionByAuction).containsEntry("old", 0L).containsEntry("new", 1L).containsEntry("newer", 1L);
+            assertThat(byAd(scores.stream().filter(s -> s.getAuctionId().equals("old")).toList()))
+                    .isEqualTo(expected(config, null, null, auction("old", "u2", T0 - LAG / 2)));
+            assertThat(byAd(scores.stream().filter(s -> s.getAuctionId().equals("new")).toList()))
+                    .isEqualTo(expected(config, v1, null, auction("new", "u1", T0 + LAG)));
+        }
+    }
+
+    @Test
+    void anInjectedFailureIsThrownAfterTheConfiguredAuctions() throws Exception {
+        Map<String, String> settings = settings(1, 50);
+        settings.put("ctr.fault-injection.scorer-fail-after-auctions", "2");
+        try (var harness = open(OnlineConfig.fromSettings(settings))) {
+            harness.processBothWatermarks(new Watermark(T0));
+            harness.processElement1(auction("a1", "u1", T0));
+            assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("injected failure: ");
+        }
+    }
+
+    @Test
+    void aLagNotAboveTheOutOfOrdernessIsRejectedNamingTheFix() {
+        Map<String, String> settings = settings(1, 50);
+        settings.put("ctr.watermark.max-out-of-orderness-ms", Long.toString(LAG));
+        assertThatThrownBy(() -> OnlineConfig.fromSettings(settings))
+                .hasMessageContaining("ctr.scoring.state-lag-ms=10000 must exceed ctr.watermark.max-out-of-orderness-ms=10000")
+                .hasMessageContaining("raise the lag");
+    }
+
+    /** A version whose weights differ from the initial ones (trained on {@code steps} copies of a sample). */
+    private static ModelUpdate trained(OnlineConfig config, long version, int steps) {
+        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+            for (int i = 0; i < steps; i++) {
+                model.train(List.of(ModelInputs.sample(sample())));
+            }
+            ModelUpdate update = new ModelUpdate();
+            update.modelName = "ctr";
+            update.version = version;
+            update.live = true;
+            update.parameters = model.snapshot();
+            return update;
+        }
+    }
+
+    /** pCTR by ad of {@code auction} scored by {@code version} (null: initial) with {@code snapshot}'s history. */
+    private static Map<String, Float> expected(OnlineConfig config, ModelUpdate version, UserFeedbackSnapshot snapshot,
+            StreamRecord<Either<AdAuction, TrainingSample>> record) {
+        AdAuction auction = record.getValue().left();
+        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+            if (version != null) {
+                model.restore(version.parameters);
+            }
+            UserHistory history = snapshot == null ? UserHistory.EMPTY
+                    : ModelInputs.history(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
+            List<org.ctrranker.models.Features> candidates = new ArrayList<>();
+            auction.getCandidates().forEach(c -> candidates.add(ModelInputs.candidate(auction, c)));
+            float[] pctr = new InvariantBatches(model, config).score(List.of(new ScoringRequest(history, candidates)))[0];
+            Map<String, Float> byAd = new HashMap<>();
+            for (int c = 0; c < pctr.length; c++) {
+                byAd.put(auction.getCandidates().get(c).getAdId(), pctr[c]);
+            }
+            return byAd;
+        }
+    }
+
+    private static Map<String, Float> byAd(List<CtrScore> scores) {
+        Map<String, Float> byAd = new HashMap<>();
+        scores.forEach(s -> byAd.put(s.getAdId(), (float) s.getPctr()));
+        return byAd;
+    }
+
+    private static UserFeedbackSnapshot snapshot(long asOf, String clickedAd) {
+        AlignedClick click = new AlignedClick(new Exposure(clickedAd, "cat-1", asOf - 1_000),
+                List.of(new Exposure("ad-2", "cat-2", asOf - 2_000)), List.of());
+        return new UserFeedbackSnapshot(asOf, List.of(click), List.of());
+    }
+
+    private static StreamRecord<Either<AdAuction, TrainingSample>> feedback(String userId, UserFeedbackSnapshot snapshot,
+            long timestamp) {
+        TrainingSample s = sample();
+        s.setUserId(userId);
+        s.setFeedback(snapshot);
+        return new StreamRecord<>(Either.Right(s), timestamp);
     }
 
     private static void assertEcpmOrder(List<CtrScore> ranked) {
@@ -124,18 +238,18 @@ class AuctionScorerTest {
         return out;
     }
 
-    private static StreamRecord<Either<AdAuction, TrainingSample>> auction(String auctionId, String userId) {
-        AdAuction auction = new AdAuction(auctionId, T0, userId, new Scenario("page", "slot-1", null, 300, 250, null, null),
+    private static StreamRecord<Either<AdAuction, TrainingSample>> auction(String auctionId, String userId, long t) {
+        AdAuction auction = new AdAuction(auctionId, t, userId, new Scenario("page", "slot-1", null, 300, 250, null, null),
                 new RequestContext(null, null, null, null, 10, 1, List.of("seg-1")), Pricing.CPC, 50_000L,
                 List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
                         new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L),
                         new Candidate("ad-3", "c3", "adv3", "cat-1", 2_000_000L)),
                 List.of(new AuctionWinner("ad-1", 1, 600_000L)));
-        return new StreamRecord<>(Either.Left(auction), T0);
+        return new StreamRecord<>(Either.Left(auction), t);
     }
 
     private static TrainingSample sample() {
-        AdAuction auction = auction("a0", "u9").getValue().left();
+        AdAuction auction = auction("a0", "u9", T0).getValue().left();
         TrainingSample s = org.ctrranker.operators.joins.ImpressionSamples.of(auction,
                 new org.ctrranker.events.AdImpression("i0", "a0", "u9", "ad-1", 1, T0), 60_000);
         s.setLabel(1);
@@ -159,6 +273,10 @@ class AuctionScorerTest {
     }
 
     static OnlineConfig config(int batchMaxAuctions, long batchMaxDelayMs) {
+        return OnlineConfig.fromSettings(settings(batchMaxAuctions, batchMaxDelayMs));
+    }
+
+    static Map<String, String> settings(int batchMaxAuctions, long batchMaxDelayMs) {
         Map<String, String> s = new HashMap<>();
         s.put("ctr.model.name", "ctr");
         s.put("ctr.model.device", "cpu");
@@ -171,6 +289,7 @@ class AuctionScorerTest {
         s.put("ctr.features.feedback.unclicks-per-side", "2");
         s.put("ctr.scoring.batch-max-auctions", Integer.toString(batchMaxAuctions));
         s.put("ctr.scoring.batch-max-delay-ms", Long.toString(batchMaxDelayMs));
+        s.put("ctr.scoring.state-lag-ms", Long.toString(LAG));
         s.put("ctr.training.batch-size", "4");
         s.put("ctr.training.publish-every-samples", "8");
         s.put("ctr.training.metrics-window", "100");
@@ -179,6 +298,6 @@ class AuctionScorerTest {
         s.put("ctr.scoring.ranking-redis-ttl-ms", "1000");
         s.put("ctr.scoring.user-scores-redis-ttl-ms", "1000");
         s.put("ctr.training.model-redis-ttl-ms", "1000");
-        return OnlineConfig.fromSettings(s);
+        return s;
     }
 }

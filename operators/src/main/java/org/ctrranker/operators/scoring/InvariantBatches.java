@@ -1,0 +1,96 @@
+package org.ctrranker.operators.scoring;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.ctrranker.models.CtrModel;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.Features;
+import org.ctrranker.models.ScoringRequest;
+import org.ctrranker.models.UserHistory;
+
+/**
+ * Model calls whose results do not depend on which other auctions share the micro-batch, so a replay
+ * (failover, rerun) serves bitwise the same pCTR as the first run.
+ *
+ * <p>Why: {@code CtrModel.score} on the CPU is not batch-invariant. The rows are padded to a bucket
+ * (1, 4, 16, ..., 1024) that depends on the batch, the encoder trims the history arrays to the longest
+ * history in the call, and small calls take other kernels; each changes the summation order, and a
+ * request scored alone differed from the same request in a batch of 64 by an ulp (measured: 2 of ~400
+ * candidates; ScoringBatchInvarianceTest prints the count). So every call made here has exactly
+ * {@link #CALL_ROWS} rows and the longest history there is: the requests, then a fixed anchor user with
+ * every history slot filled and as many filler candidates as the rows left. A micro-batch over one call
+ * is cut into several at request boundaries. ScoringBatchInvarianceTest is the guard (alone, in a batch
+ * of 64, at another position: the same bits). Rounding the served scores would only make a difference
+ * rarer, not impossible (a value next to a rounding boundary still flips); scoring each auction alone
+ * costs 2-4x the CPU. The price here: a call costs 256 rows and the anchor's full history even for
+ * one auction, and a large micro-batch about twice the CPU of plain calls (measured at the default
+ * shape on a loaded 2-core machine: 120 auctions of 12 candidates 198 ms against 92 ms). Calls of 64
+ * rows were slower still (459 ms): the anchor's history is paid per call.
+ */
+final class InvariantBatches {
+
+    /** Rows of every model call: one of the model's padding buckets, where its throughput is near the top. */
+    static final int CALL_ROWS = 256;
+    /** The anchor's fewest candidates: at least two rows and two users in every call. */
+    private static final int MIN_FILL = 2;
+
+    private final CtrModel model;
+    private final UserHistory anchorHistory;
+    private final List<Features> fill;
+
+    InvariantBatches(CtrModel model, OnlineConfig config) {
+        this.model = model;
+        this.anchorHistory = anchorHistory(config);
+        this.fill = fillRows(CALL_ROWS);
+    }
+
+    /** pCTR per request and candidate, as {@link CtrModel#score(List)}. */
+    float[][] score(List<ScoringRequest> requests) {
+        float[][] out = new float[requests.size()][];
+        int budget = CALL_ROWS - MIN_FILL;
+        int from = 0;
+        while (from < requests.size()) {
+            List<ScoringRequest> call = new ArrayList<>();
+            call.add(null);
+            int rows = 0;
+            int to = from;
+            // a request over the budget goes alone with the smallest anchor (not seen from real auctions)
+            while (to < requests.size() && (to == from || rows + requests.get(to).candidates().size() <= budget)) {
+                rows += requests.get(to).candidates().size();
+                call.add(requests.get(to++));
+            }
+            call.set(0, new ScoringRequest(anchorHistory, fill.subList(0, Math.max(MIN_FILL, CALL_ROWS - rows))));
+            float[][] scored = model.score(call);
+            System.arraycopy(scored, 1, out, from, to - from);
+            from = to;
+        }
+        return out;
+    }
+
+    /** A fixed user with every history slot filled. */
+    private static UserHistory anchorHistory(OnlineConfig config) {
+        int clicks = config.historyLength();
+        long[] clickKeys = new long[clicks];
+        long[][] slots = new long[clicks][config.slotsPerClick()];
+        for (int c = 0; c < clicks; c++) {
+            clickKeys[c] = FeatureHash.item("anchor-click-" + c);
+            for (int s = 0; s < slots[c].length; s++) {
+                slots[c][s] = FeatureHash.item("anchor-unclick-" + c + "-" + s);
+            }
+        }
+        return new UserHistory(clickKeys, slots);
+    }
+
+    private static List<Features> fillRows(int n) {
+        List<Features> rows = new ArrayList<>(n);
+        for (int a = 0; a < n; a++) {
+            long[] ids = new long[ModelInputs.SPARSE_FIELDS];
+            for (int f = 0; f < ids.length; f++) {
+                ids[f] = f == ModelInputs.TARGET_FIELD ? FeatureHash.item("anchor-ad-" + a)
+                        : FeatureHash.of("anchor-" + f, Integer.toString(a % 7));
+            }
+            rows.add(new Features(ids, new float[ModelInputs.DENSE_FEATURES], ModelInputs.SERVING_POSITION));
+        }
+        return List.copyOf(rows);
+    }
+}

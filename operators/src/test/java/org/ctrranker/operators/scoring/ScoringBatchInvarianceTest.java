@@ -1,0 +1,132 @@
+package org.ctrranker.operators.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.ctrranker.models.CtrModel;
+import org.ctrranker.models.FeatureHash;
+import org.ctrranker.models.Features;
+import org.ctrranker.models.ScoringRequest;
+import org.ctrranker.models.UserHistory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A replay must score an auction exactly as the first run did, whatever micro-batch it lands in: the
+ * same request scored alone, inside a batch of 64, or at another position of the batch gets the same
+ * pCTR bit for bit through {@link InvariantBatches}, which the scorer uses (plain CtrModel.score does not:
+ * the first test prints how many differ).
+ */
+class ScoringBatchInvarianceTest {
+
+    @Test
+    void theSameRequestGetsTheSameBitsAloneInABatchOf64AndAtAnotherPosition() {
+        OnlineConfig config = configOfTheDefaultShape();
+        Random random = new Random(5);
+        List<ScoringRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            int candidates = 1 + random.nextInt(12);
+            requests.add(request(random, candidates, random.nextInt(6)));
+        }
+        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+            int rawDifferences = countRawDifferences(model, requests);
+            System.out.println("CtrModel.score alone vs in a batch of 64: " + rawDifferences + " pCTRs differ");
+
+            InvariantBatches batches = new InvariantBatches(model, config);
+            float[][] inBatch = batches.score(requests);
+            List<ScoringRequest> reversed = new ArrayList<>(requests);
+            Collections.reverse(reversed);
+            float[][] reversedBatch = batches.score(reversed);
+            for (int i = 0; i < requests.size(); i++) {
+                ScoringRequest request = requests.get(i);
+                assertThat(bits(batches.score(List.of(request))[0])).as("request %d alone", i).isEqualTo(bits(inBatch[i]));
+                assertThat(bits(reversedBatch[requests.size() - 1 - i])).as("request %d at position %d", i, 63 - i)
+                        .isEqualTo(bits(inBatch[i]));
+                assertThat(bits(batches.score(List.of(requests.get((i + 7) % 64), request))[1]))
+                        .as("request %d second of two", i).isEqualTo(bits(inBatch[i]));
+            }
+        }
+    }
+
+    @Test
+    void aMicroBatchOverOneModelCallIsSplitWithoutChangingAScore() {
+        OnlineConfig config = configOfTheDefaultShape();
+        Random random = new Random(11);
+        List<ScoringRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            requests.add(request(random, 12, random.nextInt(8)));
+        }
+        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+            InvariantBatches batches = new InvariantBatches(model, config);
+            float[][] all = batches.score(requests); // 1440 candidates: six model calls of 256 rows
+            assertThat(all.length).isEqualTo(120);
+            for (int i : new int[] {0, 20, 21, 119}) {
+                assertThat(bits(batches.score(List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
+            }
+        }
+    }
+
+    /** Candidates whose pCTR from plain CtrModel.score differs between scored alone and in the batch. */
+    private static int countRawDifferences(CtrModel model, List<ScoringRequest> requests) {
+        float[][] batch = model.score(requests);
+        int differences = 0;
+        for (int i = 0; i < requests.size(); i++) {
+            int[] alone = bits(model.score(List.of(requests.get(i)))[0]);
+            int[] inBatch = bits(batch[i]);
+            for (int c = 0; c < alone.length; c++) {
+                differences += alone[c] == inBatch[c] ? 0 : 1;
+            }
+        }
+        return differences;
+    }
+
+    private static int[] bits(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToIntBits(values[i]);
+        }
+        return bits;
+    }
+
+    private static ScoringRequest request(Random random, int candidates, int clicks) {
+        List<Features> features = new ArrayList<>();
+        String user = "u" + random.nextInt(1000);
+        for (int c = 0; c < candidates; c++) {
+            long[] ids = new long[ModelInputs.SPARSE_FIELDS];
+            ids[0] = FeatureHash.of("user", user);
+            ids[ModelInputs.TARGET_FIELD] = FeatureHash.item("ad-" + random.nextInt(500));
+            for (int f = 2; f < ids.length; f++) {
+                ids[f] = FeatureHash.of("f" + f, Integer.toString(random.nextInt(50)));
+            }
+            features.add(new Features(ids, null, ModelInputs.SERVING_POSITION));
+        }
+        UserHistory history = UserHistory.EMPTY;
+        if (clicks > 0) {
+            long[] clickKeys = new long[clicks];
+            long[][] slots = new long[clicks][];
+            for (int k = 0; k < clicks; k++) {
+                clickKeys[k] = FeatureHash.item("ad-" + random.nextInt(500));
+                slots[k] = new long[random.nextInt(5)];
+                for (int s = 0; s < slots[k].length; s++) {
+                    slots[k][s] = FeatureHash.item("ad-" + random.nextInt(500));
+                }
+            }
+            history = new UserHistory(clickKeys, slots);
+        }
+        return new ScoringRequest(history, features);
+    }
+
+    private static OnlineConfig configOfTheDefaultShape() {
+        Map<String, String> s = new HashMap<>(AuctionScorerTest.settings(64, 5));
+        s.put("ctr.model.embedding-dim", "16");
+        s.put("ctr.model.hash-buckets", "16384");
+        s.put("ctr.model.hidden-layers", "200,80");
+        s.put("ctr.features.feedback.max-clicks", "30");
+        s.put("ctr.features.feedback.unclicks-per-side", "5");
+        return OnlineConfig.fromSettings(s);
+    }
+}
