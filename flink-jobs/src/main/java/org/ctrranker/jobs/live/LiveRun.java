@@ -43,9 +43,15 @@ public final class LiveRun implements AutoCloseable {
      */
     public static LiveRun start(CtrConfig config, int parallelism, Path checkpointDir, Optional<Path> resumeFrom)
             throws Exception {
+        return start(config, parallelism, checkpointDir, resumeFrom, new Configuration());
+    }
+
+    /** As above, with Flink options of its own (e.g. the network buffer timeout a latency benchmark lowers). */
+    public static LiveRun start(CtrConfig config, int parallelism, Path checkpointDir, Optional<Path> resumeFrom,
+            Configuration flinkOptions) throws Exception {
         CtrConfig live = config.with("ctr.checkpoint.dir", checkpointDir.toUri().toString());
         CtrRankingJob.checkTransactionTimeout(live);
-        Configuration flink = new Configuration();
+        Configuration flink = new Configuration(flinkOptions);
         flink.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, HEARTBEAT_INTERVAL);
         flink.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
