@@ -130,6 +130,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
                 report.put("redis_writes_per_s_at_max", Math.round(best.redisWritesPerSecond));
             }
 
+            // The step that failed left a backlog; latency is measured on a job that has caught up.
+            report.put("drained_before_latency", awaitDrained(run, totalSent, 120));
             double latencyRate = (best == null ? startRate : best.offered) / 2;
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
             report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix")));
@@ -206,7 +208,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             double offered = load.offer(seed, rate, candidates, latencySeconds);
             double seconds = (System.nanoTime() - t0) / 1e9;
             long evals = evalshaCalls(redis) - evalsBefore;
-            Thread.sleep(SETTLE_MS);
+            long waitUntil = System.currentTimeMillis() + 15_000;
+            while (System.currentTimeMillis() < waitUntil && !allSeen(load, arrivals, keyPrefix)) {
+                Thread.sleep(200);
+            }
             List<Long> latencies = new ArrayList<>();
             long missing = 0;
             for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
@@ -232,6 +237,22 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     /** Candidates per forward call in the job at {@code rate}: measured if the scorer counts batches, else estimated. */
+    private static boolean allSeen(AuctionLoad load, RankingArrivals arrivals, String keyPrefix) {
+        return load.sentAtMs().keySet().stream().allMatch(id -> arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, id)) != null);
+    }
+
+    /** Waits until the job has scored every auction sent so far (or the timeout); true if it has. */
+    private static boolean awaitDrained(LiveRun run, long sent, long timeoutSeconds) throws InterruptedException {
+        long until = System.currentTimeMillis() + timeoutSeconds * 1000;
+        while (System.currentTimeMillis() < until) {
+            if (run.counters().getOrDefault("scoredAuctions", 0L) >= sent) {
+                return true;
+            }
+            Thread.sleep(1_000);
+        }
+        return false;
+    }
+
     private int jobBatch(Map<String, Long> counters, OnlineConfig online, double rate) {
         Long batches = counters.get("scoringBatches");
         Long scored = counters.get("scoredCandidates");
