@@ -45,7 +45,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Restore the latest complete checkpoint in --checkpoint-dir (fails if there is none).")
     boolean resume;
 
-    @Option(names = "--seconds", defaultValue = "0", description = "Stop the unbounded job after this many seconds; 0 = until Ctrl-C.")
+    @Option(names = "--seconds", defaultValue = "0", description = "Stop the unbounded job this many seconds after it was submitted; 0 = until Ctrl-C.")
     long seconds;
 
     @Option(names = "--report-every", defaultValue = "5s", paramLabel = "DURATION",
@@ -105,7 +105,8 @@ public final class RunCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         ObjectMapper json = new ObjectMapper();
-        try (StopSignal stop = new StopSignal(seconds); LiveRun run = LiveRun.start(config, parallelism, dir, from)) {
+        try (StopSignal stop = new StopSignal(0); LiveRun run = LiveRun.start(config, parallelism, dir, from)) {
+            stop.limitFromNow(seconds); // --seconds counts from the job's submission, not the JVM's start-up
             System.out.println("job " + run.jobId() + " running; checkpoints every "
                     + config.longValue("ctr.checkpoint.interval-ms") + " ms into " + dir
                     + from.map(chk -> "; resumed from " + chk).orElse("") + " (Ctrl-C stops it)");

@@ -38,7 +38,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     enum Format { mind, ipinyou }
 
-    @Option(names = "--seconds", defaultValue = "0", description = "Stop after this many seconds; 0 = until Ctrl-C (a replay also stops once it has been played and settled).")
+    @Option(names = "--seconds", defaultValue = "0",
+            description = "Stop after this many seconds of running (counted once the stack, the job and the feed are up); "
+                    + "0 = until Ctrl-C (a replay also stops once it has been played and settled).")
     long seconds;
 
     @Option(names = "--rate", defaultValue = "100", paramLabel = "PER_SECOND",
@@ -89,7 +91,8 @@ public final class DemoCommand implements Callable<Integer> {
         ReplayLog log = replay == null ? null : readLog();
 
         Path work = Files.createTempDirectory("ctr-demo");
-        StopSignal stop = new StopSignal(seconds);
+        // Ctrl-C works from here on; the --seconds clock starts once the job and the feed run.
+        StopSignal stop = new StopSignal(0);
         LocalStack stack = null;
         LiveRun run = null;
         Thread feeder = null;
@@ -121,6 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
 
             DemoView view = new DemoView(System.out, config.string("ctr.redis.key-prefix"),
                     config.string("ctr.model.name"), bayes, rankings);
+            stop.limitFromNow(seconds);
             long started = System.nanoTime();
             long feedEndedAt = -1;
             try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
