@@ -43,9 +43,19 @@ public final class SyntheticEventGenerator {
     private static final int ACTIVE_SESSIONS = 64;
 
     private final GeneratorConfig config;
+    private Consumer<ImpressionTruth> impressionListener = truth -> {};
 
     public SyntheticEventGenerator(GeneratorConfig config) {
         this.config = config;
+    }
+
+    /**
+     * Also hands every impression's truth to {@code listener} as it is generated (on the generating
+     * thread), so a live view (the demo's Bayes-optimal AUC) need not wait for the run to end.
+     */
+    public SyntheticEventGenerator onImpression(Consumer<ImpressionTruth> listener) {
+        this.impressionListener = listener;
+        return this;
     }
 
     /** Generates the whole stream into {@code sink}, in delivery order, and returns what it produced. */
@@ -184,8 +194,10 @@ public final class SyntheticEventGenerator {
                     truth.orphanClicks++;
                 }
             }
-            truth.impressionTruths.add(new ImpressionTruth(impressionId, auctionId, user.userId, ad.adId(),
-                    ad.categoryId(), position, impressionTimeMs, ctr, withinWindow));
+            ImpressionTruth impressionTruth = new ImpressionTruth(impressionId, auctionId, user.userId, ad.adId(),
+                    ad.categoryId(), position, impressionTimeMs, ctr, withinWindow);
+            truth.impressionTruths.add(impressionTruth);
+            impressionListener.accept(impressionTruth);
         }
 
         private User nextUser() {

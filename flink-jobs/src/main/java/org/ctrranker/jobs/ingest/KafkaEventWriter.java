@@ -28,11 +28,16 @@ public final class KafkaEventWriter implements Consumer<GeneratedRecord>, AutoCl
     private long sent;
 
     public KafkaEventWriter(String bootstrapServers, Map<EventTopic, String> topicNames) {
+        this(bootstrapServers, topicNames, 10);
+    }
+
+    /** {@code lingerMs}: how long the producer waits to fill a batch; 0 for latency measurements. */
+    public KafkaEventWriter(String bootstrapServers, Map<EventTopic, String> topicNames, int lingerMs) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "ctr-event-writer");
@@ -42,11 +47,15 @@ public final class KafkaEventWriter implements Consumer<GeneratedRecord>, AutoCl
 
     /** Writes to the topics under their default names. */
     public static KafkaEventWriter withDefaultTopics(String bootstrapServers) {
+        return new KafkaEventWriter(bootstrapServers, defaultTopicNames());
+    }
+
+    public static Map<EventTopic, String> defaultTopicNames() {
         Map<EventTopic, String> names = new java.util.EnumMap<>(EventTopic.class);
         for (EventTopic topic : EventTopic.values()) {
             names.put(topic, topic.defaultName());
         }
-        return new KafkaEventWriter(bootstrapServers, names);
+        return names;
     }
 
     @Override

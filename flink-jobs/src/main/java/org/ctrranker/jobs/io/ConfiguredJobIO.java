@@ -84,7 +84,8 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
     public Sink<VersionedWrite> redis() {
         RedisEndpoint endpoint = RedisEndpoint.parse(config.string("ctr.redis.url"))
                 .withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
-        return new VersionedRedisSink(endpoint, 1_000, 1_000);
+        return new VersionedRedisSink(endpoint, (int) config.longValue("ctr.redis.max-buffered-keys"),
+                config.longValue("ctr.redis.flush-interval-ms"));
     }
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,

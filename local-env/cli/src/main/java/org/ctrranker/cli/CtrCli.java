@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.ctrranker.cli.demo.DemoCommand;
 import org.ctrranker.jobs.cli.CommandFailure;
 import org.ctrranker.jobs.cli.EvaluateCommand;
 import org.ctrranker.jobs.cli.GenerateCommand;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Model.OptionSpec;
 /** {@code bin/ctr}: the one launcher for the local stack, the event sources, the job and the tools. */
 @Command(name = "ctr", mixinStandardHelpOptions = true, version = "ctr-ranker 0.1.0-SNAPSHOT",
         description = "ctr-ranker: real-time CTR ranking on Apache Flink. Run 'bin/ctr COMMAND --help' for a command's options.",
-        subcommands = {StackCommand.class, GenerateCommand.class, ReplayCommand.class, RunCommand.class,
+        subcommands = {DemoCommand.class, StackCommand.class, GenerateCommand.class, ReplayCommand.class, RunCommand.class,
                 QueryCommand.class, EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CtrCli implements Runnable {
 
@@ -68,6 +69,8 @@ public final class CtrCli implements Runnable {
             return switch (option.longestName()) {
                 case "--bootstrap-servers" -> stack().map(s -> s.endpoints().kafkaBootstrap()).orElse(null);
                 case "--redis" -> stack().map(s -> s.endpoints().redisUrl()).orElse(null);
+                // Checkpoints of 'run' live beside the stack's data; 'stack down' removes both.
+                case "--checkpoint-dir" -> stack().map(s -> stackDir().resolve("checkpoints").toString()).orElse(null);
                 default -> null;
             };
         }

@@ -1,0 +1,310 @@
+package org.ctrranker.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.ctrranker.jobs.cli.CommandFailure;
+import org.ctrranker.jobs.config.CtrConfig;
+import org.ctrranker.jobs.live.LiveRun;
+import org.ctrranker.localenv.LocalStack;
+import org.ctrranker.localenv.StackOptions;
+import org.ctrranker.localenv.WorkDirs;
+import org.ctrranker.models.bench.ModelBenchmark;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.scoring.OnlineConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import redis.clients.jedis.Jedis;
+
+@Command(name = "e2e", mixinStandardHelpOptions = true,
+        description = {"End to end on a private local stack (real Kafka broker and redis-server) with the job in the mini cluster:",
+                "1. steps the offered auction rate up (--candidates each) until the job stops keeping up",
+                "   (scored rate below 90% of offered, or the unscored backlog grows past 2 s of traffic);",
+                "2. at half the highest sustained rate: p50/p99 from an auction handed to Kafka to its ranking written",
+                "   in Redis (keyspace notifications), and the job's Redis writes/s;",
+                "3. a raw pipelined VersionedRedisWriter run (writes/s);",
+                "4. in-job scoring candidates per CPU-second against the model's raw forward pass at the same batch.",
+                "Prints progress, then one JSON line. Goals: ratio >= 0.8, p99 <= 20 ms, >= 300k Redis writes/s."})
+public final class E2eBenchmarkCommand implements Callable<Integer> {
+
+    @Option(names = "--start-rate", defaultValue = "200", description = "First offered rate, auctions/s (default: ${DEFAULT-VALUE}).")
+    double startRate;
+
+    @Option(names = "--factor", defaultValue = "1.5", description = "Rate multiplier per step (default: ${DEFAULT-VALUE}).")
+    double factor;
+
+    @Option(names = "--max-rate", defaultValue = "50000", description = "Highest rate tried (default: ${DEFAULT-VALUE}).")
+    double maxRate;
+
+    @Option(names = "--step-seconds", defaultValue = "15", description = "Length of one rate step (default: ${DEFAULT-VALUE}).")
+    double stepSeconds;
+
+    @Option(names = "--ramp-seconds", defaultValue = "150", description = "Time bound on the whole ramp (default: ${DEFAULT-VALUE}).")
+    double rampSeconds;
+
+    @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run (default: ${DEFAULT-VALUE}).")
+    double latencySeconds;
+
+    @Option(names = "--candidates", defaultValue = "10", description = "Candidates per auction (default: ${DEFAULT-VALUE}).")
+    int candidates;
+
+    @Option(names = "--redis-writes", defaultValue = "200000", description = "Writes in the raw writer run (default: ${DEFAULT-VALUE}).")
+    int redisWrites;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(names = "--flush-interval-ms", defaultValue = "5",
+            description = "The job's Redis sink flush interval for the run (the job default is 1000; default: ${DEFAULT-VALUE}).")
+    long flushIntervalMs;
+
+    @Option(names = "--model-seconds", defaultValue = "3", description = "Measuring time of the raw forward pass (default: ${DEFAULT-VALUE}).")
+    double modelSeconds;
+
+    /** Accumulators reach the client with the TaskManager heartbeat (1 s in LiveRun): wait that out. */
+    private static final long SETTLE_MS = 2_500;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(startRate > 0) || !(factor > 1) || !(stepSeconds >= 2) || !(latencySeconds >= 2) || candidates < 1
+                || redisWrites < 1 || parallelism < 1 || flushIntervalMs < 1) {
+            throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
+                    + "--candidates, --redis-writes, --parallelism and --flush-interval-ms >= 1");
+        }
+        Path work = Files.createTempDirectory("ctr-bench-e2e");
+        Map<String, Object> report = new LinkedHashMap<>();
+        LocalStack stack = null;
+        LiveRun run = null;
+        try {
+            stack = LocalStack.start(StackOptions.builder().workDir(work.resolve("stack")).detached(false).build());
+            String bootstrap = stack.endpoints().kafkaBootstrap();
+            RedisEndpoint redis = RedisEndpoint.parse(stack.endpoints().redisUrl());
+            CtrConfig config = CtrConfig.load(null, Map.of(
+                    "ctr.kafka.bootstrap-servers", bootstrap,
+                    "ctr.redis.url", stack.endpoints().redisUrl(),
+                    "ctr.attribution.window-ms", "15000",
+                    "ctr.redis.flush-interval-ms", Long.toString(flushIntervalMs)));
+            Configuration flink = new Configuration();
+            // Records leave a task's output buffer at once instead of after up to 100 ms.
+            flink.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ofMillis(1));
+            run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty(), flink);
+            report.put("parallelism", parallelism);
+            report.put("candidates_per_auction", candidates);
+            report.put("redis_flush_interval_ms", flushIntervalMs);
+
+            System.err.printf("warm-up: %.0f auctions/s for 10 s%n", startRate);
+            long seed = 1000;
+            long totalSent = new AuctionLoad(bootstrap, false).offerAndCount(seed++, startRate, candidates, 10);
+            Thread.sleep(SETTLE_MS);
+
+            Step best = null;
+            List<Map<String, Object>> steps = new ArrayList<>();
+            long rampStart = System.nanoTime();
+            for (double rate = startRate; rate <= maxRate && (System.nanoTime() - rampStart) / 1e9 + stepSeconds <= rampSeconds;
+                    rate *= factor) {
+                Step step = step(run, redis, bootstrap, seed++, rate, totalSent);
+                totalSent += step.sent;
+                steps.add(step.asMap());
+                System.err.println("step: " + new ObjectMapper().writeValueAsString(step.asMap()));
+                if (!step.keptUp) {
+                    break;
+                }
+                best = step;
+            }
+            report.put("steps", steps);
+            report.put("max_sustained_auctions_per_s", best == null ? 0 : Math.round(best.offered));
+            report.put("max_sustained_candidates_per_s", best == null ? 0 : Math.round(best.offered * candidates));
+            if (best != null) {
+                report.put("in_job_scoring_candidates_per_cpu_s", Math.round(best.candidatesPerCpuSecond));
+                report.put("redis_writes_per_s_at_max", Math.round(best.redisWritesPerSecond));
+            }
+
+            // The step that failed left a backlog; latency is measured on a job that has caught up.
+            report.put("drained_before_latency", awaitDrained(run, totalSent, 120));
+            double latencyRate = (best == null ? startRate : best.offered) / 2;
+            System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
+            report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix")));
+
+            Map<String, Long> counters = run.counters();
+            run.close();
+            run = null;
+            System.err.println("raw VersionedRedisWriter: " + redisWrites + " writes");
+            report.put("raw_redis_writer", RawRedisWrites.run(redis, redisWrites, 1_000));
+
+            OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
+            int batch = jobBatch(counters, online, best == null ? startRate : best.offered);
+            System.err.println("raw forward pass at batch " + batch + " candidates");
+            Map<String, Object> model = new ModelBenchmark(online.modelConfig(), modelSeconds).run(new int[] {batch}, 256);
+            Object raw = model.get("b" + batch + "_shared_candidates_per_cpu_s");
+            Map<String, Object> ratio = new LinkedHashMap<>();
+            ratio.put("batch_candidates", batch);
+            ratio.put("batch_source", counters.containsKey("scoringBatches") ? "measured: scoredCandidates / scoringBatches"
+                    : "estimated (the scorer counts no batches): auctions per subtask arriving within "
+                    + "ctr.scoring.batch-max-delay-ms, plus the one that opened the batch, at most batch-max-auctions, x candidates");
+            ratio.put("raw_forward_candidates_per_cpu_s", raw);
+            if (best != null && raw instanceof Number r && r.doubleValue() > 0) {
+                ratio.put("ratio", Math.round(best.candidatesPerCpuSecond / r.doubleValue() * 1000) / 1000.0);
+            }
+            report.put("scoring_vs_raw_forward", ratio);
+            report.put("goals", Map.of("ratio", ">= 0.8", "p99_ms", "<= 20", "redis_writes_per_s", ">= 300000"));
+            System.out.println(new ObjectMapper().writeValueAsString(report));
+            return 0;
+        } finally {
+            if (run != null) {
+                run.close();
+            }
+            if (stack != null) {
+                stack.close();
+            }
+            WorkDirs.deleteRecursively(work);
+        }
+    }
+
+    /** One rate step: offered vs scored, the backlog after it, scoring CPU and the job's Redis writes. */
+    private Step step(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate, long sentBefore)
+            throws Exception {
+        Map<String, Long> before = run.counters();
+        long evalsBefore = evalshaCalls(redis);
+        long t0 = System.nanoTime();
+        AuctionLoad load = new AuctionLoad(bootstrap, false);
+        double offered = load.offer(seed, rate, candidates, stepSeconds);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long evalsAfter = evalshaCalls(redis);
+        Thread.sleep(SETTLE_MS);
+        Map<String, Long> after = run.counters();
+        Step step = new Step();
+        step.rate = rate;
+        step.offered = offered;
+        step.sent = load.auctionsSent();
+        // Counters lag by up to a heartbeat at both ends; the settle wait lets the step's tail be scored.
+        long scored = delta(before, after, "scoredAuctions");
+        step.scoredRate = scored / seconds;
+        step.backlog = sentBefore + step.sent - after.getOrDefault("scoredAuctions", 0L);
+        long cpuMicros = delta(before, after, "scoringCpuMicros");
+        step.candidatesPerCpuSecond = cpuMicros == 0 ? 0 : delta(before, after, "scoredCandidates") * 1e6 / cpuMicros;
+        step.redisWritesPerSecond = (evalsAfter - evalsBefore) / seconds;
+        step.keptUp = step.scoredRate >= 0.9 * offered && step.backlog <= Math.max(500, 2 * offered);
+        return step;
+    }
+
+    private Map<String, Object> latency(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate,
+            String keyPrefix) throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix)) {
+            AuctionLoad load = new AuctionLoad(bootstrap, true);
+            long evalsBefore = evalshaCalls(redis);
+            long t0 = System.nanoTime();
+            double offered = load.offer(seed, rate, candidates, latencySeconds);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            long evals = evalshaCalls(redis) - evalsBefore;
+            long waitUntil = System.currentTimeMillis() + 15_000;
+            while (System.currentTimeMillis() < waitUntil && !allSeen(load, arrivals, keyPrefix)) {
+                Thread.sleep(200);
+            }
+            List<Long> latencies = new ArrayList<>();
+            long missing = 0;
+            for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
+                Long seen = arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, sent.getKey()));
+                if (seen == null) {
+                    missing++;
+                } else {
+                    latencies.add(seen - sent.getValue());
+                }
+            }
+            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            result.put("offered_auctions_per_s", Math.round(offered));
+            result.put("auctions", load.auctionsSent());
+            result.put("rankings_seen", sorted.length);
+            result.put("rankings_missing", missing);
+            result.put("p50_ms", percentile(sorted, 0.50));
+            result.put("p99_ms", percentile(sorted, 0.99));
+            result.put("max_ms", sorted.length == 0 ? null : sorted[sorted.length - 1]);
+            result.put("job_redis_writes_per_s", Math.round(evals / seconds));
+            result.put("clock", "send and notification times are this JVM's wall clock in ms; the producer does not linger");
+        }
+        return result;
+    }
+
+    /** Candidates per forward call in the job at {@code rate}: measured if the scorer counts batches, else estimated. */
+    private static boolean allSeen(AuctionLoad load, RankingArrivals arrivals, String keyPrefix) {
+        return load.sentAtMs().keySet().stream().allMatch(id -> arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, id)) != null);
+    }
+
+    /** Waits until the job has scored every auction sent so far (or the timeout); true if it has. */
+    private static boolean awaitDrained(LiveRun run, long sent, long timeoutSeconds) throws InterruptedException {
+        long until = System.currentTimeMillis() + timeoutSeconds * 1000;
+        while (System.currentTimeMillis() < until) {
+            if (run.counters().getOrDefault("scoredAuctions", 0L) >= sent) {
+                return true;
+            }
+            Thread.sleep(1_000);
+        }
+        return false;
+    }
+
+    private int jobBatch(Map<String, Long> counters, OnlineConfig online, double rate) {
+        Long batches = counters.get("scoringBatches");
+        Long scored = counters.get("scoredCandidates");
+        if (batches != null && batches > 0 && scored != null) {
+            return (int) Math.max(1, Math.round((double) scored / batches));
+        }
+        double perSubtaskWithinDelay = rate / parallelism * online.batchMaxDelayMs() / 1000.0;
+        long auctions = Math.min(online.batchMaxAuctions(), Math.max(1, Math.round(1 + perSubtaskWithinDelay)));
+        return (int) auctions * candidates;
+    }
+
+    private static Long percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return null;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    private static long delta(Map<String, Long> before, Map<String, Long> after, String name) {
+        return after.getOrDefault(name, 0L) - before.getOrDefault(name, 0L);
+    }
+
+    /** EVALSHA calls Redis has served: one per key the versioned writer applies or skips. */
+    private static long evalshaCalls(RedisEndpoint redis) {
+        try (Jedis jedis = redis.connect()) {
+            return Arrays.stream(jedis.info("commandstats").split("\r?\n"))
+                    .filter(line -> line.startsWith("cmdstat_evalsha:"))
+                    .map(line -> line.substring(line.indexOf("calls=") + 6).split(",")[0])
+                    .mapToLong(Long::parseLong).findFirst().orElse(0L);
+        }
+    }
+
+    private static final class Step {
+        double rate;
+        double offered;
+        long sent;
+        double scoredRate;
+        long backlog;
+        double candidatesPerCpuSecond;
+        double redisWritesPerSecond;
+        boolean keptUp;
+
+        Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("target_auctions_per_s", Math.round(rate));
+            m.put("offered_auctions_per_s", Math.round(offered));
+            m.put("scored_auctions_per_s", Math.round(scoredRate));
+            m.put("backlog_auctions", backlog);
+            m.put("scoring_candidates_per_cpu_s", Math.round(candidatesPerCpuSecond));
+            m.put("job_redis_writes_per_s", Math.round(redisWritesPerSecond));
+            m.put("kept_up", keptUp);
+            return m;
+        }
+    }
+}

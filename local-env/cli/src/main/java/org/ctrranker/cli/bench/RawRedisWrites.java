@@ -1,0 +1,50 @@
+package org.ctrranker.cli.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.operators.redis.VersionedRedisWriter;
+import org.ctrranker.operators.redis.VersionedWrite;
+
+/**
+ * The Redis sink's writer alone, outside Flink: {@code count} ranking-sized versioned writes to
+ * distinct keys through one pipelined {@link VersionedRedisWriter}, the ceiling the job's sink can reach.
+ */
+final class RawRedisWrites {
+
+    private RawRedisWrites() {}
+
+    static Map<String, Object> run(RedisEndpoint endpoint, int count, int maxBufferedKeys) throws Exception {
+        VersionedWrite[] writes = new VersionedWrite[count];
+        long version = System.currentTimeMillis();
+        for (int i = 0; i < count; i++) {
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("ads", "ad-00012,ad-00007,ad-00131,ad-00054,ad-00200,ad-00018,ad-00091,ad-00003,ad-00150,ad-00077");
+            fields.put("pctr", "0.0412,0.0388,0.0301,0.0290,0.0244,0.0230,0.0199,0.0170,0.0150,0.0101");
+            fields.put("ecpm", "38100,34900,26400,25000,21000,19900,15100,12000,9900,7500");
+            fields.put("event_time_ms", Long.toString(version));
+            fields.put("model_name", "ctr");
+            fields.put("model_version", "7");
+            fields.put("scored_at_ms", Long.toString(version));
+            writes[i] = VersionedWrite.ofText("bench:rank:{b" + i + "}", version, 60_000, fields);
+        }
+        VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, maxBufferedKeys,
+                null);
+        try {
+            long start = System.nanoTime();
+            for (VersionedWrite w : writes) {
+                writer.write(w);
+            }
+            writer.flush();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("writes", count);
+            report.put("pipeline_keys", maxBufferedKeys);
+            report.put("applied", writer.appliedCount());
+            report.put("writes_per_s", Math.round(count / seconds));
+            return report;
+        } finally {
+            writer.close();
+        }
+    }
+}
