@@ -4,7 +4,8 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.ctrranker.operators.redis.RedisKeys;
+import java.util.Optional;
+import org.ctrranker.operators.scoring.ServingReader;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -57,15 +58,17 @@ final class DemoView {
     }
 
     private void showModel(Jedis redis) {
-        Map<String, String> model = redis.hgetAll(RedisKeys.modelCurrent(keyPrefix, modelName));
-        if (model.isEmpty()) {
+        Optional<ServingReader.ModelVersion> live = ServingReader.liveModel(redis, keyPrefix, modelName);
+        if (live.isEmpty()) {
             out.println("       model: v0 (initial weights; the first version comes after enough labels) | online AUC n/a");
             return;
         }
-        modelVersion = parseLong(model.get("live_version"), parseLong(model.get("version"), 0));
+        Map<String, String> model = live.get().fields();
+        modelVersion = live.get().version();
         onlineAuc = parseDouble(model.get("progressive_auc"));
-        long trainedUpTo = parseLong(model.get("event_time_ms"), Long.MAX_VALUE);
-        long ageMs = System.currentTimeMillis() - parseLong(model.get("published_at_ms"), System.currentTimeMillis());
+        long trainedUpTo = parseLong(model.get("newest_sample_time_ms"), Long.MAX_VALUE);
+        long ageMs = System.currentTimeMillis()
+                - parseLong(model.get("published_processing_time_ms"), System.currentTimeMillis());
         StringBuilder line = new StringBuilder(String.format("       model: v%d live (published %.1f s ago, %,d samples trained) | online AUC %s",
                 modelVersion, ageMs / 1000.0, parseLong(model.get("samples_trained"), 0), auc(onlineAuc)));
         if (bayes != null) {
@@ -86,11 +89,11 @@ final class DemoView {
             if (shown == rankingsShown) {
                 break;
             }
-            Map<String, String> ranking = redis.hgetAll(RedisKeys.ranking(keyPrefix, auction.auctionId()));
-            if (!ranking.isEmpty()) {
+            Optional<ServingReader.Ranking> ranking = ServingReader.ranking(redis, keyPrefix, auction.auctionId());
+            if (ranking.isPresent()) {
                 shown++;
                 rankingsRead++;
-                out.println("       " + formatRanking(auction, ranking));
+                out.println("       " + formatRanking(auction, ranking.get()));
             }
         }
         if (shown > 0) {
@@ -101,17 +104,16 @@ final class DemoView {
         }
     }
 
-    private static String formatRanking(DemoFeed.SentAuction auction, Map<String, String> ranking) {
-        String[] ads = ranking.getOrDefault("ads", "").split(",");
-        String[] pctr = ranking.getOrDefault("pctr", "").split(",");
-        String[] ecpm = ranking.getOrDefault("ecpm", "").split(",");
-        long scoredAt = parseLong(ranking.get("scored_at_ms"), 0);
-        StringBuilder line = new StringBuilder(String.format("rank %s (v%s, scored %.1f s ago, %d ads):",
-                auction.auctionId(), ranking.getOrDefault("model_version", "?"),
-                (System.currentTimeMillis() - scoredAt) / 1000.0, ads.length));
-        for (int i = 0; i < Math.min(ADS_SHOWN, ads.length); i++) {
-            line.append(String.format(" %d. %s pCTR %s eCPM %s", i + 1, ads[i], shortNumber(pctr, i), shortNumber(ecpm, i)));
-            line.append(i + 1 < Math.min(ADS_SHOWN, ads.length) ? " |" : "");
+    private static String formatRanking(DemoFeed.SentAuction auction, ServingReader.Ranking ranking) {
+        List<ServingReader.RankedAd> ads = ranking.ads();
+        StringBuilder line = new StringBuilder(String.format("rank %s (v%d, scored %.1f s ago, %d ads):",
+                auction.auctionId(), ranking.modelVersion(),
+                (System.currentTimeMillis() - ranking.scoredAtMs()) / 1000.0, ads.size()));
+        int shown = Math.min(ADS_SHOWN, ads.size());
+        for (int i = 0; i < shown; i++) {
+            ServingReader.RankedAd ad = ads.get(i);
+            line.append(String.format(" %d. %s pCTR %.4f eCPM %,.0f", i + 1, ad.adId(), ad.pctr(), ad.ecpm()));
+            line.append(i + 1 < shown ? " |" : "");
         }
         return line.toString();
     }
@@ -137,18 +139,6 @@ final class DemoView {
 
     private static String auc(double value) {
         return Double.isNaN(value) ? "n/a" : String.format("%.3f", value);
-    }
-
-    private static String shortNumber(String[] values, int i) {
-        if (i >= values.length) {
-            return "?";
-        }
-        try {
-            double v = Double.parseDouble(values[i]);
-            return v < 1 ? String.format("%.4f", v) : String.format("%,.0f", v);
-        } catch (NumberFormatException e) {
-            return values[i];
-        }
     }
 
     private static double round(double v) {
