@@ -51,6 +51,10 @@ public final class BoundedRun {
                 // A fresh prefix per run: a later run never fences or aborts an earlier one's transactions.
                 .with("ctr.kafka.transactional-id-prefix",
                         config.string("ctr.kafka.transactional-id-prefix") + "-bounded-" + System.currentTimeMillis())
+                // A bounded input is all read at once and queues in the network buffers; an aligned barrier
+                // waits behind that queue at every hop, so the first checkpoint of a small input completed only
+                // near its end and a failure restored nothing. Unaligned barriers overtake the queue at once.
+                .with("ctr.checkpoint.aligned-timeout-ms", restarts > 0 ? "0" : config.string("ctr.checkpoint.aligned-timeout-ms"))
                 .with("ctr.checkpoint.dir", config.string("ctr.checkpoint.dir").isEmpty()
                         ? checkpoints.toUri().toString() : config.string("ctr.checkpoint.dir"));
         CtrRankingJob.checkTransactionTimeout(bounded);
@@ -61,13 +65,6 @@ public final class BoundedRun {
             restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restarts);
             restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
                     java.time.Duration.ofMillis(200));
-            // A bounded input is all read at once and queues in the network buffers; an aligned barrier waits
-            // behind that queue at every hop, so the first checkpoint of a small input completed only near its
-            // end and a failure restored nothing. Unaligned barriers overtake the queue (it goes into the
-            // checkpoint), so a restart resumes mid-stream.
-            restartStrategy.set(org.apache.flink.configuration.CheckpointingOptions.ENABLE_UNALIGNED, true);
-            // and a barrier need not wait while one watermark fires a long run of timers (scorer, trainer)
-            restartStrategy.set(org.apache.flink.configuration.CheckpointingOptions.ENABLE_UNALIGNED_INTERRUPTIBLE_TIMERS, true);
         } else {
             restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "none");
         }

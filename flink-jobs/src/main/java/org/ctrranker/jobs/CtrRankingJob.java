@@ -77,13 +77,22 @@ public final class CtrRankingJob {
         env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
         // No operator changes or keeps a record it has passed on, so chained operators can share them.
         env.getConfig().enableObjectReuse();
+        Configuration checkpoints = new Configuration();
         String checkpointDir = config.string("ctr.checkpoint.dir");
         if (!checkpointDir.isEmpty()) {
-            Configuration checkpoints = new Configuration();
             checkpoints.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             checkpoints.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
-            env.configure(checkpoints);
         }
+        long alignedTimeoutMs = config.longValue("ctr.checkpoint.aligned-timeout-ms");
+        if (alignedTimeoutMs >= 0) {
+            // When the trainer or the scorer backpressures, aligned barriers queue behind the in-flight
+            // records at every hop and checkpoints stop completing; after the timeout they overtake them
+            // (the records go into the checkpoint), and a barrier need not wait for a long run of timers.
+            checkpoints.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+            checkpoints.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ofMillis(alignedTimeoutMs));
+            checkpoints.set(CheckpointingOptions.ENABLE_UNALIGNED_INTERRUPTIBLE_TIMERS, true);
+        }
+        env.configure(checkpoints);
         JoinConfig joins = JobSettings.joins(config);
 
         SingleOutputStreamOperator<AdAuction> auctions =

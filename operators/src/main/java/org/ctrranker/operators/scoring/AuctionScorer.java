@@ -66,7 +66,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
  * (processing time); then the buffer is scored per model version (parameters restored only on a change)
- * through {@link InvariantBatches}, whose results do not depend on the batch's other auctions. The
+ * through {@link InvariantBatches}, whose results do not depend on the batch's other auctions
+ * ({@code ctr.scoring.replay-exact=false} trades that for plain, cheaper calls). The
  * buffer is scored before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at end of
  * input, so a checkpoint never holds a buffered auction.
  *
@@ -139,7 +140,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         initialParameters = model.snapshot();
         loadedVersion = 0;
         model.warmUp();
-        batches = new InvariantBatches(model, config);
+        batches = config.replayExactScores() ? new InvariantBatches(model, config) : null;
         pending = new ArrayList<>();
         scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
@@ -328,7 +329,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 }
             }
             load(version, pending.get(group.get(0)).version());
-            float[][] scored = batches.score(requests);
+            float[][] scored = batches == null ? model.score(requests) : batches.score(requests);
             for (int g = 0; g < group.size(); g++) {
                 pctrs[group.get(g)] = scored[g];
             }

@@ -30,6 +30,7 @@ public final class OnlineConfig implements Serializable {
     private final int batchMaxAuctions;
     private final long batchMaxDelayMs;
     private final long stateLagMs;
+    private final boolean replayExactScores;
     private final long scorerFailAfterAuctions;
     private final int trainingBatchSize;
     private final long publishEverySamples;
@@ -56,6 +57,7 @@ public final class OnlineConfig implements Serializable {
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
         stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1, DEFAULT_STATE_LAG_MS);
+        replayExactScores = flag(s, "ctr.scoring.replay-exact", true);
         scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
         String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
         if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
@@ -104,6 +106,7 @@ public final class OnlineConfig implements Serializable {
     public long batchMaxDelayMs() { return batchMaxDelayMs; }
     /** Scoring inputs (feedback snapshot, model version) are those known at request time minus this. */
     public long stateLagMs() { return stateLagMs; }
+    public boolean replayExactScores() { return replayExactScores; }
     /** Chaos testing: each scorer subtask fails once, on the first attempt, after this many auctions; 0: never. */
     public long scorerFailAfterAuctions() { return scorerFailAfterAuctions; }
     public int trainingBatchSize() { return trainingBatchSize; }
@@ -130,6 +133,18 @@ public final class OnlineConfig implements Serializable {
     private static long number(Map<String, String> s, String key, long min, long fallback) {
         String v = s.get(key);
         return v == null || v.isBlank() ? fallback : number(s, key, min);
+    }
+
+    private static boolean flag(Map<String, String> s, String key, boolean fallback) {
+        String v = s.get(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        return switch (v.trim()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(key + "=" + v + " must be true or false");
+        };
     }
 
     private static double decimal(Map<String, String> s, String key, double fallback) {

@@ -2,6 +2,7 @@ package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -150,6 +151,28 @@ class AuctionScorerTest {
             assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0)))
                     .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("injected failure: ");
         }
+    }
+
+    /** Without replay-exact calls the scorer calls the model plainly: the same pCTR up to float rounding. */
+    @Test
+    void plainModelCallsScoreLikeTheInvariantOnesUpToRounding() throws Exception {
+        Map<String, String> settings = settings(2, 50);
+        settings.put("ctr.scoring.replay-exact", "false");
+        OnlineConfig plain = OnlineConfig.fromSettings(settings);
+        try (var harness = open(plain)) {
+            harness.processBothWatermarks(new Watermark(T0 - LAG));
+            var first = auction("a1", "u1", T0);
+            harness.processElement1(first);
+            harness.processElement1(auction("a2", "u2", T0));
+            List<CtrScore> scored = scores(harness);
+            assertThat(scored).hasSize(6);
+            Map<String, Float> expected = expected(config(2, 50), null, null, first);
+            scored.stream().filter(s -> s.getAuctionId().equals("a1"))
+                    .forEach(s -> assertThat((float) s.getPctr()).isCloseTo(expected.get(s.getAdId()), within(1e-6f)));
+        }
+        settings.put("ctr.scoring.replay-exact", "sometimes");
+        assertThatThrownBy(() -> OnlineConfig.fromSettings(settings))
+                .hasMessage("ctr.scoring.replay-exact=sometimes must be true or false");
     }
 
     @Test
