@@ -18,12 +18,15 @@ import org.ctrranker.models.UserHistory;
  * <p>Dense features (all request-time): the item's smoothed CTR so far (log-ratio to the global
  * CTR), its log impression count, the user's unclicked exposures of this item and of its category
  * in the last hour, whether the user clicked the category in the last hour, the user's log
- * impression count, the item's recent CTR (counters with a 30-minute half-life) and its age since
- * first shown. The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
+ * impression count, the item's recent CTR (counters with a 30-minute half-life), its age since
+ * first shown, the number of items the request shows (known when it is served: the auction's
+ * candidates/winners) and the item's share of the request's popularity (its smoothed CTR over the
+ * mean smoothed CTR of the request's items: every candidate competes for about the same clicks per
+ * request). The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
  */
 public final class OnlineFeaturizer {
 
-    public static final int DENSE = 8;
+    public static final int DENSE = 10;
     /** Half-life of the item's recent-CTR counters: news and ads go stale within hours. */
     static final double HALF_LIFE_MS = 30 * 60_000.0;
     static final long HORIZON_MS = 60 * 60_000L;
@@ -69,6 +72,12 @@ public final class OnlineFeaturizer {
         long userKey = FeatureHash.of("user", auction.userId());
         double globalCtr = (clicks + 1.0) / (impressions + 25.0);
         List<Sample> out = new ArrayList<>(auction.items().size());
+        double meanSmoothed = 0;
+        for (LoggedAuction.LoggedItem item : auction.items()) {
+            long[] counts = itemCounts.getOrDefault(item.itemId(), new long[2]);
+            meanSmoothed += (counts[1] + SMOOTHING * globalCtr) / (counts[0] + SMOOTHING) / auction.items().size();
+        }
+        float requestSize = (float) Math.log(auction.items().size()) / 5f;
         for (LoggedAuction.LoggedItem item : auction.items()) {
             long[] ids = new long[2 + item.itemKeys().length + auction.contextKeys().length];
             ids[0] = userKey;
@@ -102,6 +111,8 @@ public final class OnlineFeaturizer {
                 (float) Math.log1p(user.impressions) / 8f,
                 (float) Math.max(-3, Math.min(3, Math.log(recentCtr / globalCtr))) / 3f,
                 (float) Math.log1p(ageMinutes) / 8f,
+                requestSize,
+                (float) Math.max(-3, Math.min(3, Math.log(smoothed / meanSmoothed))) / 3f,
             };
             out.add(new Sample(new Features(ids, dense, item.position()), history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
