@@ -35,6 +35,7 @@ public final class OnlineFeaturizer {
 
     private final int historyLength;
     private final int slotsPerClick;
+    private final boolean dense;
     private final Map<String, long[]> itemCounts = new HashMap<>();
     /** Per item: decayed impressions, decayed clicks, time of the last update, time first seen. */
     private final Map<String, double[]> itemRecent = new HashMap<>();
@@ -43,8 +44,17 @@ public final class OnlineFeaturizer {
     private long clicks;
 
     public OnlineFeaturizer(int historyLength, int slotsPerClick) {
+        this(historyLength, slotsPerClick, true);
+    }
+
+    /**
+     * @param dense false: ids and history only, no dense features (what the job's model sees until it
+     *     keeps the per-item and per-user counters these need)
+     */
+    public OnlineFeaturizer(int historyLength, int slotsPerClick, boolean dense) {
         this.historyLength = historyLength;
         this.slotsPerClick = slotsPerClick;
+        this.dense = dense;
     }
 
     private record Exposure(String itemId, String category, long timeMs, boolean clicked) {}
@@ -114,7 +124,7 @@ public final class OnlineFeaturizer {
                 requestSize,
                 (float) Math.max(-3, Math.min(3, Math.log(smoothed / meanSmoothed))) / 3f,
             };
-            out.add(new Sample(new Features(ids, dense, item.position()), history, item.label(), item.bid(),
+            out.add(new Sample(new Features(ids, this.dense ? dense : null, item.position()), history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
         }
         for (LoggedAuction.LoggedItem item : auction.items()) {
@@ -158,7 +168,13 @@ public final class OnlineFeaturizer {
 
     /** Featurises a whole log in order. */
     public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick) {
-        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick);
+        return build(name, log, historyLength, slotsPerClick, true);
+    }
+
+    /** As {@link #build(String, List, int, int)}; {@code dense = false} leaves the dense features out. */
+    public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick,
+            boolean dense) {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick, dense);
         List<List<Sample>> groups = new ArrayList<>(log.size());
         List<Double> truth = new ArrayList<>();
         int testFrom = -1;
