@@ -22,6 +22,7 @@ public final class ModelConfig {
     private final int[] hiddenLayers;
     private final int crossLayers;
     private final int positions;
+    private final boolean fm;
     private final boolean tem4ctr;
     private final boolean am2;
     private final boolean bcm;
@@ -45,6 +46,7 @@ public final class ModelConfig {
         this.hiddenLayers = b.hiddenLayers.clone();
         this.crossLayers = b.crossLayers;
         this.positions = b.positions;
+        this.fm = b.fm;
         this.tem4ctr = b.tem4ctr;
         this.am2 = b.am2;
         this.bcm = b.bcm;
@@ -74,6 +76,7 @@ public final class ModelConfig {
         b.hiddenLayers = hiddenLayers.clone();
         b.crossLayers = crossLayers;
         b.positions = positions;
+        b.fm = fm;
         b.tem4ctr = tem4ctr;
         b.am2 = am2;
         b.bcm = bcm;
@@ -106,6 +109,13 @@ public final class ModelConfig {
     public int crossLayers() { return crossLayers; }
     /** Positions with their own additive logit bias (position 0 means "not given" and has none). */
     public int positions() { return positions; }
+    /**
+     * Wide and FM terms added to the logit (DeepFM style): a learnt scalar per hashed id, and the
+     * pairwise dot products of the field embeddings. They learn per-id rates and id x id affinities
+     * (user x category, ...) from few samples, which the MLP on concatenated embeddings does slowly.
+     * Off by default: measured +0.0005 AUC on MIND and -0.004 on the synthetic log (models/README.md).
+     */
+    public boolean fm() { return fm; }
     public boolean tem4ctr() { return tem4ctr; }
     public boolean am2() { return am2; }
     public boolean bcm() { return bcm; }
@@ -120,9 +130,9 @@ public final class ModelConfig {
 
     /** What a snapshot must agree on to be restored: everything that shapes a parameter. */
     public String shapeKey() {
-        return String.format(Locale.ROOT, "f%d-x%d-s%d-t%d-d%d-h%d-L%d-K%d-m%s-c%d-p%d-tem%b-am2%b",
+        return String.format(Locale.ROOT, "f%d-x%d-s%d-t%d-d%d-h%d-L%d-K%d-m%s-c%d-p%d-fm%b-tem%b-am2%b",
                 sparseFields, denseFeatures, scenarioFields, targetField, embeddingDim, hashBuckets, historyLength,
-                slotsPerClick, Arrays.toString(hiddenLayers).replace(" ", ""), crossLayers, positions, tem4ctr, am2);
+                slotsPerClick, Arrays.toString(hiddenLayers).replace(" ", ""), crossLayers, positions, fm, tem4ctr, am2);
     }
 
     @Override
@@ -143,6 +153,7 @@ public final class ModelConfig {
         private int[] hiddenLayers = {200, 80};
         private int crossLayers = 0;
         private int positions = 8;
+        private boolean fm = false;
         private boolean tem4ctr = true;
         private boolean am2 = true;
         private boolean bcm = true;
@@ -165,6 +176,7 @@ public final class ModelConfig {
         public Builder hiddenLayers(int... v) { hiddenLayers = v.clone(); return this; }
         public Builder crossLayers(int v) { crossLayers = v; return this; }
         public Builder positions(int v) { positions = v; return this; }
+        public Builder fm(boolean v) { fm = v; return this; }
         public Builder tem4ctr(boolean v) { tem4ctr = v; return this; }
         public Builder am2(boolean v) { am2 = v; return this; }
         public Builder bcm(boolean v) { bcm = v; return this; }

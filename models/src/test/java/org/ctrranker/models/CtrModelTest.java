@@ -186,11 +186,57 @@ class CtrModelTest {
         Random random = new Random(4);
         List<Sample> batch = samples(random, 64);
         for (ModelConfig config : List.of(small().tem4ctr(false).build(), small().am2(false).bcm(false).build(),
-                small().crossLayers(2).build(), small().hiddenLayers().tem4ctr(false).am2(false).build())) {
+                small().crossLayers(2).build(), small().hiddenLayers().tem4ctr(false).am2(false).build(),
+                small().fm(true).build())) {
             try (CtrModel model = CtrModel.create(config)) {
                 assertThat(model.train(batch)).as(config.toString()).isFinite();
                 assertThat(model.predict(batch)).hasSize(64);
             }
         }
+    }
+
+    /** Clicks depend only on whether the user's group matches the item's group: a pure pairwise interaction. */
+    private static List<Sample> interactionWorld(Random random, int count) {
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int user = random.nextInt(40);
+            int item = random.nextInt(20);
+            double logit = user % 2 == item % 2 ? 1.5 : -1.5;
+            int label = random.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+            Features f = new Features(new long[] {FeatureHash.of("user", "u" + user), FeatureHash.item("i" + item),
+                    FeatureHash.of("slot", "s")}, new float[] {0f, 0f}, 1);
+            out.add(new Sample(f, UserHistory.EMPTY, label, 1, 1, new long[] {FeatureHash.of("slot", "s")}, 1f, false));
+        }
+        return out;
+    }
+
+    @Test
+    void fmTermsLearnAnInteractionALinearHeadCannot() {
+        double[] auc = new double[2];
+        for (int fm = 0; fm < 2; fm++) {
+            Random random = new Random(5);
+            // no hidden layer: without FM the logit is linear in the concatenated embeddings
+            ModelConfig config = small().hiddenLayers().tem4ctr(false).am2(false).bcm(false).fm(fm == 1).build();
+            try (CtrModel model = CtrModel.create(config)) {
+                List<Sample> train = interactionWorld(random, 6000);
+                for (int epoch = 0; epoch < 3; epoch++) {
+                    for (int i = 0; i < train.size(); i += 64) {
+                        model.train(train.subList(i, Math.min(train.size(), i + 64)));
+                    }
+                }
+                List<Sample> test = interactionWorld(random, 2000);
+                float[] p = model.predict(test);
+                double[] scores = new double[p.length];
+                int[] labels = new int[p.length];
+                for (int i = 0; i < p.length; i++) {
+                    scores[i] = p[i];
+                    labels[i] = test.get(i).label();
+                }
+                auc[fm] = Auc.of(scores, labels);
+            }
+        }
+        assertThat(auc[0]).as("linear head, no FM").isLessThan(0.6);
+        assertThat(auc[1]).as("with FM").isGreaterThan(0.75);
+        assertThat(small().fm(true).build().shapeKey()).isNotEqualTo(small().fm(false).build().shapeKey());
     }
 }

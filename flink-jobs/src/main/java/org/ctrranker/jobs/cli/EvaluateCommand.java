@@ -53,7 +53,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--test-fraction", defaultValue = "0.2", description = "synthetic: the last share of auctions used as the test split (default: ${DEFAULT-VALUE}).")
     double testFraction;
 
-    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
+    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,fm,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
             + "(default: all; no-am2/no-bcm only where the data has market prices/bids).")
     List<String> models;
 
@@ -65,6 +65,11 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--bcm", negatable = true, defaultValue = "true", fallbackValue = "true", description = "BCM bid-weighted loss (default: on).")
     boolean bcm;
+
+    @Option(names = "--dense-features", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"The evaluator's dense request-time features (item CTR so far and recent, age, request size,",
+                "popularity share, user fatigue); --no-dense-features: ids and history only, as the job's model today (default: on)."})
+    boolean denseFeatures;
 
     @Option(names = "--offline", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Also run the offline mode (default: on).")
     boolean offline;
@@ -106,11 +111,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long started = System.nanoTime();
         List<LoggedAuction> log = load();
-        EvalData data = OnlineFeaturizer.build(format, log, history, slots);
+        EvalData data = OnlineFeaturizer.build(format, log, history, slots, denseFeatures);
         boolean hasAuctionFields = format.equals("synthetic") || format.equals("ipinyou-log");
         List<String> chosen = models != null ? models : Evaluation.MODELS.stream()
                 .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm"))).toList();
-        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(denseFeatures ? OnlineFeaturizer.DENSE : 0)
                 .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
                 .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
                 .am2Lambda(lambda).learningRate(learningRate).seed(seed).device(device).build();
@@ -159,6 +164,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             args.add("--split-at " + splitAt);
         }
         args.add("--seed " + seed);
+        if (!denseFeatures) {
+            args.add("--no-dense-features");
+        }
         return args;
     }
 

@@ -18,12 +18,15 @@ import org.ctrranker.models.UserHistory;
  * <p>Dense features (all request-time): the item's smoothed CTR so far (log-ratio to the global
  * CTR), its log impression count, the user's unclicked exposures of this item and of its category
  * in the last hour, whether the user clicked the category in the last hour, the user's log
- * impression count, the item's recent CTR (counters with a 30-minute half-life) and its age since
- * first shown. The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
+ * impression count, the item's recent CTR (counters with a 30-minute half-life), its age since
+ * first shown, the number of items the request shows (known when it is served: the auction's
+ * candidates/winners) and the item's share of the request's popularity (its smoothed CTR over the
+ * mean smoothed CTR of the request's items: every candidate competes for about the same clicks per
+ * request). The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
  */
 public final class OnlineFeaturizer {
 
-    public static final int DENSE = 8;
+    public static final int DENSE = 10;
     /** Half-life of the item's recent-CTR counters: news and ads go stale within hours. */
     static final double HALF_LIFE_MS = 30 * 60_000.0;
     static final long HORIZON_MS = 60 * 60_000L;
@@ -32,6 +35,7 @@ public final class OnlineFeaturizer {
 
     private final int historyLength;
     private final int slotsPerClick;
+    private final boolean dense;
     private final Map<String, long[]> itemCounts = new HashMap<>();
     /** Per item: decayed impressions, decayed clicks, time of the last update, time first seen. */
     private final Map<String, double[]> itemRecent = new HashMap<>();
@@ -40,8 +44,17 @@ public final class OnlineFeaturizer {
     private long clicks;
 
     public OnlineFeaturizer(int historyLength, int slotsPerClick) {
+        this(historyLength, slotsPerClick, true);
+    }
+
+    /**
+     * @param dense false: ids and history only, no dense features (what the job's model sees until it
+     *     keeps the per-item and per-user counters these need)
+     */
+    public OnlineFeaturizer(int historyLength, int slotsPerClick, boolean dense) {
         this.historyLength = historyLength;
         this.slotsPerClick = slotsPerClick;
+        this.dense = dense;
     }
 
     private record Exposure(String itemId, String category, long timeMs, boolean clicked) {}
@@ -69,6 +82,12 @@ public final class OnlineFeaturizer {
         long userKey = FeatureHash.of("user", auction.userId());
         double globalCtr = (clicks + 1.0) / (impressions + 25.0);
         List<Sample> out = new ArrayList<>(auction.items().size());
+        double meanSmoothed = 0;
+        for (LoggedAuction.LoggedItem item : auction.items()) {
+            long[] counts = itemCounts.getOrDefault(item.itemId(), new long[2]);
+            meanSmoothed += (counts[1] + SMOOTHING * globalCtr) / (counts[0] + SMOOTHING) / auction.items().size();
+        }
+        float requestSize = (float) Math.log(auction.items().size()) / 5f;
         for (LoggedAuction.LoggedItem item : auction.items()) {
             long[] ids = new long[2 + item.itemKeys().length + auction.contextKeys().length];
             ids[0] = userKey;
@@ -102,8 +121,10 @@ public final class OnlineFeaturizer {
                 (float) Math.log1p(user.impressions) / 8f,
                 (float) Math.max(-3, Math.min(3, Math.log(recentCtr / globalCtr))) / 3f,
                 (float) Math.log1p(ageMinutes) / 8f,
+                requestSize,
+                (float) Math.max(-3, Math.min(3, Math.log(smoothed / meanSmoothed))) / 3f,
             };
-            out.add(new Sample(new Features(ids, dense, item.position()), history, item.label(), item.bid(),
+            out.add(new Sample(new Features(ids, this.dense ? dense : null, item.position()), history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
         }
         for (LoggedAuction.LoggedItem item : auction.items()) {
@@ -147,7 +168,13 @@ public final class OnlineFeaturizer {
 
     /** Featurises a whole log in order. */
     public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick) {
-        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick);
+        return build(name, log, historyLength, slotsPerClick, true);
+    }
+
+    /** As {@link #build(String, List, int, int)}; {@code dense = false} leaves the dense features out. */
+    public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick,
+            boolean dense) {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick, dense);
         List<List<Sample>> groups = new ArrayList<>(log.size());
         List<Double> truth = new ArrayList<>();
         int testFrom = -1;

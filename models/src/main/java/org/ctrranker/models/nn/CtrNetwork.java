@@ -33,6 +33,7 @@ public final class CtrNetwork extends AbstractBlock {
     private final ModelConfig config;
     private final Parameter table;
     private final Parameter positionBias;
+    private final Parameter wide;
     private final Tem4CtrBlock tem4ctr;
     private final Mlp backbone;
     private final List<Dense> cross = new ArrayList<>();
@@ -49,6 +50,8 @@ public final class CtrNetwork extends AbstractBlock {
                 .optShape(new Shape(config.hashBuckets(), d)).optInitializer(new NormalInitializer(0.01f)).build());
         this.positionBias = addParameter(Parameter.builder().setName("position_bias").setType(Parameter.Type.BIAS)
                 .optShape(new Shape(config.positions() + 1, 1)).optInitializer(Initializer.ZEROS).build());
+        this.wide = config.fm() ? addParameter(Parameter.builder().setName("wide").setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(config.hashBuckets(), 1)).optInitializer(Initializer.ZEROS).build()) : null;
         this.tem4ctr = config.tem4ctr() ? addChildBlock("tem4ctr", new Tem4CtrBlock(d)) : null;
         this.backboneInputs = config.sparseFields() * d + config.denseFeatures() + (tem4ctr == null ? 0 : tem4ctr.outputs());
         this.backbone = addChildBlock("backbone", new Mlp(backboneInputs, true, config.hiddenLayers()));
@@ -103,11 +106,28 @@ public final class CtrNetwork extends AbstractBlock {
         NDArray positions = in.get(Inputs.POSITION);
         NDArray bias = lookup(positions, store.getValue(positionBias, positions.getDevice(), training)).reshape(n);
         NDArray logit = head.apply(store, h, training).reshape(n).add(bias);
+        if (wide != null) {
+            logit = logit.add(wideAndFm(store, sparse, fields, training));
+        }
         if (training && am2 != null && in.size() > Inputs.SCENARIO) {
             NDArray scenario = lookup(in.get(Inputs.SCENARIO), embeddingTable).reshape(n, -1);
             return new NDList(logit, am2.apply(store, h, scenario, training));
         }
         return new NDList(logit);
+    }
+
+    /**
+     * Per sample: the sum of the ids' learnt scalars plus the FM pairwise term
+     * {@code 0.5 * sum_d((sum_f e_fd)^2 - sum_f e_fd^2)}; padding ids (bucket 0) take no part.
+     */
+    private NDArray wideAndFm(ParameterStore store, NDArray sparse, NDArray fields, boolean training) {
+        long n = sparse.getShape().get(0);
+        NDArray present = sparse.gt(0).toType(DataType.FLOAT32, false); // [N, F]
+        NDArray scalars = lookup(sparse, store.getValue(wide, sparse.getDevice(), training)).reshape(present.getShape());
+        NDArray linear = scalars.mul(present).sum(new int[] {1});
+        NDArray e = fields.mul(present.expandDims(-1)); // [N, F, d]
+        NDArray pairwise = e.sum(new int[] {1}).square().sub(e.square().sum(new int[] {1})).sum(new int[] {1}).mul(0.5f);
+        return linear.add(pairwise).reshape(n);
     }
 
     /** TEM4CTR over the users' histories, computed once per user row and gathered per candidate. */

@@ -49,6 +49,34 @@ class EvaluationSmokeTest {
         assertThat(second.get(0).history().size()).isEqualTo(1);
     }
 
+    private static LoggedAuction.LoggedItem item(String id, int label) {
+        return new LoggedAuction.LoggedItem(id, new long[0], "c", 0, label, Double.NaN, Double.NaN, new long[0], Double.NaN);
+    }
+
+    @Test
+    void requestSizeAndPopularityShareAreKnownAtRequestTime() {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(4, 4);
+        for (int r = 0; r < 20; r++) {
+            featurizer.next(new LoggedAuction("u" + r, r * 1000L, new long[0], List.of(item("hot", 1), item("cold", 0)), false,
+                    List.of()));
+        }
+        List<LoggedAuction.LoggedItem> shown = List.of(item("hot", 0), item("cold", 1), item("new", 1));
+        List<Sample> samples = featurizer.next(new LoggedAuction("v", 30_000, new long[0], shown, false, List.of()));
+        float[] hot = samples.get(0).features().dense();
+        float[] cold = samples.get(1).features().dense();
+        float[] fresh = samples.get(2).features().dense();
+        // one request size for all its items, larger for a larger request
+        assertThat(hot[8]).isEqualTo(cold[8]).isEqualTo(fresh[8]).isGreaterThan(0f);
+        List<Sample> two = featurizer.next(new LoggedAuction("w", 31_000, new long[0], List.of(item("a", 0), item("b", 0)),
+                false, List.of()));
+        assertThat(two.get(0).features().dense()[8]).isLessThan(hot[8]);
+        // the share ranks the request's items by their CTR so far, never by their own labels here
+        assertThat(hot[9]).isGreaterThan(fresh[9]);
+        assertThat(fresh[9]).isGreaterThan(cold[9]);
+        assertThat(hot[9]).isGreaterThan(0f);
+        assertThat(cold[9]).isLessThan(0f);
+    }
+
     @Test
     void runsEveryModelAndWritesTheReport(@TempDir Path folder) throws Exception {
         EvalData data = OnlineFeaturizer.build("smoke", log(300), 4, 4);
