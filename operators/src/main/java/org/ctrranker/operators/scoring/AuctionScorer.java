@@ -106,6 +106,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter lateRecords;
     private transient JobCounter modelSwaps;
     private transient LongCounter scoredCandidates;
+    /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
+    private transient LongCounter scoringBatches;
     private transient LongCounter scoringCpuMicros;
 
     /** An auction due for scoring with the inputs decided for it. */
@@ -152,6 +154,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         scoredCandidates = new LongCounter();
         scoringCpuMicros = new LongCounter();
         getRuntimeContext().addAccumulator("scoredCandidates", scoredCandidates);
+        scoringBatches = new LongCounter();
+        getRuntimeContext().addAccumulator("scoringBatches", scoringBatches);
         getRuntimeContext().addAccumulator("scoringCpuMicros", scoringCpuMicros);
         // The attempt this subtask runs in: above 0 in a job's result means it restarted.
         IntMaximum attempt = new IntMaximum(getRuntimeContext().getTaskInfo().getAttemptNumber());
@@ -318,6 +322,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             return;
         }
         float[][] pctrs = new float[pending.size()][];
+        scoringBatches.add(1L);
         long cpuBefore = THREADS.getCurrentThreadCpuTime();
         for (long version : new TreeSet<>(pending.stream().map(Scoring::versionNumber).toList())) {
             List<Integer> group = new ArrayList<>();
