@@ -143,7 +143,7 @@ class BoundedJoinsIT {
         StringWriter err = new StringWriter();
         assertThat(query(new StringWriter(), err, "user", "no-such-user", "--redis", stack.endpoints().redisUrl(),
                 "--key-prefix", prefix)).isEqualTo(1);
-        assertThat(err.toString()).contains("no feedback state for no-such-user");
+        assertThat(err.toString()).contains("no feedback state or scores for no-such-user");
     }
 
     private static int query(StringWriter out, StringWriter err, String... args) {
