@@ -72,6 +72,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--model-seconds", defaultValue = "3", description = "Measuring time of the raw forward pass (default: ${DEFAULT-VALUE}).")
     double modelSeconds;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "A job setting for the run (repeatable), e.g. --set ctr.scoring.replay-exact=false.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
     /** Accumulators reach the client with the TaskManager heartbeat (1 s in LiveRun): wait that out. */
     private static final long SETTLE_MS = 2_500;
 
@@ -82,6 +86,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
                     + "--candidates, --redis-writes, --parallelism and --flush-interval-ms >= 1");
         }
+        try {
+            OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure(e.getMessage());
+        }
         Path work = Files.createTempDirectory("ctr-bench-e2e");
         Map<String, Object> report = new LinkedHashMap<>();
         LocalStack stack = null;
@@ -90,11 +99,14 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             stack = LocalStack.start(StackOptions.builder().workDir(work.resolve("stack")).detached(false).build());
             String bootstrap = stack.endpoints().kafkaBootstrap();
             RedisEndpoint redis = RedisEndpoint.parse(stack.endpoints().redisUrl());
-            CtrConfig config = CtrConfig.load(null, Map.of(
-                    "ctr.kafka.bootstrap-servers", bootstrap,
-                    "ctr.redis.url", stack.endpoints().redisUrl(),
+            Map<String, String> overrides = new LinkedHashMap<>(Map.of(
                     "ctr.attribution.window-ms", "15000",
                     "ctr.redis.flush-interval-ms", Long.toString(flushIntervalMs)));
+            overrides.putAll(settings);
+            overrides.put("ctr.kafka.bootstrap-servers", bootstrap);
+            overrides.put("ctr.redis.url", stack.endpoints().redisUrl());
+            CtrConfig config = CtrConfig.load(null, overrides);
+            report.put("settings", overrides);
             Configuration flink = new Configuration();
             // Records leave a task's output buffer at once instead of after up to 100 ms.
             flink.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ofMillis(1));
