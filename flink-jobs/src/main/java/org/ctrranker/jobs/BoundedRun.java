@@ -20,6 +20,13 @@ public final class BoundedRun {
     private BoundedRun() {}
 
     public static Map<String, Object> run(CtrConfig config, int parallelism) throws Exception {
+        return execute(config, parallelism).counts();
+    }
+
+    /** A bounded run's counts (what {@link #run} returns) and Flink's result, whose accumulators tools may read. */
+    public record Outcome(Map<String, Object> counts, JobExecutionResult result) {}
+
+    public static Outcome execute(CtrConfig config, int parallelism) throws Exception {
         java.nio.file.Path checkpoints = java.nio.file.Files.createTempDirectory("ctr-bounded-checkpoints");
         try {
             return run(config, parallelism, checkpoints);
@@ -28,7 +35,7 @@ public final class BoundedRun {
         }
     }
 
-    private static Map<String, Object> run(CtrConfig config, int parallelism, java.nio.file.Path checkpoints)
+    private static Outcome run(CtrConfig config, int parallelism, java.nio.file.Path checkpoints)
             throws Exception {
         CtrConfig bounded = config
                 // Kafka connector 5.0.0 fails when alignment pauses a split that has just finished
@@ -54,7 +61,7 @@ public final class BoundedRun {
         CtrRankingJob.define(env, bounded, io, io);
         long start = System.nanoTime();
         JobExecutionResult result = env.execute(CtrRankingJob.JOB_NAME + "-bounded");
-        return counts(result, (System.nanoTime() - start) / 1e9);
+        return new Outcome(counts(result, (System.nanoTime() - start) / 1e9), result);
     }
 
     static Map<String, Object> counts(JobExecutionResult result, double seconds) {
