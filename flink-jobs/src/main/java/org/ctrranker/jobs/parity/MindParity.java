@@ -91,7 +91,8 @@ public final class MindParity {
 
         ReplayLog replay = MindBehaviorsReader.read(behaviors);
         Map<String, String> settings = new HashMap<>(jobSettings);
-        settings.put("ctr.training.prediction-log-from-ms", Long.toString(testFromMs));
+        // The whole stream is logged (not only the slice) so that a divergence can be traced to its first sample.
+        settings.put("ctr.training.prediction-log-from-ms", "0");
         CtrConfig config = CtrConfig.load(null, settings);
         long t0 = System.nanoTime();
         try (KafkaEventWriter writer = new KafkaEventWriter(config.string("ctr.kafka.bootstrap-servers"), Map.of(
@@ -145,10 +146,21 @@ public final class MindParity {
                 }
             }
         }
-        if (!jobPredictions.keySet().equals(new java.util.HashSet<>(sliceWithHistory))) {
-            throw new IllegalStateException("the job scored " + jobPredictions.size() + " samples after the split, the "
-                    + "evaluation " + sliceWithHistory.size() + ": not the same samples");
+        if (!jobPredictions.keySet().equals(protocol.keySet())) {
+            throw new IllegalStateException("the job scored " + jobPredictions.size() + " samples, the evaluation "
+                    + protocol.size() + ": not the same samples");
         }
+        // Where the two first disagree, in the trainer's order (equal inputs and order give equal floats).
+        int index = 0;
+        for (Map.Entry<String, Float> e : protocol.entrySet()) {
+            if (Math.abs(e.getValue() - jobPredictions.get(e.getKey())) > 1e-6) {
+                out.put("first_divergent_sample", Map.of("index", index, "impression_id", e.getKey(),
+                        "job", jobPredictions.get(e.getKey()), "evaluate", e.getValue()));
+                break;
+            }
+            index++;
+        }
+        out.put("late_training_samples", job.result().getAllAccumulatorResults().getOrDefault("lateTrainingSamples", 0L));
         int positives = 0;
         for (String id : slice) {
             positives += labels.get(id);
@@ -190,7 +202,7 @@ public final class MindParity {
 
     /**
      * Evaluate's online loop over the job's samples in the trainer's order, less the held-out slice: returns the
-     * progressive prediction of every sample it scored, by impression id. {@code train} picks the samples the
+     * progressive prediction of every sample it scored, by impression id, in the order scored. {@code train} picks the samples the
      * learner sees at all (the others are neither scored nor learnt).
      */
     public static Map<String, Float> evaluateJobProtocol(List<TrainingSample> samples, OnlineConfig online,
@@ -213,7 +225,7 @@ public final class MindParity {
         try (ModelLearner learner = new ModelLearner("job-protocol", online.modelConfig(), online.trainingBatchSize())) {
             result = Evaluator.online(learner, data);
         }
-        Map<String, Float> predictions = new HashMap<>();
+        Map<String, Float> predictions = new LinkedHashMap<>();
         for (int i = 0; i < ordered.size(); i++) {
             predictions.put(ordered.get(i).getImpressionId(), result.testPredictions()[i]);
         }
