@@ -29,6 +29,17 @@ public final class BoundedRun {
      * is then above 0.
      */
     public static Map<String, Object> run(CtrConfig config, int parallelism, int restarts) throws Exception {
+        return execute(config, parallelism, restarts).counts();
+    }
+
+    /** A bounded run's counts (what {@link #run} returns) and Flink's result, whose accumulators tools may read. */
+    public record Outcome(Map<String, Object> counts, JobExecutionResult result) {}
+
+    public static Outcome execute(CtrConfig config, int parallelism) throws Exception {
+        return execute(config, parallelism, 0);
+    }
+
+    private static Outcome execute(CtrConfig config, int parallelism, int restarts) throws Exception {
         java.nio.file.Path checkpoints = java.nio.file.Files.createTempDirectory("ctr-bounded-checkpoints");
         try {
             return run(config, parallelism, restarts, checkpoints);
@@ -37,7 +48,7 @@ public final class BoundedRun {
         }
     }
 
-    private static Map<String, Object> run(CtrConfig config, int parallelism, int restarts, java.nio.file.Path checkpoints)
+    private static Outcome run(CtrConfig config, int parallelism, int restarts, java.nio.file.Path checkpoints)
             throws Exception {
         CtrConfig bounded = config
                 // Kafka connector 5.0.0 fails when alignment pauses a split that has just finished
@@ -74,7 +85,7 @@ public final class BoundedRun {
         CtrRankingJob.define(env, bounded, io, io);
         long start = System.nanoTime();
         JobExecutionResult result = env.execute(CtrRankingJob.JOB_NAME + "-bounded");
-        return counts(result, (System.nanoTime() - start) / 1e9);
+        return new Outcome(counts(result, (System.nanoTime() - start) / 1e9), result);
     }
 
     static Map<String, Object> counts(JobExecutionResult result, double seconds) {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (figures for the issue notes; never part of the tests).",
-        subcommands = {BenchJoinsCommand.class, BenchModelCommand.class, E2eBenchmarkCommand.class})
+        subcommands = {BenchJoinsCommand.class, BenchModelCommand.class, E2eBenchmarkCommand.class, BenchParityCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Override

@@ -42,6 +42,7 @@ public final class OnlineConfig implements Serializable {
     private final long modelTtlMs;
     private final QualityGate gate;
     private final long trainerFailAfterSamples;
+    private final long predictionLogFromMs;
 
     private OnlineConfig(Map<String, String> s) {
         modelName = text(s, "ctr.model.name");
@@ -82,6 +83,8 @@ public final class OnlineConfig implements Serializable {
             throw new IllegalArgumentException("ctr.training.holdout-percent=" + gate.holdoutPercent() + " must be at most 50");
         }
         trainerFailAfterSamples = number(s, "ctr.fault-injection.trainer-fail-after-samples", 0, 0);
+        String from = s.get("ctr.training.prediction-log-from-ms");
+        predictionLogFromMs = from == null || from.isBlank() ? Long.MAX_VALUE : Long.parseLong(from.trim());
     }
 
     public static OnlineConfig fromSettings(Map<String, String> settings) {
@@ -121,6 +124,12 @@ public final class OnlineConfig implements Serializable {
     public QualityGate gate() { return gate; }
     /** Chaos testing: the trainer fails once, on its first attempt, after this many trained samples; 0 = never. */
     public long trainerFailAfterSamples() { return trainerFailAfterSamples; }
+    /**
+     * Diagnostics ({@code ctr.training.prediction-log-from-ms}): the trainer logs the progressive prediction of
+     * every trained sample with an impression time at or after this instant ({@link ProgressivePredictions});
+     * {@link Long#MAX_VALUE} (unset) = off.
+     */
+    public long predictionLogFromMs() { return predictionLogFromMs; }
 
     private static String text(Map<String, String> s, String key) {
         String v = s.get(key);

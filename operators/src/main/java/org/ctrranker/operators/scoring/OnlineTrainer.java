@@ -71,6 +71,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient JobCounter samplesHeldOut;
     private transient JobCounter samplesTrained;
     private transient JobCounter lateSamples;
+    /** Opt-in diagnostics: the progressive predictions of trained samples (null when off). */
+    private transient ProgressivePredictions predictionLog;
     private transient double lastHoldoutAuc;
     private transient long lastPublishMillis;
 
@@ -125,6 +127,11 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         samplesTrained = JobCounter.register(getRuntimeContext(), "samplesTrained");
         samplesHeldOut = JobCounter.register(getRuntimeContext(), "samplesHeldOut");
         lateSamples = JobCounter.register(getRuntimeContext(), "lateTrainingSamples");
+        predictionLog = null;
+        if (config.predictionLogFromMs() != Long.MAX_VALUE) {
+            predictionLog = new ProgressivePredictions();
+            getRuntimeContext().addAccumulator(ProgressivePredictions.NAME, predictionLog);
+        }
         var metrics = getRuntimeContext().getMetricGroup();
         metrics.gauge("modelVersion", () -> state.version);
         metrics.gauge("liveModelVersion", () -> state.liveVersion);
@@ -180,8 +187,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     private void trainPending() throws Exception {
         List<Sample> batch = new ArrayList<>(config.trainingBatchSize());
+        List<TrainingSample> originals = new ArrayList<>(config.trainingBatchSize());
         for (TrainingSample s : pending.get()) {
             batch.add(ModelInputs.sample(s));
+            originals.add(s);
             state.newestSampleTimeMs = Math.max(state.newestSampleTimeMs, s.getLabelTimeMs());
         }
         if (batch.isEmpty()) {
@@ -190,6 +199,11 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         float[] predicted = model.predict(batch);
         for (int i = 0; i < predicted.length; i++) {
             state.record(predicted[i], batch.get(i).label());
+            TrainingSample s = originals.get(i);
+            if (predictionLog != null && s.getImpressionTimeMs() >= config.predictionLogFromMs()) {
+                predictionLog.add(new ProgressivePredictions.Scored(s.getImpressionId(), s.getImpressionTimeMs(),
+                        s.getLabelTimeMs(), predicted[i], batch.get(i).label()));
+            }
         }
         model.train(batch);
         checkpointStale = true;
