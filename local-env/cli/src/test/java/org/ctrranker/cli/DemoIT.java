@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,17 +27,17 @@ class DemoIT {
 
     @Test
     void syntheticDemoShowsOnlineAucAgainstBayesALiveVersionAndRankingsThenCleansUp() throws Exception {
-        Result demo = run("demo", "--seconds", "60", "--every", "3s", "--window", "10s", "--publish-every", "500");
-        assertThat(demo.exitCode).as(demo.stderr).isZero();
+        CliRun demo = CliRun.of("demo", "--seconds", "60", "--every", "3s", "--window", "10s", "--publish-every", "500");
+        assertThat(demo.exitCode()).as(demo.stderr()).isZero();
 
-        List<Matcher> models = matches(demo.stdout, MODEL_LINE);
-        assertThat(models).as(demo.stdout).isNotEmpty();
+        List<Matcher> models = matches(demo.stdout(), MODEL_LINE);
+        assertThat(models).as(demo.stdout()).isNotEmpty();
         Matcher lastModel = models.get(models.size() - 1);
         assertThat(Long.parseLong(lastModel.group(1))).as("live model version").isPositive();
         assertThat(Double.parseDouble(lastModel.group(3))).as("Bayes-optimal AUC").isBetween(0.6, 0.99);
 
-        List<Matcher> rankings = matches(demo.stdout, RANKING_LINE);
-        assertThat(rankings).as(demo.stdout).isNotEmpty();
+        List<Matcher> rankings = matches(demo.stdout(), RANKING_LINE);
+        assertThat(rankings).as(demo.stdout()).isNotEmpty();
         for (Matcher ranking : rankings) {
             List<Long> ecpms = new ArrayList<>();
             Matcher ad = RANKED_AD.matcher(ranking.group(3));
@@ -51,12 +48,12 @@ class DemoIT {
                     .isSortedAccordingTo((a, b) -> Long.compare(b, a));
         }
 
-        JsonNode summary = summary(demo.stdout);
+        JsonNode summary = summary(demo.stdout());
         assertThat(summary.get("model_version").asLong()).isPositive();
         assertThat(summary.get("scored_auctions").asLong()).isPositive();
         assertThat(summary.get("labelled").asLong()).isPositive();
         assertThat(summary.get("online_auc").isNumber()).isTrue();
-        assertLeftNothing(demo.stdout);
+        assertLeftNothing(demo.stdout());
     }
 
     @Test
@@ -65,25 +62,25 @@ class DemoIT {
         Path behaviors = Path.of(root).resolve("../shared/data/mind-small/behaviors.tsv").normalize();
         assumeTrue(Files.isReadable(behaviors), "shared data missing: " + behaviors);
 
-        Result demo = run("demo", "--replay", "mind", behaviors.toString(), "--seconds", "45", "--every", "3s");
-        assertThat(demo.exitCode).as(demo.stderr).isZero();
-        assertThat(matches(demo.stdout, RANKING_LINE)).as(demo.stdout)
+        CliRun demo = CliRun.of("demo", "--replay", "mind", behaviors.toString(), "--seconds", "45", "--every", "3s");
+        assertThat(demo.exitCode()).as(demo.stderr()).isZero();
+        assertThat(matches(demo.stdout(), RANKING_LINE)).as(demo.stdout())
                 .anySatisfy(ranking -> assertThat(ranking.group(1)).startsWith("mind-"));
-        JsonNode summary = summary(demo.stdout);
+        JsonNode summary = summary(demo.stdout());
         assertThat(summary.get("scored_auctions").asLong()).isPositive();
         assertThat(summary.get("bayes_optimal_auc").isNull()).as("no ground truth for real logs").isTrue();
-        assertLeftNothing(demo.stdout);
+        assertLeftNothing(demo.stdout());
     }
 
     @Test
     void badFlagsSayWhatToDoInOneLine() {
-        Result noFiles = run("demo", "--replay", "mind");
-        assertThat(noFiles.exitCode).isEqualTo(2);
-        assertThat(noFiles.stderr.strip()).isEqualTo(
+        CliRun noFiles = CliRun.of("demo", "--replay", "mind");
+        assertThat(noFiles.exitCode()).isEqualTo(2);
+        assertThat(noFiles.stderr().strip()).isEqualTo(
                 "ctr demo: --replay mind needs log files, e.g. ../shared/data/mind-small/behaviors.tsv");
-        Result badRate = run("demo", "--rate", "0");
-        assertThat(badRate.exitCode).isEqualTo(2);
-        assertThat(badRate.stderr.strip()).startsWith("ctr demo: --rate must be between");
+        CliRun badRate = CliRun.of("demo", "--rate", "0");
+        assertThat(badRate.exitCode()).isEqualTo(2);
+        assertThat(badRate.stderr().strip()).startsWith("ctr demo: --rate must be between");
     }
 
     /** The stack's processes are gone and the demo's temp dir is removed. */
@@ -113,28 +110,5 @@ class DemoIT {
             }
         });
         return found;
-    }
-
-    private record Result(int exitCode, String stdout, String stderr) {}
-
-    private static Result run(String... args) {
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PrintStream capturedOut = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream capturedErr = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(capturedOut);
-            System.setErr(capturedErr);
-            var cli = CtrCli.commandLine();
-            cli.setOut(new java.io.PrintWriter(capturedOut, true));
-            cli.setErr(new java.io.PrintWriter(capturedErr, true));
-            int code = cli.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-            originalOut.print(out.toString(StandardCharsets.UTF_8));
-        }
     }
 }
