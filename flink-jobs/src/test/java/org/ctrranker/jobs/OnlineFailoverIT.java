@@ -16,6 +16,7 @@ import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.RedisContents;
+import org.ctrranker.jobs.testing.SmallOnlineModel;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -137,17 +138,8 @@ class OnlineFailoverIT {
         settings.put("ctr.topic.training-samples", "failover-it-samples-" + run);
         settings.put("ctr.topic.scores", "failover-it-scores-" + run);
         settings.put("ctr.topic.dead-letters", "failover-it-dead-letters");
-        settings.put("ctr.attribution.window-ms", "5000");
-        // the small model of OnlineRankingIT: the shape does not change what is checked
-        settings.put("ctr.model.hash-buckets", "4096");
-        settings.put("ctr.model.embedding-dim", "8");
-        settings.put("ctr.model.hidden-layers", "32,16");
-        settings.put("ctr.features.feedback.max-clicks", "10");
-        settings.put("ctr.features.feedback.unclicks-per-side", "2");
-        settings.put("ctr.scoring.batch-max-auctions", "32");
-        settings.put("ctr.training.batch-size", "128");
+        SmallOnlineModel.applyTo(settings);
         settings.put("ctr.training.publish-every-samples", "300");
-        settings.put("ctr.training.metrics-window", "2000");
         return CtrConfig.load(null, settings);
     }
 }

@@ -15,6 +15,7 @@ import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedRecords;
+import org.ctrranker.jobs.testing.SmallOnlineModel;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -157,17 +158,8 @@ class OnlineRankingIT {
         settings.put("ctr.topic.training-samples", "online-it-samples");
         settings.put("ctr.topic.scores", "online-it-scores");
         settings.put("ctr.topic.dead-letters", "online-it-dead-letters");
-        settings.put("ctr.attribution.window-ms", "5000");
-        // A small model keeps the test fast; the shape does not change what is checked.
-        settings.put("ctr.model.hash-buckets", "4096");
-        settings.put("ctr.model.embedding-dim", "8");
-        settings.put("ctr.model.hidden-layers", "32,16");
-        settings.put("ctr.features.feedback.max-clicks", "10");
-        settings.put("ctr.features.feedback.unclicks-per-side", "2");
-        settings.put("ctr.scoring.batch-max-auctions", "32");
-        settings.put("ctr.training.batch-size", "128");
+        SmallOnlineModel.applyTo(settings);
         settings.put("ctr.training.publish-every-samples", "400");
-        settings.put("ctr.training.metrics-window", "2000");
         return CtrConfig.load(null, settings);
     }
 
