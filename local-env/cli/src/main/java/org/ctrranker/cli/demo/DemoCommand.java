@@ -194,8 +194,6 @@ public final class DemoCommand implements Callable<Integer> {
         settings.put("ctr.training.publish-every-samples", Long.toString(publishEvery));
         settings.put("ctr.training.metrics-window", "5000");
         settings.put("ctr.checkpoint.interval-ms", "5000");
-        // A quiet partition (few clicks in a replay) must not hold the event-time clock back for long.
-        settings.put("ctr.watermark.idleness-ms", "5000");
         settings.putAll(overrides);
         return settings;
     }
