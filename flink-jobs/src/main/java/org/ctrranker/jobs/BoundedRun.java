@@ -110,11 +110,13 @@ public final class BoundedRun {
         counts.put("scored_auctions", accumulator(result, "scoredAuctions"));
         counts.put("samples_trained", accumulator(result, "samplesTrained"));
         counts.put("samples_held_out", accumulator(result, "samplesHeldOut"));
+        counts.put("samples_backfill", accumulator(result, "samplesBackfill"));
         counts.put("model_versions", accumulator(result, "modelVersions"));
         counts.put("model_versions_rejected", accumulator(result, "modelVersionsRejected"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
         counts.put("scorer_waited_auctions", accumulator(result, "scorerWaitedAuctions"));
         counts.put("scorer_late_records", accumulator(result, "scorerLateRecords"));
+        counts.put("scorer_backfill_auctions", accumulator(result, "scorerBackfillAuctions"));
         counts.put("scorer_attempt", accumulator(result, "scorerAttempt"));
         counts.put("scorer_restored_versions", accumulator(result, "scorerRestoredVersions"));
         long cpuMicros = accumulator(result, "scoringCpuMicros");

@@ -10,7 +10,13 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdClick;
+import org.ctrranker.events.AuctionWinner;
+import org.ctrranker.events.Candidate;
+import org.ctrranker.events.Pricing;
+import org.ctrranker.events.RequestContext;
+import org.ctrranker.events.Scenario;
 import org.ctrranker.events.DeadLetter;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +54,35 @@ class AvroCodecTest {
         assertThat(read.getSourcePartition()).isEqualTo(-1);
         assertThat(read.getSourceOffset()).isEqualTo(-1L);
         assertThat(read.getFailedAtMs()).isEqualTo(42L);
+    }
+
+    @Test
+    void anAuctionOrSampleWrittenBeforeTheBackfillFlagReadsAsLiveTraffic() throws IOException {
+        AdAuction auction = new AdAuction("a1", 1_700_000_000_000L, "u1",
+                new Scenario("page", "slot-1", null, 300, 250, null, null),
+                new RequestContext(null, null, null, null, 10, 1, List.of()), Pricing.CPC, 0L,
+                List.of(new Candidate("ad-1", "c1", "adv1", "", 900_000L)), List.of(new AuctionWinner("ad-1", 1, 1L)), true);
+        AvroCodec<AdAuction> auctions = AvroCodec.forTopic(EventTopic.AD_AUCTIONS, AdAuction.class);
+        assertThat(auctions.decode(auctions.encode(auction)).getBackfill()).as("the current version keeps the flag").isTrue();
+
+        Schema v1 = SchemaHistory.versions(EventTopic.AD_AUCTIONS).get(0);
+        assertThat(v1.getField("backfill")).as("v1 predates the flag").isNull();
+        AdAuction read = auctions.decode(writtenWith(v1, auction));
+        assertThat(read.getBackfill()).as("the default: live traffic").isFalse();
+        assertThat(AdAuction.newBuilder(read).setBackfill(true).build()).isEqualTo(auction);
+
+        Schema samplesV1 = SchemaHistory.versions(EventTopic.TRAINING_SAMPLES).get(0);
+        assertThat(samplesV1.getField("backfill")).isNull();
+        assertThat(EventTopic.TRAINING_SAMPLES.schema().getField("backfill").defaultVal()).isEqualTo(false);
+    }
+
+    /** Bytes an older producer on {@code writer} would have sent (its fields are a prefix of the current ones). */
+    private static byte[] writtenWith(Schema writer, org.apache.avro.specific.SpecificRecord record) throws IOException {
+        ByteBuffer written = new BinaryMessageEncoder<org.apache.avro.specific.SpecificRecord>(
+                org.apache.avro.specific.SpecificData.get(), writer).encode(record);
+        byte[] bytes = new byte[written.remaining()];
+        written.get(bytes);
+        return bytes;
     }
 
     private static Schema withoutFields(Schema schema, String... names) {

@@ -127,7 +127,7 @@ public final class SyntheticEventGenerator {
                 winners.add(new AuctionWinner(ads.get(order[k]).adId(), k + 1, marketPrice));
             }
             AdAuction auction = new AdAuction(auctionId, requestTimeMs, user.userId, scenario(slot),
-                    context(user, requestTimeMs), Pricing.CPC, slot.floorMicros(), candidates, winners);
+                    context(user, requestTimeMs), Pricing.CPC, slot.floorMicros(), candidates, winners, false);
             enqueue(EventTopic.AD_AUCTIONS, auction, requestTimeMs);
             truth.auctions++;
             truth.candidates += candidates.size();

@@ -58,8 +58,9 @@ import org.ctrranker.schemas.EventTopic;
  *
  * <p>The slice is evaluate's test split: the impressions of MIND rows at or after {@code testFromMs}. The
  * replay also writes each user's MIND history as clicked impressions before the user's first row (auction ids
- * {@code mind-h-*}); the job trains on them as samples, evaluate does not, so they are outside the slice (the
- * AUCs with them are reported too).
+ * {@code mind-h-*}) marked {@code backfill}: they feed the user's feedback state, and the trainer skips them,
+ * as evaluate uses them only as history. The job protocol leaves them out likewise (and checks that every
+ * committed backfill sample is one of them); the ablations report what training on them would score.
  */
 public final class MindParity {
 
@@ -124,7 +125,18 @@ public final class MindParity {
         List<TrainingSample> samples = committedSamples(config);
         out.put("samples_committed", samples.size());
         t0 = System.nanoTime();
-        Map<String, Float> protocol = evaluateJobProtocol(samples, online, s -> true);
+        long backfill = samples.stream().filter(TrainingSample::getBackfill).count();
+        long historySamples = samples.stream().filter(s -> s.getAuctionId().startsWith(HISTORY_PREFIX)).count();
+        if (backfill != historySamples
+                || samples.stream().anyMatch(s -> s.getBackfill() != s.getAuctionId().startsWith(HISTORY_PREFIX))) {
+            throw new IllegalStateException(backfill + " committed samples are marked backfill, " + historySamples
+                    + " come from replayed history auctions: they must be the same");
+        }
+        out.put("samples_backfill", backfill);
+        out.put("job_samples_backfill", job.result().getAllAccumulatorResults().getOrDefault("samplesBackfill", 0L));
+        out.put("job_scorer_backfill_auctions",
+                job.result().getAllAccumulatorResults().getOrDefault("scorerBackfillAuctions", 0L));
+        Map<String, Float> protocol = evaluateJobProtocol(samples, online, s -> !s.getBackfill());
         out.put("evaluate_job_protocol_seconds", seconds(t0));
 
         Map<String, Integer> labels = new HashMap<>();
@@ -137,13 +149,10 @@ public final class MindParity {
             jobPredictions.put(s.impressionId(), s.prediction());
         }
         List<String> slice = new ArrayList<>();
-        List<String> sliceWithHistory = new ArrayList<>();
         for (TrainingSample s : samples) {
-            if (s.getImpressionTimeMs() >= testFromMs && protocol.containsKey(s.getImpressionId())) {
-                sliceWithHistory.add(s.getImpressionId());
-                if (rows.test(s.getAuctionId())) {
-                    slice.add(s.getImpressionId());
-                }
+            if (s.getImpressionTimeMs() >= testFromMs && protocol.containsKey(s.getImpressionId())
+                    && rows.test(s.getAuctionId())) {
+                slice.add(s.getImpressionId());
             }
         }
         if (!jobPredictions.keySet().equals(protocol.keySet())) {
@@ -174,8 +183,6 @@ public final class MindParity {
         out.put("evaluate_job_protocol_auc", round(protocolAuc));
         out.put("difference", round(jobAuc - protocolAuc));
         out.put("max_abs_prediction_difference", maxDifference(slice, jobPredictions, protocol));
-        out.put("job_auc_with_history_clicks", round(auc(sliceWithHistory, jobPredictions, labels)));
-        out.put("evaluate_job_protocol_auc_with_history_clicks", round(auc(sliceWithHistory, protocol, labels)));
         if (ownFeatures) {
             t0 = System.nanoTime();
             double own = evaluateOwnFeatures(behaviors, testFromMs, online, config);
@@ -185,9 +192,9 @@ public final class MindParity {
         }
         if (ablations) {
             t0 = System.nanoTime();
-            Map<String, Float> noHistory = evaluateJobProtocol(samples, online,
-                    s -> !s.getAuctionId().startsWith(HISTORY_PREFIX));
-            out.put("evaluate_job_protocol_no_history_training_auc", round(auc(slice, noHistory, labels)));
+            // what the job scored before history was marked backfill: trained on the replayed history clicks too
+            Map<String, Float> withHistory = evaluateJobProtocol(samples, online, s -> true);
+            out.put("evaluate_job_protocol_history_trained_auc", round(auc(slice, withHistory, labels)));
             out.put("evaluate_own_features_no_dense_auc", round(evaluateOwnFeaturesWithoutDense(behaviors, testFromMs, online)));
             out.put("ablation_seconds", seconds(t0));
             log.printf(Locale.ROOT, "parity: ablations %s%n", out);

@@ -101,7 +101,7 @@ public final class IpinyouLogReader {
             AdAuction auction = new AdAuction(bidId, timeMs, user, scenario, context, Pricing.CPM,
                     floorFen * MICROS_PER_FEN,
                     List.of(new Candidate(adId, campaign, campaign, "", bidFen * MICROS_PER_FEN)),
-                    List.of(new AuctionWinner(adId, 1, payFen * MICROS_PER_FEN)));
+                    List.of(new AuctionWinner(adId, 1, payFen * MICROS_PER_FEN)), false);
             String impressionId = bidId + "-imp";
             List<GeneratedRecord> events = new ArrayList<>(3);
             events.add(GeneratedRecord.of(EventTopic.AD_AUCTIONS, auction, timeMs));

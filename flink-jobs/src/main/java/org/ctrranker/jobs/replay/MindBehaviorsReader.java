@@ -32,7 +32,9 @@ import org.ctrranker.schemas.EventTopic;
  * candidates are the exposed news items, each shown at its list position as an impression; every
  * item labelled 1 becomes a click {@link #CLICK_DELAY_MS} plus one second per position later. The
  * first time a user appears, the user's history (clicked news without timestamps) becomes
- * clicked impressions one minute apart, ending before that first row. MIND has no prices: every
+ * clicked impressions one minute apart, ending before that first row, in single-item auctions
+ * {@code mind-h-<user>-<i>} marked {@code backfill}: they build the user's feedback state but are
+ * never trained on, scored or ranked. MIND has no prices: every
  * bid is {@link #BID_MICROS} and the market price 0. The news category (news.tsv beside the
  * behaviors file, when present) is the ad category; times are read as UTC.
  */
@@ -65,11 +67,11 @@ public final class MindBehaviorsReader {
                 for (int i = 0; i < row.history().size(); i++) {
                     long at = row.timeMs() - (row.history().size() - i) * HISTORY_SPACING_MS;
                     addPageView(records, "mind-h-" + row.user() + "-" + i, at, row.user(),
-                            List.of(row.history().get(i)), List.of(true), categories);
+                            List.of(row.history().get(i)), List.of(true), categories, true);
                     historyClicks++;
                 }
             }
-            addPageView(records, row.id(), row.timeMs(), row.user(), row.items(), row.labels(), categories);
+            addPageView(records, row.id(), row.timeMs(), row.user(), row.items(), row.labels(), categories, false);
             impressions += row.items().size();
             clicks += row.labels().stream().filter(b -> b).count();
         }
@@ -126,7 +128,7 @@ public final class MindBehaviorsReader {
     }
 
     private static void addPageView(List<GeneratedRecord> records, String auctionId, long timeMs, String user,
-            List<String> items, List<Boolean> labels, Map<String, String> categories) {
+            List<String> items, List<Boolean> labels, Map<String, String> categories, boolean backfill) {
         List<Candidate> candidates = new ArrayList<>(items.size());
         List<AuctionWinner> winners = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
@@ -137,7 +139,8 @@ public final class MindBehaviorsReader {
         RequestContext context = new RequestContext(null, null, null, null,
                 (int) ((timeMs / 3_600_000) % 24), -1, List.of());
         records.add(GeneratedRecord.of(EventTopic.AD_AUCTIONS,
-                new AdAuction(auctionId, timeMs, user, FEED, context, Pricing.CPC, 0L, candidates, winners), timeMs));
+                new AdAuction(auctionId, timeMs, user, FEED, context, Pricing.CPC, 0L, candidates, winners,
+                        backfill), timeMs));
         for (int i = 0; i < items.size(); i++) {
             String impressionId = auctionId + "-" + (i + 1);
             records.add(GeneratedRecord.of(EventTopic.AD_IMPRESSIONS,

@@ -61,6 +61,11 @@ class MindParityIT {
         System.out.println("parity: " + result);
 
         assertThat((Integer) result.get("slice_samples")).as("test-split impressions of the slice").isGreaterThan(1_000);
+        long backfill = (Long) result.get("samples_backfill");
+        assertThat(backfill).as("replayed history samples committed, marked backfill").isGreaterThan(1_000);
+        assertThat(result.get("job_samples_backfill")).as("the trainer skipped every one").isEqualTo(backfill);
+        assertThat((Long) result.get("job_scorer_backfill_auctions")).as("and the scorer their auctions")
+                .isPositive().isLessThanOrEqualTo(backfill);
         assertThat((Integer) result.get("slice_positives")).isGreaterThan(20);
         double job = (Double) result.get("job_auc");
         double evaluate = (Double) result.get("evaluate_job_protocol_auc");

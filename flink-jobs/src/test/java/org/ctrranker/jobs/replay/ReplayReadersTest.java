@@ -63,6 +63,8 @@ class ReplayReadersTest {
             switch (r.topic()) {
                 case AD_AUCTIONS -> {
                     AdAuction a = (AdAuction) r.value();
+                    assertThat(a.getBackfill()).as("only replayed history is backfill: %s", a.getAuctionId())
+                            .isEqualTo(a.getAuctionId().startsWith("mind-h-"));
                     if (a.getAuctionId().startsWith("mind-h-")) {
                         lastHistoryTime.merge(a.getUserId(), a.getRequestTimeMs(), Math::max);
                     } else {

@@ -7,7 +7,11 @@ import org.ctrranker.events.Candidate;
 import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 
-/** Builds the not-yet-labelled sample of an impression from its auction. */
+/**
+ * Builds the not-yet-labelled sample of an impression from its auction. The auction's {@code backfill} flag
+ * (replayed history: feeds user features only) is carried into the sample, so the feature stages still
+ * count it while the trainer skips it.
+ */
 public final class ImpressionSamples {
 
     private ImpressionSamples() {}
@@ -53,6 +57,7 @@ public final class ImpressionSamples {
                 .setSampleType(SampleType.WINDOW_CLOSED)
                 .setAttributionWindowMs(attributionWindowMs)
                 .setLabelTimeMs(impression.getImpressionTimeMs() + attributionWindowMs)
+                .setBackfill(auction.getBackfill())
                 .build();
     }
 }

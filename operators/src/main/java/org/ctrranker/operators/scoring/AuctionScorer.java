@@ -57,7 +57,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
  * at a checkpoint or a failover, and a replay decides the same way. A record that comes behind the
  * watermark can no longer be placed so (best effort: used from then on, counted in
- * {@code scorerLateRecords}).
+ * {@code scorerLateRecords}). A backfill auction ({@code AdAuction.backfill}, replayed history) is not
+ * scored (counted in {@code scorerBackfillAuctions}); its samples still update the user's snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
  * before (pruned on a timer); the versions likewise ({@link ModelVersions}, operator state: every
@@ -105,6 +106,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter waitedAuctions;
     private transient JobCounter lateRecords;
     private transient JobCounter modelSwaps;
+    private transient JobCounter backfillAuctions;
     private transient LongCounter scoredCandidates;
     /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
     private transient LongCounter scoringBatches;
@@ -149,6 +151,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         waitedAuctions = JobCounter.register(getRuntimeContext(), "scorerWaitedAuctions");
         lateRecords = JobCounter.register(getRuntimeContext(), "scorerLateRecords");
         modelSwaps = JobCounter.register(getRuntimeContext(), "scorerModelSwaps");
+        backfillAuctions = JobCounter.register(getRuntimeContext(), "scorerBackfillAuctions");
         // Model CPU time of this subtask's thread (PyTorch runs on it with one intra-op thread): in-job
         // scoring throughput per CPU-second, comparable with bench model on a loaded machine.
         scoredCandidates = new LongCounter();
@@ -181,6 +184,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             return;
         }
         AdAuction auction = value.left();
+        if (auction.getBackfill()) {
+            // Replayed history (feeds user features only): never scored or ranked. Its samples still arrive on
+            // the right input and update the user's snapshots above.
+            backfillAuctions.inc();
+            return;
+        }
         long due = inputsAsOf(auction);
         countIfLate(auction.getRequestTimeMs(), watermark);
         if (due <= watermark) {

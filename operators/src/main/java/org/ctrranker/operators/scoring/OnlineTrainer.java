@@ -33,7 +33,9 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  *   <li>Training: mini-batches of {@code ctr.training.batch-size}, each scored before the model trains on
  *       it (progressive validation over the last {@code ctr.training.metrics-window} samples). Samples of
  *       the held-out slice ({@link QualityGate}) are never trained on; the newest
- *       {@code ctr.training.holdout-window} of them are kept for the gate.
+ *       {@code ctr.training.holdout-window} of them are kept for the gate. Backfill samples (replayed
+ *       history, {@code TrainingSample.backfill}) are dropped on arrival, counted as {@code samplesBackfill}:
+ *       never trained on, scored or held out.
  *   <li>Versions: cut after every {@code ctr.training.publish-every-samples} trained samples and when a
  *       bounded input ends, emitted from the event-time timer that completed them, with that timer's time
  *       as record timestamp and {@link ModelUpdate#eventTimeMs} (so never behind the output watermark).
@@ -70,6 +72,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient JobCounter versionsRejected;
     private transient JobCounter samplesHeldOut;
     private transient JobCounter samplesTrained;
+    private transient JobCounter samplesBackfill;
     private transient JobCounter lateSamples;
     /** Opt-in diagnostics: the progressive predictions of trained samples (null when off). */
     private transient ProgressivePredictions predictionLog;
@@ -126,6 +129,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         versionsRejected = JobCounter.register(getRuntimeContext(), "modelVersionsRejected");
         samplesTrained = JobCounter.register(getRuntimeContext(), "samplesTrained");
         samplesHeldOut = JobCounter.register(getRuntimeContext(), "samplesHeldOut");
+        samplesBackfill = JobCounter.register(getRuntimeContext(), "samplesBackfill");
         lateSamples = JobCounter.register(getRuntimeContext(), "lateTrainingSamples");
         predictionLog = null;
         if (config.predictionLogFromMs() != Long.MAX_VALUE) {
@@ -143,6 +147,11 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     @Override
     public void processElement(TrainingSample sample, Context ctx, Collector<ModelUpdate> out) throws Exception {
+        if (sample.getBackfill()) {
+            // Replayed history: it fed the user's feature state upstream; never trained on, held out or scored.
+            samplesBackfill.inc();
+            return;
+        }
         long due = sample.getLabelTimeMs();
         long watermark = ctx.timerService().currentWatermark();
         if (due <= watermark) {

@@ -50,6 +50,19 @@ class AuctionImpressionJoinTest {
             assertThat(s.getRequestTimeMs()).isEqualTo(T0);
             assertThat(s.getImpressionTimeMs()).isEqualTo(T0 + 100);
             assertThat(s.getPosition()).isEqualTo(1);
+            assertThat(s.getBackfill()).as("live traffic").isFalse();
+        });
+    }
+
+    @Test
+    void aBackfillAuctionsImpressionIsStillASampleMarkedBackfill() throws Exception {
+        var replayed = auction("h1", T0);
+        replayed.setBackfill(true);
+        harness.processElement1(replayed, T0);
+        harness.processElement2(impression("h1", "ad-1", T0 + 100), T0 + 100);
+        assertThat(harness.extractOutputValues()).singleElement().satisfies(s -> {
+            assertThat(s.getImpressionId()).isEqualTo("h1-p1");
+            assertThat(s.getBackfill()).isTrue();
         });
     }
 

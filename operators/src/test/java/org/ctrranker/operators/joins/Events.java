@@ -23,7 +23,7 @@ final class Events {
                 new RequestContext(null, null, null, null, 10, 1, List.of("seg-1")), Pricing.CPC, 50_000L,
                 List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
                         new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L)),
-                List.of(new AuctionWinner("ad-1", 1, 600_000L)));
+                List.of(new AuctionWinner("ad-1", 1, 600_000L)), false);
     }
 
     static AdImpression impression(String auctionId, String adId, long timeMs) {

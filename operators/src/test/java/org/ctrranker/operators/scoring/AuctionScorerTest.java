@@ -119,6 +119,33 @@ class AuctionScorerTest {
     }
 
     @Test
+    void aBackfillAuctionIsNeverScoredButItsSamplesStillFeedTheUsersSnapshot() throws Exception {
+        OnlineConfig config = config(1, 50);
+        UserFeedbackSnapshot history = snapshot(T0 - 2 * LAG, "clicked-in-history");
+        try (var harness = open(config)) {
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            // a replayed-history auction and its labelled sample (backfill), then a live auction of the same user
+            AdAuction replayed = auction("h1", "u9", T0 - 2 * LAG).getValue().left();
+            replayed.setBackfill(true);
+            harness.processElement1(new StreamRecord<>(Either.Left(replayed), T0 - 2 * LAG));
+            StreamRecord<Either<AdAuction, TrainingSample>> historySample = feedback("u9", history, T0 - 2 * LAG);
+            historySample.getValue().right().setBackfill(true);
+            harness.processElement1(historySample);
+            harness.processBothWatermarks(new Watermark(T0));
+            harness.setProcessingTime(1_000);
+            assertThat(scores(harness)).as("a backfill auction is neither scored nor ranked").isEmpty();
+            assertThat(harness.getSideOutput(AuctionScorer.REDIS)).as("nor written to Redis").isNullOrEmpty();
+
+            harness.processElement1(auction("a1", "u9", T0));
+            List<CtrScore> live = scores(harness);
+            assertThat(live).hasSize(3).extracting(CtrScore::getAuctionId).containsOnly("a1");
+            assertThat(byAd(live)).as("the live auction sees the history the backfill sample carried")
+                    .isEqualTo(expected(config, null, history, auction("a1", "u9", T0)))
+                    .isNotEqualTo(expected(config, null, null, auction("a1", "u9", T0)));
+        }
+    }
+
+    @Test
     void aMicroBatchMixingVersionsScoresEachAuctionWithItsOwn() throws Exception {
         OnlineConfig config = config(3, 50);
         ModelUpdate v1 = trained(config, 1, 1);
@@ -267,7 +294,7 @@ class AuctionScorerTest {
                 List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
                         new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L),
                         new Candidate("ad-3", "c3", "adv3", "cat-1", 2_000_000L)),
-                List.of(new AuctionWinner("ad-1", 1, 600_000L)));
+                List.of(new AuctionWinner("ad-1", 1, 600_000L)), false);
         return new StreamRecord<>(Either.Left(auction), t);
     }
 

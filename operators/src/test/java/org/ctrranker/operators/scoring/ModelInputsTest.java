@@ -31,7 +31,7 @@ class ModelInputsTest {
             new RequestContext("mobile", null, "region-9", null, 10, 3, List.of("seg-b", "seg-a")), Pricing.CPC, 50_000L,
             List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
                     new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L)),
-            List.of(new AuctionWinner("ad-2", 2, 400_000L)));
+            List.of(new AuctionWinner("ad-2", 2, 400_000L)), false);
 
     @Test
     void aServedCandidateAndItsLabelledImpressionHaveTheSameFeaturesButThePosition() {

@@ -179,6 +179,51 @@ class OnlineTrainerTest {
         assertThat(last.samplesTrained + last.holdoutSamples).as("every sample trained on or held out").isEqualTo(400);
     }
 
+    @Test
+    void backfillSamplesAreNeverTrainedOnScoredOrHeldOut() throws Exception {
+        OnlineConfig config = config(Map.of());
+        List<TrainingSample> live = samples(400, -1, -1);
+        // Replayed history between the live samples: same users and times, every label flipped, marked backfill.
+        List<TrainingSample> mixed = new ArrayList<>();
+        for (TrainingSample s : live) {
+            mixed.add(s);
+            TrainingSample history = TrainingSample.newBuilder(s).setImpressionId("h" + s.getImpressionId())
+                    .setSampleId("h" + s.getSampleId()).setAuctionId("h" + s.getAuctionId())
+                    .setLabel(1 - s.getLabel()).setBackfill(true).build();
+            mixed.add(history);
+        }
+        List<Object> clean = run(config, chunks(live, 10, null));
+        List<Object> withHistory = run(config, chunks(mixed, 20, new Random(5)));
+        assertThat(describe(withHistory)).as("the same versions, byte for byte, as without the history").isEqualTo(describe(clean));
+        ModelUpdate last = updates(withHistory).get(updates(withHistory).size() - 1);
+        assertThat(last.samplesTrained + last.holdoutSamples).as("only the live samples trained on or held out").isEqualTo(400);
+
+        // the control: the same history unmarked is trained on and changes the versions
+        List<TrainingSample> unmarked = mixed.stream().map(s -> TrainingSample.newBuilder(s).setBackfill(false).build()).toList();
+        List<Object> trainedOnHistory = run(config, chunks(unmarked, 20, null));
+        ModelUpdate lastUnmarked = updates(trainedOnHistory).get(updates(trainedOnHistory).size() - 1);
+        assertThat(lastUnmarked.samplesTrained).as("unmarked, the history is trained on").isGreaterThan(last.samplesTrained + 100);
+        assertThat(describe(trainedOnHistory)).isNotEqualTo(describe(clean));
+    }
+
+    @Test
+    void backfillSamplesAreCounted() throws Exception {
+        OnlineConfig config = config(Map.of());
+        List<TrainingSample> samples = samples(40, -1, -1);
+        for (int i = 0; i < samples.size(); i += 4) {
+            samples.get(i).setBackfill(true);
+        }
+        try (var harness = harness(config, 0)) {
+            harness.open();
+            feed(harness, chunks(samples, 10, null));
+            harness.processWatermark(new Watermark(Long.MAX_VALUE));
+            var accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
+            assertThat(accumulators.get("samplesBackfill").getLocalValue()).isEqualTo(10L);
+            ModelUpdate last = updates(new ArrayList<>(harness.getOutput())).get(updates(new ArrayList<>(harness.getOutput())).size() - 1);
+            assertThat(last.samplesTrained + last.holdoutSamples).isEqualTo(30);
+        }
+    }
+
     // ---- input
 
     /** Label time of the i-th sample: two samples share each millisecond, so ties are ordered by impression id. */
@@ -203,7 +248,7 @@ class OnlineTrainerTest {
                     new org.ctrranker.events.RequestContext(null, null, null, null, 10, 1, List.of("seg-1")),
                     org.ctrranker.events.Pricing.CPC, 50_000L,
                     List.of(new org.ctrranker.events.Candidate("ad-" + ad, "c" + ad, "adv1", "cat-" + ad, 900_000L)),
-                    List.of(new org.ctrranker.events.AuctionWinner("ad-" + ad, 1, 600_000L)));
+                    List.of(new org.ctrranker.events.AuctionWinner("ad-" + ad, 1, 600_000L)), false);
             TrainingSample s = ImpressionSamples.of(auction, new AdImpression("i" + i, "a" + i, user, "ad-" + ad, 1, shown),
                     WINDOW_MS);
             int label = new Random(i * 104_729L + 1).nextDouble() < ctr[ad] ? 1 : 0;
