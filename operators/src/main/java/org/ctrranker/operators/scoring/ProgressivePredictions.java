@@ -25,30 +25,36 @@ public final class ProgressivePredictions implements Accumulator<ProgressivePred
 
     private ArrayList<Scored> scored = new ArrayList<>();
 
+    // The task thread appends while the TaskManager's heartbeat serialises the accumulator for the client:
+    // every access holds the lock, or the list is copied mid-append (ConcurrentModificationException).
     @Override
-    public void add(Scored value) {
+    public synchronized void add(Scored value) {
         scored.add(value);
     }
 
     @Override
-    public ArrayList<Scored> getLocalValue() {
-        return scored;
+    public synchronized ArrayList<Scored> getLocalValue() {
+        return new ArrayList<>(scored);
     }
 
     @Override
-    public void resetLocal() {
+    public synchronized void resetLocal() {
         scored = new ArrayList<>();
     }
 
     @Override
-    public void merge(Accumulator<Scored, ArrayList<Scored>> other) {
+    public synchronized void merge(Accumulator<Scored, ArrayList<Scored>> other) {
         scored.addAll(other.getLocalValue());
     }
 
     @Override
-    public Accumulator<Scored, ArrayList<Scored>> clone() {
+    public synchronized Accumulator<Scored, ArrayList<Scored>> clone() {
         ProgressivePredictions copy = new ProgressivePredictions();
         copy.scored = new ArrayList<>(scored);
         return copy;
+    }
+
+    private synchronized void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+        out.defaultWriteObject();
     }
 }
