@@ -74,7 +74,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  *
  * <p>Output: one {@link CtrScore} per candidate (rank 1 = highest eCPM), and on {@link #REDIS} the
  * auction's ranking and the user's latest scores. Chaos testing: {@code ctr.fault-injection.scorer-
- * fail-after-auctions} fails each subtask once, on the job's first attempt, after that many auctions.
+ * fail-after-auctions} fails each subtask once, on the job's first attempt, at the first auction from that
+ * count on after a checkpoint has completed.
  */
 public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>,
@@ -89,6 +90,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private final OnlineConfig config;
 
+    /** Chaos testing: an injected failure waits for a completed checkpoint. */
+    private transient boolean checkpointCompleted;
     private transient CtrModel model;
     private transient InvariantBatches batches;
     private transient byte[] initialParameters;
@@ -370,12 +373,20 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private void failIfInjected() {
         long failAfter = config.scorerFailAfterAuctions();
-        if (failAfter > 0 && ++scoredThisAttempt == failAfter
+        // Only once a checkpoint has completed, so the restart really restores one: on a fast machine a small
+        // bounded input reached the count before the first checkpoint and the job restarted from the start.
+        if (failAfter > 0 && ++scoredThisAttempt >= failAfter && checkpointCompleted
                 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
             throw new IllegalStateException("injected failure: scorer subtask "
                     + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
                     + " auctions (ctr.fault-injection.scorer-fail-after-auctions)");
         }
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        checkpointCompleted = true;
     }
 
     private void emit(AdAuction auction, float[] pctr, long version, long now) {

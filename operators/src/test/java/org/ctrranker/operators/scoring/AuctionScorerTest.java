@@ -169,13 +169,17 @@ class AuctionScorerTest {
     }
 
     @Test
-    void anInjectedFailureIsThrownAfterTheConfiguredAuctions() throws Exception {
+    void anInjectedFailureIsThrownAfterTheConfiguredAuctionsOnceACheckpointCompleted() throws Exception {
         Map<String, String> settings = settings(1, 50);
         settings.put("ctr.fault-injection.scorer-fail-after-auctions", "2");
         try (var harness = open(OnlineConfig.fromSettings(settings))) {
             harness.processBothWatermarks(new Watermark(T0));
             harness.processElement1(auction("a1", "u1", T0));
-            assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0)))
+            harness.processElement1(auction("a2", "u1", T0));
+            assertThat(scores(harness)).as("no checkpoint has completed: a restart would restore none").hasSize(6);
+            harness.snapshot(1, 1);
+            harness.notifyOfCompletedCheckpoint(1);
+            assertThatThrownBy(() -> harness.processElement1(auction("a3", "u1", T0)))
                     .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("injected failure: ");
         }
     }
