@@ -7,6 +7,7 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -48,7 +49,7 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * </ul>
  */
 public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSample, ModelUpdate>
-        implements CheckpointedFunction {
+        implements CheckpointedFunction, CheckpointListener {
 
     private static final long serialVersionUID = 1L;
     private static final long END_OF_INPUT = Long.MAX_VALUE;
@@ -58,6 +59,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     private final OnlineConfig config;
 
+    /** Chaos testing: an injected failure waits for a completed checkpoint. */
+    private transient boolean checkpointCompleted;
     private transient CtrModel model;
     private transient CtrModel liveModel;
     private transient TrainerState state;
@@ -216,7 +219,6 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         }
         model.train(batch);
         checkpointStale = true;
-        long before = state.samplesTrained;
         state.samplesTrained += batch.size();
         state.samplesSincePublish += batch.size();
         for (int i = 0; i < batch.size(); i++) {
@@ -224,13 +226,21 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         }
         pending.clear();
         state.pendingSamples = 0;
-        failIfInjected(before);
+        failIfInjected();
     }
 
-    /** Chaos testing ({@code ctr.fault-injection.trainer-fail-after-samples}): once, on the first attempt only. */
-    private void failIfInjected(long trainedBefore) {
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        checkpointCompleted = true;
+    }
+
+    /**
+     * Chaos testing ({@code ctr.fault-injection.trainer-fail-after-samples}): on the first attempt only, at the
+     * first batch from that count on after a checkpoint has completed, so the restart really restores one.
+     */
+    private void failIfInjected() {
         long failAfter = config.trainerFailAfterSamples();
-        if (failAfter > 0 && trainedBefore < failAfter && state.samplesTrained >= failAfter
+        if (failAfter > 0 && state.samplesTrained >= failAfter && checkpointCompleted
                 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
             throw new IllegalStateException("injected failure: the trainer has trained " + state.samplesTrained
                     + " samples (ctr.fault-injection.trainer-fail-after-samples=" + failAfter + "; first attempt only)");

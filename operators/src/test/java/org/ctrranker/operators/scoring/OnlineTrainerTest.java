@@ -147,6 +147,7 @@ class OnlineTrainerTest {
             first.open();
             feed(first, input.subList(0, 2));
             checkpoint = first.snapshot(1, 1);
+            first.notifyOfCompletedCheckpoint(1);
             output.addAll(first.getOutput());
             assertThatThrownBy(() -> feed(first, input.subList(2, input.size())))
                     .hasStackTraceContaining("injected failure: the trainer has trained 104 samples")
