@@ -32,6 +32,7 @@ import org.ctrranker.localenv.TopicRecordCounter;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
@@ -74,7 +75,7 @@ class ProcessClusterFailoverIT {
 
     @Test
     void aKilledTaskManagerChangesNothingInKafkaOrRedisAndTheJobResubmitsOnTheSameTaskManagers(
-            LocalStack stack, @TempDir Path workDir) throws Exception {
+            LocalStack stack, @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path workDir) throws Exception {
         FlinkProcessCluster cluster = FlinkProcessCluster.start(clusterOptions(workDir));
         JobClient reference = null;
         try (cluster) {

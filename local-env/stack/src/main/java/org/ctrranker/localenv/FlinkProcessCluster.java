@@ -44,6 +44,10 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
     private static final Duration REST_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(2);
+    /** Log lines a timed-out wait's diagnosis keeps: warnings, errors, task state changes and restarts. */
+    private static final Pattern NOTABLE = Pattern.compile(
+            " (WARN|ERROR) |switched from|Exception|Error|OutOfMemory|Terminating|Restarting|restart|Cancel");
+    private static final Pattern ROUTINE = Pattern.compile("Name collision|maxAllowedWatermark");
 
     /**
      * A local cluster lives for a minute or two and processes little: the C2 compiler would cost more CPU than it
@@ -378,8 +382,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("waited " + timeout.toSeconds() + " s for " + what
-                        + "; JobManager log:\n" + tail(jobManagerLog(), 30));
+                throw new IllegalStateException("waited " + timeout.toSeconds() + " s for " + what + "\n" + diagnosis());
             }
             try {
                 Thread.sleep(500);
@@ -387,6 +390,63 @@ public final class FlinkProcessCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for " + what, e);
             }
+        }
+    }
+
+    /**
+     * What a timed-out wait needs to be explained from a CI log: which processes live, each job's state, its tasks'
+     * states and failure history, and the warnings and state changes of every log (a log tail alone shows only the
+     * last second's routine lines).
+     */
+    public String diagnosis() {
+        StringBuilder out = new StringBuilder("processes:");
+        List<ManagedProcess> all = new ArrayList<>(taskManagers.values());
+        all.add(0, jobManager);
+        for (ManagedProcess process : all) {
+            out.append(' ').append(process.name()).append(process.isAlive() ? "=alive" : "=gone");
+        }
+        JsonNode jobs = tryGet("/jobs/overview");
+        for (JsonNode job : jobs == null ? json.createArrayNode() : jobs.path("jobs")) {
+            String id = job.path("jid").asText();
+            out.append("\njob ").append(job.path("name").asText()).append(' ').append(id).append(' ')
+                    .append(job.path("state").asText());
+            JsonNode detail = tryGet("/jobs/" + id);
+            for (JsonNode vertex : detail == null ? json.createArrayNode() : detail.path("vertices")) {
+                out.append("\n  ").append(vertex.path("name").asText()).append(": ").append(vertex.path("status").asText())
+                        .append(' ').append(vertex.path("tasks"));
+            }
+            JsonNode exceptions = tryGet("/jobs/" + id + "/exceptions?maxExceptions=10");
+            for (JsonNode entry : exceptions == null ? json.createArrayNode() : exceptions.path("exceptionHistory").path("entries")) {
+                String stack = entry.path("stacktrace").asText();
+                out.append("\n  failure at ").append(entry.path("timestamp").asLong()).append(" in ")
+                        .append(entry.path("taskName").asText("(job)")).append(" on ")
+                        .append(entry.path("endpoint").asText(entry.path("location").asText())).append(": ")
+                        .append(stack.lines().limit(3).reduce((a, b) -> a + " | " + b).orElse(entry.path("exceptionName").asText()));
+            }
+        }
+        List<Path> logs = new ArrayList<>();
+        logs.add(jobManagerLog());
+        logs.add(jobManager.logFile());
+        logs.addAll(taskManagerLogs());
+        for (Path log : logs) {
+            out.append("\n--- ").append(log.getFileName()).append(": warnings, errors and state changes\n")
+                    .append(notableLines(log, 40));
+        }
+        out.append("\n--- jobmanager.log, last lines\n").append(tail(jobManagerLog(), 15));
+        return out.toString();
+    }
+
+    private static String notableLines(Path file, int lines) {
+        try {
+            if (!Files.exists(file)) {
+                return "(no " + file + ")";
+            }
+            List<String> notable = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+                    .filter(line -> NOTABLE.matcher(line).find() && !ROUTINE.matcher(line).find())
+                    .map(line -> line.length() > 400 ? line.substring(0, 400) + "..." : line).toList();
+            return String.join("\n", notable.subList(Math.max(0, notable.size() - lines), notable.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(unreadable " + file + ": " + e.getMessage() + ")";
         }
     }
 
