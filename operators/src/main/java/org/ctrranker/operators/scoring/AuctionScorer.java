@@ -171,6 +171,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         restoredVersions.add((long) versions.all().size());
         getRuntimeContext().addAccumulator("scorerRestoredVersions", restoredVersions);
         getRuntimeContext().getMetricGroup().gauge("loadedModelVersion", () -> loadedVersion);
+        // How far event time trails the wall clock here: an auction is scored on arrival only when this is
+        // below ctr.scoring.state-lag-ms, so it is what that setting is tuned against.
+        getRuntimeContext().getMetricGroup().gauge("watermarkDelayMs", () -> {
+            long watermark = timers.currentWatermark();
+            return watermark == Long.MIN_VALUE ? -1L : getProcessingTimeService().getCurrentProcessingTime() - watermark;
+        });
     }
 
     @Override

@@ -16,7 +16,7 @@ public final class OnlineConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The defaults file's value, for callers (tools, tests) that build the settings themselves. */
-    static final long DEFAULT_STATE_LAG_MS = 10_000;
+    static final long DEFAULT_STATE_LAG_MS = 15_000;
 
     private final String modelName;
     private final String device;
