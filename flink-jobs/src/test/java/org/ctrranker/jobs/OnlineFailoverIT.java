@@ -140,8 +140,11 @@ class OnlineFailoverIT {
         settings.put("ctr.topic.dead-letters", "failover-it-dead-letters");
         SmallOnlineModel.applyTo(settings);
         // The injected failures wait for a completed checkpoint; frequent ones complete well before the
-        // small input is through, whatever the machine's speed.
+        // small input is through, whatever the machine's speed. Unaligned from the start: an aligned barrier
+        // queued behind the trainer's backlog for the 5 s default timeout, and once the trainer had trained
+        // every sample before any checkpoint completed, so its failure never fired.
         settings.put("ctr.checkpoint.interval-ms", "200");
+        settings.put("ctr.checkpoint.aligned-timeout-ms", "0");
         settings.put("ctr.training.publish-every-samples", "300");
         return CtrConfig.load(null, settings);
     }
