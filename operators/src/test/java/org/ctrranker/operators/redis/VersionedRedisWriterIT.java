@@ -93,6 +93,43 @@ class VersionedRedisWriterIT {
     }
 
     @Test
+    void oneFlushOfManyKeysDecidesEachKeyOnItsOwnAcrossScriptCalls() throws Exception {
+        int keys = 2 * VersionedRedisWriter.KEYS_PER_CALL + 50;
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(RedisEndpoint.parse(stack.redisUrl()), 10_000, null);
+             Jedis jedis = connect()) {
+            for (int i = 0; i < keys; i += 3) {
+                // every third key holds a newer version already, with a field the new layouts lack
+                jedis.hset(PREFIX + ":rank:{m" + i + "}", Map.of(VersionedWrite.VERSION_FIELD, "500", "old", "kept"));
+            }
+            for (int i = 1; i < keys; i += 3) {
+                jedis.hset(PREFIX + ":rank:{m" + i + "}", Map.of(VersionedWrite.VERSION_FIELD, "5", "old", "dropped"));
+            }
+            for (int i = 0; i < keys; i++) {
+                // field counts differ from key to key, so each key's arguments must be sliced right
+                Map<String, String> fields = new java.util.LinkedHashMap<>();
+                for (int f = 0; f <= i % 4; f++) {
+                    fields.put("f" + f, i + "/" + f);
+                }
+                writer.write(VersionedWrite.ofText(PREFIX + ":rank:{m" + i + "}", 100, 60_000, fields));
+            }
+            writer.flush();
+
+            assertThat(writer.staleCount()).isEqualTo((keys + 2) / 3);
+            assertThat(writer.appliedCount()).isEqualTo(keys - (keys + 2) / 3);
+            for (int i = 0; i < keys; i++) {
+                Map<String, String> stored = jedis.hgetAll(PREFIX + ":rank:{m" + i + "}");
+                if (i % 3 == 0) {
+                    assertThat(stored).as("key %d", i).containsEntry("old", "kept").containsEntry(VersionedWrite.VERSION_FIELD, "500");
+                } else {
+                    assertThat(stored).as("key %d", i).hasSize(2 + i % 4).containsEntry(VersionedWrite.VERSION_FIELD, "100")
+                            .containsEntry("f" + (i % 4), i + "/" + (i % 4)).doesNotContainKey("old");
+                    assertThat(jedis.pttl(PREFIX + ":rank:{m" + i + "}")).isPositive();
+                }
+            }
+        }
+    }
+
+    @Test
     void onlyTheNewestBufferedVersionOfAKeyIsSent() throws Exception {
         String key = PREFIX + ":market:{slot#1}";
         try (VersionedRedisWriter writer = writer(); Jedis jedis = connect()) {

@@ -187,12 +187,12 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     private Step step(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate, long sentBefore)
             throws Exception {
         Map<String, Long> before = run.counters();
-        long evalsBefore = evalshaCalls(redis);
+        long writtenBefore = keysWritten(redis);
         long t0 = System.nanoTime();
         AuctionLoad load = new AuctionLoad(bootstrap, false);
         double offered = load.offer(seed, rate, candidates, stepSeconds);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        long evalsAfter = evalshaCalls(redis);
+        long writtenAfter = keysWritten(redis);
         Thread.sleep(SETTLE_MS);
         Map<String, Long> after = run.counters();
         Step step = new Step();
@@ -205,7 +205,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         step.backlog = sentBefore + step.sent - after.getOrDefault("scoredAuctions", 0L);
         long cpuMicros = delta(before, after, "scoringCpuMicros");
         step.candidatesPerCpuSecond = cpuMicros == 0 ? 0 : delta(before, after, "scoredCandidates") * 1e6 / cpuMicros;
-        step.redisWritesPerSecond = (evalsAfter - evalsBefore) / seconds;
+        step.redisWritesPerSecond = (writtenAfter - writtenBefore) / seconds;
         step.keptUp = step.scoredRate >= 0.9 * offered && step.backlog <= Math.max(500, 2 * offered);
         return step;
     }
@@ -215,11 +215,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix)) {
             AuctionLoad load = new AuctionLoad(bootstrap, true);
-            long evalsBefore = evalshaCalls(redis);
+            long writtenBefore = keysWritten(redis);
             long t0 = System.nanoTime();
             double offered = load.offer(seed, rate, candidates, latencySeconds);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            long evals = evalshaCalls(redis) - evalsBefore;
+            long written = keysWritten(redis) - writtenBefore;
             long waitUntil = System.currentTimeMillis() + 15_000;
             while (System.currentTimeMillis() < waitUntil && !allSeen(load, arrivals, keyPrefix)) {
                 Thread.sleep(200);
@@ -242,7 +242,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("p50_ms", percentile(sorted, 0.50));
             result.put("p99_ms", percentile(sorted, 0.99));
             result.put("max_ms", sorted.length == 0 ? null : sorted[sorted.length - 1]);
-            result.put("job_redis_writes_per_s", Math.round(evals / seconds));
+            result.put("job_redis_writes_per_s", Math.round(written / seconds));
             result.put("clock", "send and notification times are this JVM's wall clock in ms; the producer does not linger");
         }
         return result;
@@ -287,11 +287,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return after.getOrDefault(name, 0L) - before.getOrDefault(name, 0L);
     }
 
-    /** EVALSHA calls Redis has served: one per key the versioned writer applies or skips. */
-    private static long evalshaCalls(RedisEndpoint redis) {
+    /** HSET calls Redis has served, the versioned writer's script's included: one per key it applied. */
+    private static long keysWritten(RedisEndpoint redis) {
         try (Jedis jedis = redis.connect()) {
             return Arrays.stream(jedis.info("commandstats").split("\r?\n"))
-                    .filter(line -> line.startsWith("cmdstat_evalsha:"))
+                    .filter(line -> line.startsWith("cmdstat_hset:"))
                     .map(line -> line.substring(line.indexOf("calls=") + 6).split(",")[0])
                     .mapToLong(Long::parseLong).findFirst().orElse(0L);
         }
