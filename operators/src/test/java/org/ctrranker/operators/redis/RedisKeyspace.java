@@ -34,6 +34,22 @@ public final class RedisKeyspace {
         return dumps;
     }
 
+    /**
+     * Every matching hash's fields and values (bytes kept one char per byte). What a replay must leave
+     * unchanged: a large (hashtable-encoded) hash's DUMP bytes also depend on how far a lookup has advanced
+     * Redis's incremental rehash of its table.
+     */
+    public static Map<String, Map<String, String>> hashesAll(Jedis jedis, String pattern) {
+        Map<String, Map<String, String>> hashes = new TreeMap<>();
+        for (String key : keys(jedis, pattern)) {
+            Map<String, String> fields = new TreeMap<>();
+            jedis.hgetAll(key.getBytes(StandardCharsets.UTF_8)).forEach((field, value) -> fields.put(
+                    new String(field, StandardCharsets.ISO_8859_1), new String(value, StandardCharsets.ISO_8859_1)));
+            hashes.put(key, fields);
+        }
+        return hashes;
+    }
+
     public static void deleteAll(Jedis jedis, String pattern) {
         for (String key : keys(jedis, pattern)) {
             jedis.del(key);
