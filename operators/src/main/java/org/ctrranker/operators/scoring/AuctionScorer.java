@@ -300,9 +300,11 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         UserFeedbackSnapshot snapshot = snapshotAt(asOfMs);
         UserHistory history = snapshot == null ? UserHistory.EMPTY
                 : ModelInputs.history(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
+        ModelInputs.UserFatigue fatigue =
+                ModelInputs.UserFatigue.of(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
         List<Features> candidates = new ArrayList<>(auction.getCandidates().size());
         for (Candidate candidate : auction.getCandidates()) {
-            candidates.add(ModelInputs.candidate(auction, candidate));
+            candidates.add(ModelInputs.candidate(auction, candidate, fatigue));
         }
         pending.add(new Scoring(auction, new ScoringRequest(history, candidates), versions.at(asOfMs)));
         if (pending.size() >= config.batchMaxAuctions()) {

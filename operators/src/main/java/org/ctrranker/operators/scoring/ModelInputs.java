@@ -24,15 +24,20 @@ import org.ctrranker.models.UserHistory;
  *
  * <p>Sparse fields, in this order (the ad id is the target field, in the item namespace the TEM4CTR
  * histories use): user, ad, campaign, advertiser, category, page, slot, device type, region, hour of
- * day, weekday, the user's tags (sorted, as one key). No dense features yet. Everything is known at
- * request time; nothing posterior (position, market price, bid) is a model input. The position is the
+ * day, weekday, the user's tags (sorted, as one key). Dense features, the user's fatigue from the feedback
+ * snapshot as evaluate's {@code OnlineFeaturizer} computes them (its features 2 to 4): unclicked exposures of
+ * this ad, and of other ads of its category, in the hour before the request, and whether the user clicked
+ * an ad of its category in that hour. Everything is known at request time; nothing posterior (position,
+ * market price, bid) is a model input. The position is the
  * served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
  * scoring every candidate for one position leaves the ranking unchanged.
  */
 public final class ModelInputs {
 
     public static final int SPARSE_FIELDS = 12;
-    public static final int DENSE_FEATURES = 0;
+    public static final int DENSE_FEATURES = 3;
+    /** How far back the fatigue features look, as in evaluate. */
+    static final long FATIGUE_HORIZON_MS = 60 * 60_000L;
     /** Index of the ad id among the sparse fields (the TEM4CTR target). */
     public static final int TARGET_FIELD = 1;
     /** AM2 conditions on the slot and the won position. */
@@ -48,18 +53,83 @@ public final class ModelInputs {
                 .scenarioFields(SCENARIO_FIELDS);
     }
 
-    /** What the model sees of one candidate of an auction. */
-    public static Features candidate(AdAuction auction, Candidate candidate) {
+    /** What the model sees of one candidate of an auction, given its user's fatigue at the request. */
+    public static Features candidate(AdAuction auction, Candidate candidate, UserFatigue fatigue) {
         return new Features(ids(auction.getUserId(), candidate.getAdId(), candidate.getCampaignId(),
                 candidate.getAdvertiserId(), candidate.getCategoryId(), auction.getScenario(), auction.getContext()),
-                null, SERVING_POSITION);
+                fatigue.features(candidate.getAdId(), candidate.getCategoryId()), SERVING_POSITION);
     }
 
     /** What the model sees of a labelled impression: the same fields as {@link #candidate}, at its position. */
     public static Features features(TrainingSample sample) {
+        UserFatigue fatigue = UserFatigue.of(sample.getFeedback(), sample.getImpressionTimeMs(), sample.getAttributionWindowMs());
         return new Features(ids(sample.getUserId(), sample.getAdId(), sample.getCampaignId(),
                 sample.getAdvertiserId(), sample.getCategoryId(), sample.getScenario(), sample.getContext()),
-                null, sample.getPosition());
+                fatigue.features(sample.getAdId(), sample.getCategoryId()), sample.getPosition());
+    }
+
+    /**
+     * A user's exposures of the hour before a request at {@code atMs}, taken from a feedback snapshot once per
+     * request and shared by its candidates: the snapshot's unclicks (its recent list and those aligned with its
+     * clicks, each exposure once) and clicks, under {@link #history}'s leakage guard.
+     */
+    public static final class UserFatigue {
+        private static final UserFatigue NONE = new UserFatigue(List.of(), List.of());
+        private final List<Exposure> unclicks;
+        private final List<Exposure> clicks;
+
+        private UserFatigue(List<Exposure> unclicks, List<Exposure> clicks) {
+            this.unclicks = unclicks;
+            this.clicks = clicks;
+        }
+
+        /** The fatigue of {@code snapshot}'s user (null: none) at {@code atMs}; {@code windowMs}: the attribution window. */
+        public static UserFatigue of(UserFeedbackSnapshot snapshot, long atMs, long windowMs) {
+            if (snapshot == null) {
+                return NONE;
+            }
+            long knownBefore = snapshot.getAsOfMs() <= atMs ? Long.MAX_VALUE : atMs - windowMs;
+            long from = atMs - FATIGUE_HORIZON_MS;
+            java.util.Set<Exposure> unclicks = new java.util.LinkedHashSet<>();
+            List<Exposure> clicks = new ArrayList<>();
+            for (Exposure e : snapshot.getRecentUnclicks()) {
+                keepIfIn(e, from, knownBefore, unclicks);
+            }
+            for (AlignedClick aligned : snapshot.getClicks()) {
+                aligned.getBefore().forEach(e -> keepIfIn(e, from, knownBefore, unclicks));
+                aligned.getAfter().forEach(e -> keepIfIn(e, from, knownBefore, unclicks));
+                keepIfIn(aligned.getClick(), from, knownBefore, clicks);
+            }
+            return new UserFatigue(List.copyOf(unclicks), clicks);
+        }
+
+        private static void keepIfIn(Exposure e, long from, long knownBefore, java.util.Collection<Exposure> into) {
+            if (e.getTimeMs() >= from && e.getTimeMs() <= knownBefore) {
+                into.add(e);
+            }
+        }
+
+        /**
+         * The ad's dense features, scaled as evaluate scales them: unclicked exposures of the ad (capped at 4), of
+         * other ads of its category (capped at 6), and 1 if the user clicked an ad of its category.
+         */
+        public float[] features(String adId, String categoryId) {
+            boolean hasCategory = categoryId != null && !categoryId.isEmpty();
+            int sameAd = 0;
+            int sameCategory = 0;
+            for (Exposure e : unclicks) {
+                if (e.getAdId().equals(adId)) {
+                    sameAd++;
+                } else if (hasCategory && categoryId.equals(e.getCategoryId())) {
+                    sameCategory++;
+                }
+            }
+            boolean clickedCategory = false;
+            for (Exposure e : clicks) {
+                clickedCategory |= hasCategory && categoryId.equals(e.getCategoryId());
+            }
+            return new float[] {Math.min(sameAd, 4) / 4f, Math.min(sameCategory, 6) / 6f, clickedCategory ? 1f : 0f};
+        }
     }
 
     /**

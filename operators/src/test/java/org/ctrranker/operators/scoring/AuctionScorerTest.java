@@ -241,7 +241,9 @@ class AuctionScorerTest {
             UserHistory history = snapshot == null ? UserHistory.EMPTY
                     : ModelInputs.history(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
             List<org.ctrranker.models.Features> candidates = new ArrayList<>();
-            auction.getCandidates().forEach(c -> candidates.add(ModelInputs.candidate(auction, c)));
+            auction.getCandidates().forEach(c -> candidates.add(
+                    ModelInputs.candidate(auction, c, ModelInputs.UserFatigue.of(
+                            snapshot, auction.getRequestTimeMs(), config.attributionWindowMs()))));
             float[] pctr = new InvariantBatches(model, config).score(List.of(new ScoringRequest(history, candidates)))[0];
             Map<String, Float> byAd = new HashMap<>();
             for (int c = 0; c < pctr.length; c++) {

@@ -36,15 +36,20 @@ class ModelInputsTest {
     @Test
     void aServedCandidateAndItsLabelledImpressionHaveTheSameFeaturesButThePosition() {
         TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
-        Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1));
+        UserFeedbackSnapshot feedback = new UserFeedbackSnapshot(T0, List.of(),
+                List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)));
+        labelled.setFeedback(feedback);
+        ModelInputs.UserFatigue fatigue = ModelInputs.UserFatigue.of(feedback, T0, W);
+        Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1), fatigue);
         Features trained = ModelInputs.features(labelled);
 
         assertThat(served.ids()).hasSize(ModelInputs.SPARSE_FIELDS).containsExactly(trained.ids());
         assertThat(served.ids()[ModelInputs.TARGET_FIELD]).isEqualTo(FeatureHash.item("ad-2"));
-        assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense());
+        assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense())
+                .containsExactly(0.25f, 1f / 6, 0f);
         assertThat(served.position()).isEqualTo(ModelInputs.SERVING_POSITION);
         assertThat(trained.position()).isEqualTo(2);
-        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0)).ids())
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0), fatigue).ids())
                 .as("another ad differs").isNotEqualTo(served.ids());
     }
 
@@ -85,6 +90,32 @@ class ModelInputsTest {
         assertThat(guarded.aligned(0)).containsExactly(FeatureHash.item("u-early"), FeatureHash.item("u-late"));
 
         assertThat(ModelInputs.history(snapshot, T0 - 10 * W, W).size()).isZero();
+    }
+
+    @Test
+    void fatigueCountsTheLastHoursUnclicksOfTheAdAndItsCategoryOnceEachAndCategoryClicks() {
+        long t = T0;
+        Exposure sameAd = new Exposure("ad-1", "cat-1", t - 600_000);
+        UserFeedbackSnapshot snapshot = new UserFeedbackSnapshot(t,
+                List.of(new AlignedClick(new Exposure("ad-7", "cat-1", t - 900_000),
+                        List.of(sameAd, new Exposure("ad-1", "cat-1", t - ModelInputs.FATIGUE_HORIZON_MS - 1)),
+                        List.of(new Exposure("ad-3", "cat-1", t - 800_000)))),
+                // the recent list repeats an aligned unclick: counted once
+                List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)));
+
+        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-1", "cat-1"))
+                .as("2 unclicks of ad-1 in the hour (one older ignored), 1 of cat-1, a cat-1 click")
+                .containsExactly(0.5f, 1f / 6, 1f);
+        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-5", "cat-9")).containsExactly(0f, 1f / 6, 0f);
+        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-5", "")).as("no category: no category counts")
+                .containsExactly(0f, 0f, 0f);
+        assertThat(ModelInputs.UserFatigue.of(null, t, W).features("ad-1", "cat-1")).containsExactly(0f, 0f, 0f);
+        // A request before the snapshot sees only exposures whose window had closed by then.
+        assertThat(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W).features("ad-1", "cat-1"))
+                .as("ad-1 at t-100000 not known yet; the one an hour before t is within this request's hour")
+                .containsExactly(0.5f, 1f / 6, 1f);
+        assertThat(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W).features("ad-5", "cat-9")).as("ad-4 at t-50000 not known yet")
+                .containsExactly(0f, 0f, 0f);
     }
 
     /** Two clicks; the first has two unclicks before it (most recent first, as the snapshot keeps them) and one after. */

@@ -102,7 +102,11 @@ class ScoringBatchInvarianceTest {
             for (int f = 2; f < ids.length; f++) {
                 ids[f] = FeatureHash.of("f" + f, Integer.toString(random.nextInt(50)));
             }
-            features.add(new Features(ids, null, ModelInputs.SERVING_POSITION));
+            float[] dense = new float[ModelInputs.DENSE_FEATURES];
+            for (int d = 0; d < dense.length; d++) {
+                dense[d] = random.nextInt(5) / 4f;
+            }
+            features.add(new Features(ids, dense, ModelInputs.SERVING_POSITION));
         }
         UserHistory history = UserHistory.EMPTY;
         if (clicks > 0) {
