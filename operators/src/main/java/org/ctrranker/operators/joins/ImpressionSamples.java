@@ -58,6 +58,7 @@ public final class ImpressionSamples {
                 .setAttributionWindowMs(attributionWindowMs)
                 .setLabelTimeMs(impression.getImpressionTimeMs() + attributionWindowMs)
                 .setBackfill(auction.getBackfill())
+                .setCandidateCount(auction.getCandidates().size())
                 .build();
     }
 }

@@ -1,6 +1,7 @@
 package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import org.ctrranker.events.AdAuction;
@@ -24,10 +25,10 @@ import org.ctrranker.models.UserHistory;
  *
  * <p>Sparse fields, in this order (the ad id is the target field, in the item namespace the TEM4CTR
  * histories use): user, ad, campaign, advertiser, category, page, slot, device type, region, hour of
- * day, weekday, the user's tags (sorted, as one key). Dense features, the user's fatigue from the feedback
- * snapshot as evaluate's {@code OnlineFeaturizer} computes them (its features 2 to 4): unclicked exposures of
- * this ad, and of other ads of its category, in the hour before the request, and whether the user clicked
- * an ad of its category in that hour. Everything is known at request time; nothing posterior (position,
+ * day, weekday, the user's tags (sorted, as one key). Dense features, as evaluate's {@code OnlineFeaturizer}
+ * computes them (its features 2 to 4 and 8): the user's fatigue from the feedback snapshot (unclicked exposures
+ * of this ad, and of other ads of its category, in the hour before the request, and whether the user clicked
+ * an ad of its category in that hour) and the request's size (its number of candidates). Everything is known at request time; nothing posterior (position,
  * market price, bid) is a model input. The position is the
  * served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
  * scoring every candidate for one position leaves the ranking unchanged.
@@ -35,7 +36,7 @@ import org.ctrranker.models.UserHistory;
 public final class ModelInputs {
 
     public static final int SPARSE_FIELDS = 12;
-    public static final int DENSE_FEATURES = 3;
+    public static final int DENSE_FEATURES = 4;
     /** How far back the fatigue features look, as in evaluate. */
     static final long FATIGUE_HORIZON_MS = 60 * 60_000L;
     /** Index of the ad id among the sparse fields (the TEM4CTR target). */
@@ -57,7 +58,8 @@ public final class ModelInputs {
     public static Features candidate(AdAuction auction, Candidate candidate, UserFatigue fatigue) {
         return new Features(ids(auction.getUserId(), candidate.getAdId(), candidate.getCampaignId(),
                 candidate.getAdvertiserId(), candidate.getCategoryId(), auction.getScenario(), auction.getContext()),
-                fatigue.features(candidate.getAdId(), candidate.getCategoryId()), SERVING_POSITION);
+                dense(fatigue, candidate.getAdId(), candidate.getCategoryId(), auction.getCandidates().size()),
+                SERVING_POSITION);
     }
 
     /** What the model sees of a labelled impression: the same fields as {@link #candidate}, at its position. */
@@ -65,7 +67,16 @@ public final class ModelInputs {
         UserFatigue fatigue = UserFatigue.of(sample.getFeedback(), sample.getImpressionTimeMs(), sample.getAttributionWindowMs());
         return new Features(ids(sample.getUserId(), sample.getAdId(), sample.getCampaignId(),
                 sample.getAdvertiserId(), sample.getCategoryId(), sample.getScenario(), sample.getContext()),
-                fatigue.features(sample.getAdId(), sample.getCategoryId()), sample.getPosition());
+                dense(fatigue, sample.getAdId(), sample.getCategoryId(), sample.getCandidateCount()), sample.getPosition());
+    }
+
+    private static float[] dense(UserFatigue fatigue, String adId, String categoryId, int candidates) {
+        float[] user = fatigue.features(adId, categoryId);
+        float[] dense = Arrays.copyOf(user, DENSE_FEATURES);
+        // Candidates share about the same clicks per request (in MIND, about one per page view), so an ad's
+        // chance falls with the request's size. Samples from before schema v3 say 0: taken as 1.
+        dense[user.length] = (float) Math.log(Math.max(1, candidates)) / 5f;
+        return dense;
     }
 
     /**
@@ -110,7 +121,7 @@ public final class ModelInputs {
         }
 
         /**
-         * The ad's dense features, scaled as evaluate scales them: unclicked exposures of the ad (capped at 4), of
+         * The ad's fatigue features, scaled as evaluate scales them: unclicked exposures of the ad (capped at 4), of
          * other ads of its category (capped at 6), and 1 if the user clicked an ad of its category.
          */
         public float[] features(String adId, String categoryId) {
@@ -181,7 +192,7 @@ public final class ModelInputs {
                 }
             }
             clicks.add(FeatureHash.item(aligned.getClick().getAdId()));
-            slots.add(n == keys.length ? keys : java.util.Arrays.copyOf(keys, n));
+            slots.add(n == keys.length ? keys : Arrays.copyOf(keys, n));
         }
         if (clicks.isEmpty()) {
             return UserHistory.EMPTY;

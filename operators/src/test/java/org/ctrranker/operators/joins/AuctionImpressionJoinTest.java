@@ -51,6 +51,8 @@ class AuctionImpressionJoinTest {
             assertThat(s.getImpressionTimeMs()).isEqualTo(T0 + 100);
             assertThat(s.getPosition()).isEqualTo(1);
             assertThat(s.getBackfill()).as("live traffic").isFalse();
+            assertThat(s.getCandidateCount()).as("the auction's candidates").isEqualTo(auction("a1", T0).getCandidates().size())
+                    .isPositive();
         });
     }
 

@@ -46,7 +46,7 @@ class ModelInputsTest {
         assertThat(served.ids()).hasSize(ModelInputs.SPARSE_FIELDS).containsExactly(trained.ids());
         assertThat(served.ids()[ModelInputs.TARGET_FIELD]).isEqualTo(FeatureHash.item("ad-2"));
         assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense())
-                .containsExactly(0.25f, 1f / 6, 0f);
+                .containsExactly(0.25f, 1f / 6, 0f, (float) Math.log(2) / 5f);
         assertThat(served.position()).isEqualTo(ModelInputs.SERVING_POSITION);
         assertThat(trained.position()).isEqualTo(2);
         assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0), fatigue).ids())
@@ -90,6 +90,14 @@ class ModelInputsTest {
         assertThat(guarded.aligned(0)).containsExactly(FeatureHash.item("u-early"), FeatureHash.item("u-late"));
 
         assertThat(ModelInputs.history(snapshot, T0 - 10 * W, W).size()).isZero();
+    }
+
+    @Test
+    void theRequestSizeIsTheLogOfTheCandidatesAndASampleWithoutACountIsTakenAsOne() {
+        TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
+        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.DENSE_FEATURES - 1]).isEqualTo((float) Math.log(2) / 5f);
+        labelled.setCandidateCount(0); // written before schema v3
+        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.DENSE_FEATURES - 1]).isZero();
     }
 
     @Test
