@@ -2,7 +2,10 @@ package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AlignedClick;
@@ -28,9 +31,9 @@ import org.ctrranker.models.UserHistory;
  * day, weekday, the user's tags (sorted, as one key). Dense features, as evaluate's {@code OnlineFeaturizer}
  * computes them (its features 2 to 4 and 8): the user's fatigue from the feedback snapshot (unclicked exposures
  * of this ad, and of other ads of its category, in the hour before the request, and whether the user clicked
- * an ad of its category in that hour) and the request's size (its number of candidates). Everything is known at request time; nothing posterior (position,
- * market price, bid) is a model input. The position is the
- * served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
+ * an ad of its category in that hour) and the request's size (its number of candidates). Everything is
+ * known at request time; nothing posterior (position, market price, bid) is a model input. The position is
+ * the served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
  * scoring every candidate for one position leaves the ranking unchanged.
  */
 public final class ModelInputs {
@@ -64,10 +67,12 @@ public final class ModelInputs {
 
     /** What the model sees of a labelled impression: the same fields as {@link #candidate}, at its position. */
     public static Features features(TrainingSample sample) {
-        UserFatigue fatigue = UserFatigue.of(sample.getFeedback(), sample.getImpressionTimeMs(), sample.getAttributionWindowMs());
+        UserFatigue fatigue =
+                UserFatigue.of(sample.getFeedback(), sample.getImpressionTimeMs(), sample.getAttributionWindowMs());
         return new Features(ids(sample.getUserId(), sample.getAdId(), sample.getCampaignId(),
                 sample.getAdvertiserId(), sample.getCategoryId(), sample.getScenario(), sample.getContext()),
-                dense(fatigue, sample.getAdId(), sample.getCategoryId(), sample.getCandidateCount()), sample.getPosition());
+                dense(fatigue, sample.getAdId(), sample.getCategoryId(), sample.getCandidateCount()),
+                sample.getPosition());
     }
 
     private static float[] dense(UserFatigue fatigue, String adId, String categoryId, int candidates) {
@@ -101,7 +106,7 @@ public final class ModelInputs {
             }
             long knownBefore = snapshot.getAsOfMs() <= atMs ? Long.MAX_VALUE : atMs - windowMs;
             long from = atMs - FATIGUE_HORIZON_MS;
-            java.util.Set<Exposure> unclicks = new java.util.LinkedHashSet<>();
+            Set<Exposure> unclicks = new LinkedHashSet<>();
             List<Exposure> clicks = new ArrayList<>();
             for (Exposure e : snapshot.getRecentUnclicks()) {
                 keepIfIn(e, from, knownBefore, unclicks);
@@ -114,7 +119,7 @@ public final class ModelInputs {
             return new UserFatigue(List.copyOf(unclicks), clicks);
         }
 
-        private static void keepIfIn(Exposure e, long from, long knownBefore, java.util.Collection<Exposure> into) {
+        private static void keepIfIn(Exposure e, long from, long knownBefore, Collection<Exposure> into) {
             if (e.getTimeMs() >= from && e.getTimeMs() <= knownBefore) {
                 into.add(e);
             }
