@@ -366,6 +366,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         for (int i = 0; i < batch.size(); i++) {
             emit(batch.get(i).auction(), pctrs[i], batch.get(i).versionNumber(), now);
             scoredCandidates.add((long) pctrs[i].length);
+            scoredThisAttempt++;
             failIfInjected();
         }
     }
@@ -383,7 +384,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         long failAfter = config.scorerFailAfterAuctions();
         // Only once a checkpoint has completed, so the restart really restores one: on a fast machine a small
         // bounded input reached the count before the first checkpoint and the job restarted from the start.
-        if (failAfter > 0 && ++scoredThisAttempt >= failAfter && checkpointCompleted
+        if (failAfter > 0 && scoredThisAttempt >= failAfter && checkpointCompleted
                 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
             throw new IllegalStateException("injected failure: scorer subtask "
                     + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
@@ -395,6 +396,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
         checkpointCompleted = true;
+        // A subtask that passed the count before any checkpoint completed fails now, after one.
+        failIfInjected();
     }
 
     private void emit(AdAuction auction, float[] pctr, long version, long now) {

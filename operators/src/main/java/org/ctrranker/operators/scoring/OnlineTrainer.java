@@ -232,11 +232,15 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
         checkpointCompleted = true;
+        // A bounded input's samples can all arrive in one burst, trained before any checkpoint completed (CI,
+        // OnlineFailoverIT): past the count, the trainer fails now, right after the checkpoint it restores.
+        failIfInjected();
     }
 
     /**
      * Chaos testing ({@code ctr.fault-injection.trainer-fail-after-samples}): on the first attempt only, at the
-     * first batch from that count on after a checkpoint has completed, so the restart really restores one.
+     * first batch from that count on after a checkpoint has completed, or at the first completed checkpoint after
+     * that count, so the restart really restores one.
      */
     private void failIfInjected() {
         long failAfter = config.trainerFailAfterSamples();

@@ -164,6 +164,31 @@ class OnlineTrainerTest {
     }
 
     @Test
+    void aTrainerPastItsInjectedCountBeforeAnyCheckpointFailsWhenOneCompletesAndTheRetryMatchesACleanRun() throws Exception {
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(9));
+        List<String> clean = describe(run(config(Map.of()), input));
+        OnlineConfig chaos = config(Map.of("ctr.fault-injection.trainer-fail-after-samples", "100"));
+        OperatorSubtaskState checkpoint;
+        List<Object> output = new ArrayList<>();
+        try (var first = harness(chaos, 0)) {
+            first.open();
+            feed(first, input.subList(0, 5)); // past 100 samples, no checkpoint yet: no failure
+            checkpoint = first.snapshot(1, 1);
+            output.addAll(first.getOutput());
+            assertThatThrownBy(() -> first.notifyOfCompletedCheckpoint(1))
+                    .hasStackTraceContaining("injected failure: the trainer has trained");
+        }
+        try (var retry = harness(chaos, 1)) {
+            retry.initializeState(checkpoint);
+            retry.open();
+            feed(retry, input.subList(5, input.size()));
+            retry.processWatermark(new Watermark(Long.MAX_VALUE));
+            output.addAll(retry.getOutput());
+        }
+        assertThat(describe(output)).isEqualTo(clean);
+    }
+
+    @Test
     void samplesBehindTheWatermarkAreStillTrainedAndNoVersionIsCutBehindIt() throws Exception {
         OnlineConfig config = config(Map.of());
         List<List<Object>> input = chunks(samples(400, -1, -1), 40, null);
