@@ -153,13 +153,7 @@ class OnlineTrainerTest {
                     .hasStackTraceContaining("injected failure: the trainer has trained 104 samples")
                     .hasStackTraceContaining("trainer-fail-after-samples=100");
         }
-        try (var retry = harness(chaos, 1)) {
-            retry.initializeState(checkpoint);
-            retry.open();
-            feed(retry, input.subList(2, input.size()));
-            retry.processWatermark(new Watermark(Long.MAX_VALUE));
-            output.addAll(retry.getOutput());
-        }
+        output.addAll(retry(chaos, checkpoint, input.subList(2, input.size())));
         assertThat(describe(output)).isEqualTo(clean);
     }
 
@@ -178,14 +172,20 @@ class OnlineTrainerTest {
             assertThatThrownBy(() -> first.notifyOfCompletedCheckpoint(1))
                     .hasStackTraceContaining("injected failure: the trainer has trained");
         }
-        try (var retry = harness(chaos, 1)) {
+        output.addAll(retry(chaos, checkpoint, input.subList(5, input.size())));
+        assertThat(describe(output)).isEqualTo(clean);
+    }
+
+    /** The second attempt: restores {@code checkpoint}, takes the rest of the input, and ends it. */
+    private static List<Object> retry(OnlineConfig config, OperatorSubtaskState checkpoint, List<List<Object>> rest)
+            throws Exception {
+        try (var retry = harness(config, 1)) {
             retry.initializeState(checkpoint);
             retry.open();
-            feed(retry, input.subList(5, input.size()));
+            feed(retry, rest);
             retry.processWatermark(new Watermark(Long.MAX_VALUE));
-            output.addAll(retry.getOutput());
+            return new ArrayList<>(retry.getOutput());
         }
-        assertThat(describe(output)).isEqualTo(clean);
     }
 
     @Test
