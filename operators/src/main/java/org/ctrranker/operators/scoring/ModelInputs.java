@@ -76,11 +76,11 @@ public final class ModelInputs {
     }
 
     private static float[] dense(UserFatigue fatigue, String adId, String categoryId, int candidates) {
-        float[] user = fatigue.features(adId, categoryId);
-        float[] dense = Arrays.copyOf(user, DENSE_FEATURES);
+        float[] dense = new float[DENSE_FEATURES];
+        fatigue.fill(adId, categoryId, dense);
         // Candidates share about the same clicks per request (in MIND, about one per page view), so an ad's
         // chance falls with the request's size. Samples from before schema v3 say 0: taken as 1.
-        dense[user.length] = (float) Math.log(Math.max(1, candidates)) / 5f;
+        dense[UserFatigue.FEATURES] = (float) Math.log(Math.max(1, candidates)) / 5f;
         return dense;
     }
 
@@ -90,6 +90,8 @@ public final class ModelInputs {
      * clicks, each exposure once) and clicks, under {@link #history}'s leakage guard.
      */
     public static final class UserFatigue {
+        /** How many dense features {@link #fill} writes, from index 0. */
+        public static final int FEATURES = 3;
         private static final UserFatigue NONE = new UserFatigue(List.of(), List.of());
         private final List<Exposure> unclicks;
         private final List<Exposure> clicks;
@@ -126,10 +128,11 @@ public final class ModelInputs {
         }
 
         /**
-         * The ad's fatigue features, scaled as evaluate scales them: unclicked exposures of the ad (capped at 4), of
-         * other ads of its category (capped at 6), and 1 if the user clicked an ad of its category.
+         * Writes the ad's fatigue features into {@code dense[0..2]}, scaled as evaluate scales them: unclicked
+         * exposures of the ad (capped at 4), of other ads of its category (capped at 6), and 1 if the user clicked
+         * an ad of its category.
          */
-        public float[] features(String adId, String categoryId) {
+        public void fill(String adId, String categoryId, float[] dense) {
             boolean hasCategory = categoryId != null && !categoryId.isEmpty();
             int sameAd = 0;
             int sameCategory = 0;
@@ -144,7 +147,9 @@ public final class ModelInputs {
             for (Exposure e : clicks) {
                 clickedCategory |= hasCategory && categoryId.equals(e.getCategoryId());
             }
-            return new float[] {Math.min(sameAd, 4) / 4f, Math.min(sameCategory, 6) / 6f, clickedCategory ? 1f : 0f};
+            dense[0] = Math.min(sameAd, 4) / 4f;
+            dense[1] = Math.min(sameCategory, 6) / 6f;
+            dense[2] = clickedCategory ? 1f : 0f;
         }
     }
 

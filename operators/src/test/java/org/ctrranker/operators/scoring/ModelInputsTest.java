@@ -111,19 +111,25 @@ class ModelInputsTest {
                 // the recent list repeats an aligned unclick: counted once
                 List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)));
 
-        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-1", "cat-1"))
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-1", "cat-1"))
                 .as("2 unclicks of ad-1 in the hour (one older ignored), 1 of cat-1, a cat-1 click")
                 .containsExactly(0.5f, 1f / 6, 1f);
-        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-5", "cat-9")).containsExactly(0f, 1f / 6, 0f);
-        assertThat(ModelInputs.UserFatigue.of(snapshot, t, W).features("ad-5", "")).as("no category: no category counts")
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-5", "cat-9")).containsExactly(0f, 1f / 6, 0f);
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-5", "")).as("no category: no category counts")
                 .containsExactly(0f, 0f, 0f);
-        assertThat(ModelInputs.UserFatigue.of(null, t, W).features("ad-1", "cat-1")).containsExactly(0f, 0f, 0f);
+        assertThat(fatigue(ModelInputs.UserFatigue.of(null, t, W), "ad-1", "cat-1")).containsExactly(0f, 0f, 0f);
         // A request before the snapshot sees only exposures whose window had closed by then.
-        assertThat(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W).features("ad-1", "cat-1"))
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W), "ad-1", "cat-1"))
                 .as("ad-1 at t-100000 not known yet; the one an hour before t is within this request's hour")
                 .containsExactly(0.5f, 1f / 6, 1f);
-        assertThat(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W).features("ad-5", "cat-9")).as("ad-4 at t-50000 not known yet")
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t - 200_000, W), "ad-5", "cat-9")).as("ad-4 at t-50000 not known yet")
                 .containsExactly(0f, 0f, 0f);
+    }
+
+    private static float[] fatigue(ModelInputs.UserFatigue fatigue, String adId, String categoryId) {
+        float[] dense = new float[ModelInputs.UserFatigue.FEATURES];
+        fatigue.fill(adId, categoryId, dense);
+        return dense;
     }
 
     /** Two clicks; the first has two unclicks before it (most recent first, as the snapshot keeps them) and one after. */
