@@ -3,16 +3,15 @@ package org.ctrranker.cli.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExecutionOptions;
 import org.ctrranker.jobs.cli.CommandFailure;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.live.LiveRun;
@@ -25,7 +24,10 @@ import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import org.ctrranker.operators.scoring.ServingWrites;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 
 @Command(name = "e2e", mixinStandardHelpOptions = true,
         description = {"End to end on a private local stack (real Kafka broker and redis-server) with the job in the mini cluster:",
@@ -72,6 +74,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--model-seconds", defaultValue = "3", description = "Measuring time of the raw forward pass (default: ${DEFAULT-VALUE}).")
     double modelSeconds;
 
+    @Option(names = "--latency-csv", paramLabel = "FILE",
+            description = "Also write each auction of the latency run to FILE: auction id, sent, scored and seen in Redis (epoch ms).")
+    Path latencyCsv;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "A job setting for the run (repeatable), e.g. --set ctr.scoring.replay-exact=false.")
     Map<String, String> settings = new LinkedHashMap<>();
@@ -107,10 +113,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             overrides.put("ctr.redis.url", stack.endpoints().redisUrl());
             CtrConfig config = CtrConfig.load(null, overrides);
             report.put("settings", overrides);
-            Configuration flink = new Configuration();
-            // Records leave a task's output buffer at once instead of after up to 100 ms.
-            flink.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ofMillis(1));
-            run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty(), flink);
+            run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty());
             report.put("parallelism", parallelism);
             report.put("candidates_per_auction", candidates);
             report.put("redis_flush_interval_ms", flushIntervalMs);
@@ -215,6 +218,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix)) {
             AuctionLoad load = new AuctionLoad(bootstrap, true);
+            Map<String, Long> countersBefore = run.counters();
             long writtenBefore = keysWritten(redis);
             long t0 = System.nanoTime();
             double offered = load.offer(seed, rate, candidates, latencySeconds);
@@ -224,17 +228,33 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             while (System.currentTimeMillis() < waitUntil && !allSeen(load, arrivals, keyPrefix)) {
                 Thread.sleep(200);
             }
+            Thread.sleep(SETTLE_MS);
+            Map<String, Long> countersAfter = run.counters();
             List<Long> latencies = new ArrayList<>();
+            List<Long> toScored = new ArrayList<>();
+            List<Long> scoredToRedis = new ArrayList<>();
+            Map<String, Long> scoredAt = scoredAtMs(redis, keyPrefix, load.sentAtMs().keySet());
             long missing = 0;
+            List<String> csv = new ArrayList<>(List.of("auction_id,sent_ms,scored_ms,seen_ms"));
             for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
                 Long seen = arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, sent.getKey()));
+                csv.add(String.join(",", sent.getKey(), sent.getValue().toString(),
+                        String.valueOf(scoredAt.get(sent.getKey())), String.valueOf(seen)));
                 if (seen == null) {
                     missing++;
-                } else {
-                    latencies.add(seen - sent.getValue());
+                    continue;
+                }
+                latencies.add(seen - sent.getValue());
+                Long scored = scoredAt.get(sent.getKey());
+                if (scored != null) {
+                    toScored.add(scored - sent.getValue());
+                    scoredToRedis.add(seen - scored);
                 }
             }
-            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            if (latencyCsv != null) {
+                Files.write(latencyCsv, csv);
+            }
+            long[] sorted = sortedArray(latencies);
             result.put("offered_auctions_per_s", Math.round(offered));
             result.put("auctions", load.auctionsSent());
             result.put("rankings_seen", sorted.length);
@@ -242,13 +262,44 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("p50_ms", percentile(sorted, 0.50));
             result.put("p99_ms", percentile(sorted, 0.99));
             result.put("max_ms", sorted.length == 0 ? null : sorted[sorted.length - 1]);
+            // Where the time goes: until the scorer's micro-batch was scored (Kafka, source, the scorer's wait
+            // for the watermark and for its batch), then on to Redis (network buffers, sink flush, script).
+            long[] scoring = sortedArray(toScored);
+            long[] writing = sortedArray(scoredToRedis);
+            result.put("to_scored_p50_ms", percentile(scoring, 0.50));
+            result.put("to_scored_p99_ms", percentile(scoring, 0.99));
+            result.put("scored_to_redis_p50_ms", percentile(writing, 0.50));
+            result.put("scored_to_redis_p99_ms", percentile(writing, 0.99));
+            result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
+            result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
             result.put("clock", "send and notification times are this JVM's wall clock in ms; the producer does not linger");
         }
         return result;
     }
 
-    /** Candidates per forward call in the job at {@code rate}: measured if the scorer counts batches, else estimated. */
+    /** The scorer's {@code scored_at_ms} of each auction's ranking (job and bench share this machine's clock). */
+    private static Map<String, Long> scoredAtMs(RedisEndpoint redis, String keyPrefix, Collection<String> auctionIds) {
+        Map<String, Response<String>> replies = new LinkedHashMap<>();
+        try (Jedis jedis = redis.connect(); Pipeline pipeline = jedis.pipelined()) {
+            for (String id : auctionIds) {
+                replies.put(id, pipeline.hget(RedisKeys.ranking(keyPrefix, id), ServingWrites.FIELD_SCORED_AT));
+            }
+            pipeline.sync();
+        }
+        Map<String, Long> scoredAt = new HashMap<>();
+        replies.forEach((id, reply) -> {
+            if (reply.get() != null) {
+                scoredAt.put(id, Long.parseLong(reply.get()));
+            }
+        });
+        return scoredAt;
+    }
+
+    private static long[] sortedArray(List<Long> values) {
+        return values.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
     private static boolean allSeen(AuctionLoad load, RankingArrivals arrivals, String keyPrefix) {
         return load.sentAtMs().keySet().stream().allMatch(id -> arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, id)) != null);
     }
@@ -265,6 +316,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return false;
     }
 
+    /** Candidates per forward call in the job at {@code rate}: measured if the scorer counts batches, else estimated. */
     private int jobBatch(Map<String, Long> counters, OnlineConfig online, double rate) {
         Long batches = counters.get("scoringBatches");
         Long scored = counters.get("scoredCandidates");
