@@ -57,8 +57,13 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
  * at a checkpoint or a failover, and a replay decides the same way. A record that comes behind the
  * watermark can no longer be placed so (best effort: used from then on, counted in
- * {@code scorerLateRecords}). A backfill auction ({@code AdAuction.backfill}, replayed history) is not
- * scored (counted in {@code scorerBackfillAuctions}); its samples still update the user's snapshots.
+ * {@code scorerLateRecords}). When the watermark falls further behind (an overloaded trainer holds the model
+ * versions' watermark back), a waiting auction is scored after {@code ctr.scoring.max-wait-ms} of processing
+ * time with the snapshot and version as of {@code t - lag} among those that have arrived (counted in
+ * {@code scorerTimedOutAuctions}): a ranking seconds late is of no use to an ad server, so freshness wins
+ * over replay-exactness there; 0 waits however long. A backfill auction ({@code AdAuction.backfill}, replayed
+ * history) is not scored (counted in {@code scorerBackfillAuctions}); its samples still update the user's
+ * snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
  * before (pruned on a timer); the versions likewise ({@link ModelVersions}, operator state: every
@@ -107,6 +112,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient long scoredThisAttempt;
     private transient JobCounter scoredAuctions;
     private transient JobCounter waitedAuctions;
+    private transient JobCounter timedOutAuctions;
     private transient JobCounter lateRecords;
     private transient JobCounter modelSwaps;
     private transient JobCounter backfillAuctions;
@@ -152,6 +158,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
         waitedAuctions = JobCounter.register(getRuntimeContext(), "scorerWaitedAuctions");
+        timedOutAuctions = JobCounter.register(getRuntimeContext(), "scorerTimedOutAuctions");
         lateRecords = JobCounter.register(getRuntimeContext(), "scorerLateRecords");
         modelSwaps = JobCounter.register(getRuntimeContext(), "scorerModelSwaps");
         backfillAuctions = JobCounter.register(getRuntimeContext(), "scorerBackfillAuctions");
@@ -206,6 +213,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         } else {
             waiting.add(auction);
             timers.registerEventTimeTimer(VoidNamespace.INSTANCE, due);
+            if (config.maxWaitMs() > 0) {
+                timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE,
+                        timers.currentProcessingTime() + config.maxWaitMs());
+            }
         }
     }
 
@@ -257,9 +268,21 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         pruneSnapshots(watermark - config.stateLagMs());
     }
 
+    /**
+     * The max-wait bound of the user's oldest waiting auction has passed: all the user's waiting auctions are
+     * scored now (the younger ones early, rather than each on a timer of its own).
+     */
     @Override
-    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {
-        // only event-time timers are registered
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        boolean any = false;
+        for (AdAuction auction : waiting.get()) {
+            any = true;
+            timedOutAuctions.inc();
+            enqueue(auction, inputsAsOf(auction));
+        }
+        if (any) {
+            waiting.clear();
+        }
     }
 
     /** Drops the user's snapshots older than the newest one due at {@code asOfMs}. */

@@ -17,6 +17,7 @@ public final class OnlineConfig implements Serializable {
 
     /** The defaults file's value, for callers (tools, tests) that build the settings themselves. */
     static final long DEFAULT_STATE_LAG_MS = 15_000;
+    static final long DEFAULT_MAX_WAIT_MS = 200;
 
     private final String modelName;
     private final String device;
@@ -30,6 +31,7 @@ public final class OnlineConfig implements Serializable {
     private final int batchMaxAuctions;
     private final long batchMaxDelayMs;
     private final long stateLagMs;
+    private final long maxWaitMs;
     private final boolean replayExactScores;
     private final long scorerFailAfterAuctions;
     private final int trainingBatchSize;
@@ -58,6 +60,7 @@ public final class OnlineConfig implements Serializable {
         batchMaxAuctions = (int) number(s, "ctr.scoring.batch-max-auctions", 1);
         batchMaxDelayMs = number(s, "ctr.scoring.batch-max-delay-ms", 0);
         stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1, DEFAULT_STATE_LAG_MS);
+        maxWaitMs = number(s, "ctr.scoring.max-wait-ms", 0, DEFAULT_MAX_WAIT_MS);
         replayExactScores = flag(s, "ctr.scoring.replay-exact", true);
         scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
         String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
@@ -109,6 +112,11 @@ public final class OnlineConfig implements Serializable {
     public long batchMaxDelayMs() { return batchMaxDelayMs; }
     /** Scoring inputs (feedback snapshot, model version) are those known at request time minus this. */
     public long stateLagMs() { return stateLagMs; }
+    /**
+     * Processing time an auction waits at most for the watermark to fix its inputs; then it is scored with
+     * those that have arrived. 0: no bound (replay-exact however far the watermark falls behind).
+     */
+    public long maxWaitMs() { return maxWaitMs; }
     public boolean replayExactScores() { return replayExactScores; }
     /** Chaos testing: each scorer subtask fails once, on the first attempt, after this many auctions; 0: never. */
     public long scorerFailAfterAuctions() { return scorerFailAfterAuctions; }

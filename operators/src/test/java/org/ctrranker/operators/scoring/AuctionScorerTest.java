@@ -119,6 +119,40 @@ class AuctionScorerTest {
     }
 
     @Test
+    void pastTheMaxWaitAnAuctionIsScoredWithTheInputsThatHaveArrivedAndOnlyOnce() throws Exception {
+        Map<String, String> settings = settings(1, 50);
+        settings.put("ctr.scoring.max-wait-ms", "100");
+        OnlineConfig config = OnlineConfig.fromSettings(settings);
+        ModelUpdate v1 = trained(config, 1, 1);
+        UserFeedbackSnapshot due = snapshot(T0 - 2 * LAG, "clicked-early");
+        try (var harness = open(config)) {
+            // the version watermark stalls (a trainer behind) far before T0 - lag
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processElement2(new StreamRecord<>(v1, T0 - 2 * LAG));
+            harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
+            harness.setProcessingTime(1_000);
+            harness.processElement1(auction("a1", "u9", T0));
+            harness.setProcessingTime(1_099);
+            assertThat(scores(harness)).as("within the max wait").isEmpty();
+            harness.setProcessingTime(1_100);
+            List<CtrScore> a1 = scores(harness);
+            assertThat(a1).as("scored at the max wait, the watermark still behind").hasSize(3)
+                    .extracting(CtrScore::getModelVersion).containsOnly(1L);
+            assertThat(byAd(a1)).as("with the version and snapshot as of T0 - lag that had arrived")
+                    .isEqualTo(expected(config, v1, due, auction("a1", "u9", T0)));
+
+            harness.processBothWatermarks(new Watermark(T0));
+            harness.setProcessingTime(5_000);
+            assertThat(scores(harness)).as("the watermark's timer finds it scored already").hasSize(3);
+            harness.processElement1(auction("a2", "u9", T0 + LAG));
+            assertThat(scores(harness)).as("due at once: no wait").hasSize(6);
+        }
+        settings.put("ctr.scoring.max-wait-ms", "-1");
+        assertThatThrownBy(() -> OnlineConfig.fromSettings(settings))
+                .hasMessage("ctr.scoring.max-wait-ms=-1 must be at least 0");
+    }
+
+    @Test
     void aBackfillAuctionIsNeverScoredButItsSamplesStillFeedTheUsersSnapshot() throws Exception {
         OnlineConfig config = config(1, 50);
         UserFeedbackSnapshot history = snapshot(T0 - 2 * LAG, "clicked-in-history");
@@ -353,6 +387,8 @@ class AuctionScorerTest {
         s.put("ctr.scoring.batch-max-auctions", Integer.toString(batchMaxAuctions));
         s.put("ctr.scoring.batch-max-delay-ms", Long.toString(batchMaxDelayMs));
         s.put("ctr.scoring.state-lag-ms", Long.toString(LAG));
+        // waits for the watermark however long: these tests move processing time freely
+        s.put("ctr.scoring.max-wait-ms", "0");
         s.put("ctr.training.batch-size", "4");
         s.put("ctr.training.publish-every-samples", "8");
         s.put("ctr.training.metrics-window", "100");
