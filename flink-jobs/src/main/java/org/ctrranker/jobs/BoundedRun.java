@@ -16,6 +16,7 @@ public final class BoundedRun {
 
     /** Short, so the final checkpoint that commits the Kafka transactions comes soon after the input ends. */
     private static final long MAX_CHECKPOINT_INTERVAL_MS = 1_000;
+    private static final long NO_RESTART_ALIGNED_TIMEOUT_MS = 5_000;
 
     private BoundedRun() {}
 
@@ -57,6 +58,9 @@ public final class BoundedRun {
                 // Every split of a bounded input has data until it finishes; an idle mark, set when a
                 // busy machine stalls a reader, would only let the others' watermark overtake it.
                 .with("ctr.watermark.idleness-ms", "0")
+                // Nobody reads a bounded run's rankings live: every auction waits for its inputs, so a rerun
+                // or a failover serves the same scores however far the trainer falls behind.
+                .with("ctr.scoring.max-wait-ms", "0")
                 .with("ctr.checkpoint.interval-ms",
                         Long.toString(Math.min(MAX_CHECKPOINT_INTERVAL_MS, config.longValue("ctr.checkpoint.interval-ms"))))
                 // A fresh prefix per run: a later run never fences or aborts an earlier one's transactions.
@@ -65,7 +69,12 @@ public final class BoundedRun {
                 // A bounded input is all read at once and queues in the network buffers; an aligned barrier
                 // waits behind that queue at every hop, so the first checkpoint of a small input completed only
                 // near its end and a failure restored nothing. Unaligned barriers overtake the queue at once.
-                .with("ctr.checkpoint.aligned-timeout-ms", restarts > 0 ? "0" : config.string("ctr.checkpoint.aligned-timeout-ms"))
+                // Without restarts, barriers align first, as before the live default became 0: with unaligned
+                // barriers from the start, 2 of 3 MindParityIT runs hung at the end of their input (every source
+                // finished, a feature task never saw its inputs end).
+                .with("ctr.checkpoint.aligned-timeout-ms", restarts > 0 ? "0" : Long.toString(NO_RESTART_ALIGNED_TIMEOUT_MS))
+                // Throughput, not latency: Flink's own buffer timeout.
+                .with("ctr.pipeline.buffer-timeout-ms", "-1")
                 .with("ctr.checkpoint.dir", config.string("ctr.checkpoint.dir").isEmpty()
                         ? checkpoints.toUri().toString() : config.string("ctr.checkpoint.dir"));
         CtrRankingJob.checkTransactionTimeout(bounded);
@@ -115,6 +124,7 @@ public final class BoundedRun {
         counts.put("model_versions_rejected", accumulator(result, "modelVersionsRejected"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
         counts.put("scorer_waited_auctions", accumulator(result, "scorerWaitedAuctions"));
+        counts.put("scorer_timed_out_auctions", accumulator(result, "scorerTimedOutAuctions"));
         counts.put("scorer_late_records", accumulator(result, "scorerLateRecords"));
         counts.put("scorer_backfill_auctions", accumulator(result, "scorerBackfillAuctions"));
         counts.put("scorer_attempt", accumulator(result, "scorerAttempt"));

@@ -39,6 +39,9 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
     /** Environment variable with the Redis password, used when {@code ctr.redis.url} carries none. */
     public static final String REDIS_PASSWORD_ENV = "CTR_REDIS_PASSWORD";
 
+    /** Appended to {@code ctr.kafka.group-id} for the scorer's reader of the auctions. */
+    public static final String SCORING_GROUP_SUFFIX = "-scoring";
+
     public ConfiguredJobIO(CtrConfig config, boolean bounded) {
         this.config = config;
         this.bounded = bounded;
@@ -53,6 +56,12 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
     @Override
     public Source<Either<DeadLetter, AdAuction>, ?, ?> auctions() {
         return source(EventTopic.AD_AUCTIONS, AdAuction.class, "ctr.topic.auctions");
+    }
+
+    /** A consumer group of its own ({@code <group-id>-scoring}): the lag of each reader shows apart. */
+    @Override
+    public Source<Either<DeadLetter, AdAuction>, ?, ?> auctionsToScore() {
+        return source(EventTopic.AD_AUCTIONS, AdAuction.class, "ctr.topic.auctions", SCORING_GROUP_SUFFIX);
     }
 
     @Override
@@ -90,11 +99,17 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,
             String topicKey) {
+        return source(topic, type, topicKey, "");
+    }
+
+    private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,
+            String topicKey, String groupSuffix) {
+        String group = config.string("ctr.kafka.group-id") + groupSuffix;
         KafkaSourceBuilder<Either<DeadLetter, T>> builder = KafkaSource.<Either<DeadLetter, T>>builder()
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(config.string(topicKey))
-                .setGroupId(config.string("ctr.kafka.group-id"))
-                .setClientIdPrefix(config.string("ctr.kafka.group-id") + "-" + topic.defaultName())
+                .setGroupId(group)
+                .setClientIdPrefix(group + "-" + topic.defaultName())
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("isolation.level", "read_committed")
                 .setDeserializer(new EventDeserializationSchema<>(topic, type, rules));

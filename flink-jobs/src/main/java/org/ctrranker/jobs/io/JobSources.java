@@ -12,6 +12,12 @@ public interface JobSources {
 
     Source<Either<DeadLetter, AdAuction>, ?, ?> auctions();
 
+    /**
+     * The auctions again, read on their own for the scorer: a backpressured join or feature stage must not hold
+     * back the live rankings, and a source task blocks when any one of its outputs is full.
+     */
+    Source<Either<DeadLetter, AdAuction>, ?, ?> auctionsToScore();
+
     Source<Either<DeadLetter, AdImpression>, ?, ?> impressions();
 
     Source<Either<DeadLetter, AdClick>, ?, ?> clicks();
