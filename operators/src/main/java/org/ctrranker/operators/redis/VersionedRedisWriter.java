@@ -28,6 +28,8 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
      * replaced whole (DEL first, so no field of an older layout lingers) only when its stored version is
      * missing or older, or equal with a tie-break field whose new value is larger byte by byte (compared here
      * by bytes, not with Lua's locale-dependent string order, so it agrees with {@link VersionedWrite#supersedes}).
+     * A hash without a version field (none the job wrote) is written over without the DEL: most keys are new
+     * (rankings, first scores), and the DEL cost about a twelfth of the script's server time per key.
      * Returns, per key, 1 when applied and 0 when skipped. Many keys per call: the per-command cost of
      * EVALSHA, not the script, bounded the one-key version at about 75,000 writes/s.
      */
@@ -42,7 +44,7 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             "end",
             "local function newer(key, version, tie, first, last)",
             "  local current = redis.call('HGET', key, 'version')",
-            "  if not current then return true end",
+            "  if not current then return 'absent' end",
             "  local stored, new = tonumber(current), tonumber(version)",
             "  if stored ~= new then return stored < new end",
             "  if tie == '' then return false end",
@@ -58,8 +60,9 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             "  local first = a + 4",
             "  local last = a + 3 + 2 * tonumber(ARGV[a + 3])",
             "  a = last + 1",
-            "  if newer(KEYS[k], version, tie, first, last) then",
-            "    redis.call('DEL', KEYS[k])",
+            "  local verdict = newer(KEYS[k], version, tie, first, last)",
+            "  if verdict then",
+            "    if verdict ~= 'absent' then redis.call('DEL', KEYS[k]) end",
             "    redis.call('HSET', KEYS[k], 'version', version, unpack(ARGV, first, last))",
             "    if ttl > 0 then redis.call('PEXPIRE', KEYS[k], ttl) end",
             "    applied[k] = 1",
