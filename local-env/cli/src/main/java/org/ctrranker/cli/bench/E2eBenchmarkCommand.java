@@ -22,9 +22,9 @@ import org.ctrranker.models.bench.ModelBenchmark;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.scoring.OnlineConfig;
+import org.ctrranker.operators.scoring.ServingWrites;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import org.ctrranker.operators.scoring.ServingWrites;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -238,14 +238,14 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             List<String> csv = new ArrayList<>(List.of("auction_id,sent_ms,scored_ms,seen_ms"));
             for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
                 Long seen = arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, sent.getKey()));
-                csv.add(String.join(",", sent.getKey(), sent.getValue().toString(),
-                        String.valueOf(scoredAt.get(sent.getKey())), String.valueOf(seen)));
+                Long scored = scoredAt.get(sent.getKey());
+                csv.add(String.join(",", sent.getKey(), sent.getValue().toString(), String.valueOf(scored),
+                        String.valueOf(seen)));
                 if (seen == null) {
                     missing++;
                     continue;
                 }
                 latencies.add(seen - sent.getValue());
-                Long scored = scoredAt.get(sent.getKey());
                 if (scored != null) {
                     toScored.add(scored - sent.getValue());
                     scoredToRedis.add(seen - scored);
