@@ -94,7 +94,7 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
         RedisEndpoint endpoint = RedisEndpoint.parse(config.string("ctr.redis.url"))
                 .withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
         return new VersionedRedisSink(endpoint, (int) config.longValue("ctr.redis.max-buffered-keys"),
-                config.longValue("ctr.redis.flush-interval-ms"));
+                config.longValue("ctr.redis.linger-ms"));
     }
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,

@@ -9,8 +9,9 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
  * Flink sink of {@link VersionedWrite}s into Redis hashes: buffered per key (only the newest version of
  * a key is sent), pipelined, applied by a compare-and-set script so a write never replaces a newer or
  * equal version. Replaying the same writes (after a failover or a rerun) therefore leaves Redis
- * unchanged byte for byte. Flushed on every checkpoint, at the end of input, when {@code maxBufferedKeys}
- * keys wait, and every {@code flushIntervalMs} of processing time (freshness for serving).
+ * unchanged byte for byte. Sent by the writer's own thread as soon as it is free, or once the oldest write
+ * has waited {@code lingerMs}, or {@code maxBufferedKeys} keys wait; flushed on every checkpoint and at the
+ * end of input.
  */
 public final class VersionedRedisSink implements Sink<VersionedWrite> {
 
@@ -18,26 +19,24 @@ public final class VersionedRedisSink implements Sink<VersionedWrite> {
 
     private final RedisEndpoint endpoint;
     private final int maxBufferedKeys;
-    private final long flushIntervalMs;
+    private final long lingerMs;
 
-    public VersionedRedisSink(RedisEndpoint endpoint, int maxBufferedKeys, long flushIntervalMs) {
-        if (maxBufferedKeys < 1 || flushIntervalMs < 1) {
-            throw new IllegalArgumentException("buffer size and flush interval must be positive");
+    public VersionedRedisSink(RedisEndpoint endpoint, int maxBufferedKeys, long lingerMs) {
+        if (maxBufferedKeys < 1 || lingerMs < 0) {
+            throw new IllegalArgumentException("the buffer size must be positive and the linger not negative");
         }
         this.endpoint = endpoint;
         this.maxBufferedKeys = maxBufferedKeys;
-        this.flushIntervalMs = flushIntervalMs;
+        this.lingerMs = lingerMs;
     }
 
-    /** Defaults: 1000 keys per pipeline, flushed at least every second. */
+    /** Defaults: up to 1000 keys per pipeline, each sent as soon as the writer is free. */
     public static VersionedRedisSink to(String redisUrl) {
-        return new VersionedRedisSink(RedisEndpoint.parse(redisUrl), 1_000, 1_000);
+        return new VersionedRedisSink(RedisEndpoint.parse(redisUrl), 1_000, 0);
     }
 
     @Override
     public SinkWriter<VersionedWrite> createWriter(WriterInitContext context) throws IOException {
-        VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, maxBufferedKeys, context.metricGroup());
-        writer.flushEvery(context.getProcessingTimeService(), flushIntervalMs);
-        return writer;
+        return new VersionedRedisWriter(endpoint, maxBufferedKeys, lingerMs, context.metricGroup());
     }
 }

@@ -1,12 +1,13 @@
 package org.ctrranker.operators.redis;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.operators.ProcessingTimeService;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -17,8 +18,15 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * The writer of {@link VersionedRedisSink}; also usable on its own (tools, tests). Not thread-safe:
- * Flink calls it from the task's mailbox thread only.
+ * The writer of {@link VersionedRedisSink}; also usable on its own (tools, tests). Writes wait in a buffer
+ * (per key only the one Redis would end with) that a sender thread of its own sends, in one pipeline, once
+ * the oldest has waited {@code lingerMs}, {@code maxBufferedKeys} keys wait, or {@link #flush()} asks. With
+ * a linger of 0 a write is sent as soon as the sender is free, and the writes that came in while a pipeline
+ * was in flight make the next one: a ranking reaches Redis about one round trip after it was scored at low
+ * rates, and the batches grow with the rate, where a flush timer on the task's thread added up to its
+ * interval to every write and stalled the task for each round trip. {@link #write} blocks while
+ * {@code maxBufferedKeys} keys wait (back pressure); a failed send fails the next {@link #write} or
+ * {@link #flush()}. One thread calls write, flush and close (Flink's mailbox thread).
  */
 public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
 
@@ -78,30 +86,49 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
      */
     static final int KEYS_PER_CALL = 100;
 
+    /** Linger of a writer that sends only when its buffer is full or on {@link #flush()}. */
+    public static final long SEND_ON_FLUSH = Long.MAX_VALUE;
+
     private final RedisEndpoint endpoint;
     private final int maxBufferedKeys;
-    private final Map<String, VersionedWrite> buffered = new LinkedHashMap<>();
+    private final long lingerNanos;
     private final Counter applied;
     private final Counter stale;
     private final Counter flushes;
-    private Jedis jedis;
-    private String scriptSha;
-    private ProcessingTimeService timers;
-    private long flushIntervalMs;
+    private final Thread sender;
+
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}, as are the fields below it. */
+    private Map<String, VersionedWrite> buffered = new LinkedHashMap<>();
+    private long oldestBufferedAtNanos;
+    private boolean sending;
+    private boolean flushRequested;
+    private Exception failure;
     private boolean closed;
 
+    /** Only the sender thread uses the connection (and {@link #close} once the sender has ended). */
+    private Jedis jedis;
+    private String scriptSha;
+
+    /** A writer that sends when {@code maxBufferedKeys} keys wait or on {@link #flush()}. */
     public VersionedRedisWriter(RedisEndpoint endpoint, int maxBufferedKeys, MetricGroup metrics) {
+        this(endpoint, maxBufferedKeys, SEND_ON_FLUSH, metrics);
+    }
+
+    /** {@code lingerMs}: how long the oldest buffered write waits for others to share its pipeline. */
+    public VersionedRedisWriter(RedisEndpoint endpoint, int maxBufferedKeys, long lingerMs, MetricGroup metrics) {
+        if (maxBufferedKeys < 1 || lingerMs < 0) {
+            throw new IllegalArgumentException("maxBufferedKeys must be positive and lingerMs not negative");
+        }
         this.endpoint = endpoint;
         this.maxBufferedKeys = maxBufferedKeys;
+        this.lingerNanos = lingerMs == SEND_ON_FLUSH ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(lingerMs);
         this.applied = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesApplied");
         this.stale = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesStale");
         this.flushes = metrics == null ? new SimpleCounter() : metrics.counter("redisFlushes");
-    }
-
-    void flushEvery(ProcessingTimeService service, long intervalMs) {
-        this.timers = service;
-        this.flushIntervalMs = intervalMs;
-        scheduleFlush();
+        this.sender = new Thread(this::sendWhileOpen, "redis-writer " + endpoint);
+        sender.setDaemon(true);
+        sender.start();
     }
 
     @Override
@@ -111,12 +138,20 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
 
     /** Buffers a write; of several writes to one key only the one Redis would end with is kept. */
     public void write(VersionedWrite w) throws IOException {
-        VersionedWrite previous = buffered.get(w.key);
-        if (previous == null || w.supersedes(previous)) {
-            buffered.put(w.key, w);
-        }
-        if (buffered.size() >= maxBufferedKeys) {
-            flush();
+        synchronized (lock) {
+            while (buffered.size() >= maxBufferedKeys && !buffered.containsKey(w.key)) {
+                throwIfFailedOrClosed();
+                await();
+            }
+            throwIfFailedOrClosed();
+            VersionedWrite previous = buffered.get(w.key);
+            if (previous == null || w.supersedes(previous)) {
+                if (buffered.isEmpty()) {
+                    oldestBufferedAtNanos = System.nanoTime();
+                }
+                buffered.put(w.key, w);
+                lock.notifyAll();
+            }
         }
     }
 
@@ -125,38 +160,117 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         flush();
     }
 
-    /** Sends every buffered write in one pipeline and waits for the replies. */
+    /** Returns once every write handed in so far is in Redis (or was skipped as stale there). */
     public void flush() throws IOException {
-        if (buffered.isEmpty()) {
-            return;
+        synchronized (lock) {
+            flushRequested = true;
+            lock.notifyAll();
+            try {
+                while (!buffered.isEmpty() || sending) {
+                    throwIfFailedOrClosed();
+                    await();
+                }
+                throwIfFailedOrClosed();
+            } finally {
+                flushRequested = false;
+            }
         }
-        List<VersionedWrite> batch = new ArrayList<>(buffered.values());
+    }
+
+    /** Counts of writes the server applied and skipped as stale, since this writer started. */
+    public long appliedCount() {
+        synchronized (lock) {
+            return applied.getCount();
+        }
+    }
+
+    public long staleCount() {
+        synchronized (lock) {
+            return stale.getCount();
+        }
+    }
+
+    private void throwIfFailedOrClosed() throws IOException {
+        if (failure != null) {
+            throw new IOException("writing to Redis at " + endpoint + " failed: " + failure.getMessage(), failure);
+        }
+        if (closed) {
+            throw new IllegalStateException("the Redis writer is closed");
+        }
+    }
+
+    private void await() throws IOException {
         try {
-            send(batch);
+            lock.wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing to Redis at " + endpoint);
+        }
+    }
+
+    private void sendWhileOpen() {
+        try {
+            while (true) {
+                List<VersionedWrite> batch = nextBatch();
+                if (batch == null) {
+                    return;
+                }
+                send(batch);
+                synchronized (lock) {
+                    sending = false;
+                    flushes.inc();
+                    lock.notifyAll();
+                }
+            }
+        } catch (InterruptedException e) {
+            // closed while waiting
+        } catch (Exception e) {
+            closeConnection(); // Flink restarts the job from its last checkpoint, which replays these writes
+            synchronized (lock) {
+                failure = e;
+                sending = false;
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Waits until the buffer is due and takes it; null once closed. */
+    private List<VersionedWrite> nextBatch() throws InterruptedException {
+        synchronized (lock) {
+            while (!closed) {
+                if (!buffered.isEmpty()) {
+                    long waited = System.nanoTime() - oldestBufferedAtNanos;
+                    if (flushRequested || buffered.size() >= maxBufferedKeys || waited >= lingerNanos) {
+                        List<VersionedWrite> batch = new ArrayList<>(buffered.values());
+                        buffered = new LinkedHashMap<>();
+                        sending = true;
+                        lock.notifyAll();
+                        return batch;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(lock, lingerNanos - waited);
+                } else {
+                    lock.wait();
+                }
+            }
+            return null;
+        }
+    }
+
+    private void send(List<VersionedWrite> batch) throws IOException {
+        try {
+            sendOnce(batch);
         } catch (JedisDataException e) {
             if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
                 throw new IOException("Redis rejected a versioned write: " + e.getMessage(), e);
             }
             scriptSha = null; // the server lost its script cache (restart, failover): load it again, resend
-            send(batch);
+            sendOnce(batch);
         } catch (RuntimeException e) {
-            closeConnection(); // reconnect on the next flush; Flink restarts from the last checkpoint
-            throw new IOException("writing " + batch.size() + " keys to Redis at " + endpoint + " failed", e);
+            throw new IOException("writing " + batch.size() + " keys failed: " + e.getMessage(), e);
         }
-        buffered.clear();
-        flushes.inc();
     }
 
-    /** Counts of writes the server applied and skipped as stale, since this writer started. */
-    public long appliedCount() {
-        return applied.getCount();
-    }
-
-    public long staleCount() {
-        return stale.getCount();
-    }
-
-    private void send(List<VersionedWrite> batch) {
+    private void sendOnce(List<VersionedWrite> batch) {
         Jedis connection = connection();
         List<Response<Object>> replies = new ArrayList<>(batch.size() / KEYS_PER_CALL + 1);
         byte[] sha = scriptSha.getBytes(StandardCharsets.UTF_8);
@@ -180,15 +294,21 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             }
             pipeline.sync();
         }
+        long appliedNow = 0;
+        long staleNow = 0;
         for (Response<Object> reply : replies) {
             // throws the server's error for that call, if any
             for (Object result : (List<?>) reply.get()) {
                 if (Long.valueOf(1L).equals(result)) {
-                    applied.inc();
+                    appliedNow++;
                 } else {
-                    stale.inc();
+                    staleNow++;
                 }
             }
+        }
+        synchronized (lock) {
+            applied.inc(appliedNow);
+            stale.inc(staleNow);
         }
     }
 
@@ -202,30 +322,36 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         return jedis;
     }
 
-    private void scheduleFlush() {
-        timers.registerTimer(timers.getCurrentProcessingTime() + flushIntervalMs, now -> {
-            if (!closed) {
-                flush();
-                scheduleFlush();
-            }
-        });
-    }
-
     private void closeConnection() {
-        if (jedis != null) {
+        Jedis connection = jedis;
+        jedis = null;
+        scriptSha = null;
+        if (connection != null) {
             try {
-                jedis.close();
+                connection.close();
             } catch (RuntimeException ignored) {
                 // the connection is broken already; nothing more to release
             }
-            jedis = null;
-            scriptSha = null;
         }
     }
 
+    /** Stops the sender; writes not flushed are dropped (Flink replays them from the last checkpoint). */
     @Override
     public void close() {
-        closed = true;
-        closeConnection();
+        synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+        }
+        try {
+            // a pipeline in flight ends within the connection's timeout
+            sender.join(15_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!sender.isAlive()) {
+            closeConnection();
+        } else {
+            sender.interrupt();
+        }
     }
 }

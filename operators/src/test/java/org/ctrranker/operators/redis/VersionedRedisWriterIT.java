@@ -1,6 +1,7 @@
 package org.ctrranker.operators.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -178,6 +179,57 @@ class VersionedRedisWriterIT {
     private static VersionedWrite scores(String key, String auctionId) {
         return VersionedWrite.ofText(key, 500, 60_000, Map.of("auction_id", auctionId, "ad:x", auctionId.length() + ",1"))
                 .tieBreakOn("auction_id");
+    }
+
+    @Test
+    void withoutALingerAWriteReachesRedisWithoutAFlushAndWritesMadeMeanwhileFollow() throws Exception {
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(RedisEndpoint.parse(stack.redisUrl()), 1_000, 0, null);
+             Jedis jedis = connect()) {
+            String first = PREFIX + ":rank:{eager0}";
+            writer.write(write(first, 1, "first"));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!jedis.exists(first) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(jedis.hget(first, "payload")).as("sent by the writer's own thread").isEqualTo("first");
+            for (int i = 1; i <= 500; i++) {
+                writer.write(write(PREFIX + ":rank:{eager" + i + "}", 1, "n" + i));
+            }
+            while (writer.appliedCount() < 501 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(writer.appliedCount()).isEqualTo(501);
+            assertThat(jedis.hget(PREFIX + ":rank:{eager500}", "payload")).isEqualTo("n500");
+        }
+    }
+
+    @Test
+    void aLingeringWriteWaitsForItsLingerOrAFlush() throws Exception {
+        String key = PREFIX + ":rank:{linger}";
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(RedisEndpoint.parse(stack.redisUrl()), 1_000, 60_000, null);
+             Jedis jedis = connect()) {
+            writer.write(write(key, 1, "waits"));
+            Thread.sleep(300);
+            assertThat(jedis.exists(key)).as("still lingering").isFalse();
+            writer.flush();
+            assertThat(jedis.hget(key, "payload")).isEqualTo("waits");
+        }
+    }
+
+    @Test
+    void aFailedSendFailsTheNextFlushNamingTheServer() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        RedisEndpoint nowhere = RedisEndpoint.parse("redis://127.0.0.1:" + closedPort);
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(nowhere, 10, 0, null)) {
+            writer.write(write(PREFIX + ":rank:{lost}", 1, "x"));
+            assertThatThrownBy(writer::flush).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("127.0.0.1:" + closedPort);
+            assertThatThrownBy(() -> writer.write(write(PREFIX + ":rank:{lost2}", 1, "y")))
+                    .isInstanceOf(java.io.IOException.class);
+        }
     }
 
     @Test

@@ -67,10 +67,6 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--flush-interval-ms", defaultValue = "5",
-            description = "The job's Redis sink flush interval for the run (the job default is 1000; default: ${DEFAULT-VALUE}).")
-    long flushIntervalMs;
-
     @Option(names = "--model-seconds", defaultValue = "3", description = "Measuring time of the raw forward pass (default: ${DEFAULT-VALUE}).")
     double modelSeconds;
 
@@ -88,9 +84,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!(startRate > 0) || !(factor > 1) || !(stepSeconds >= 2) || !(latencySeconds >= 2) || candidates < 1
-                || redisWrites < 1 || parallelism < 1 || flushIntervalMs < 1) {
+                || redisWrites < 1 || parallelism < 1) {
             throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
-                    + "--candidates, --redis-writes, --parallelism and --flush-interval-ms >= 1");
+                    + "--candidates, --redis-writes and --parallelism >= 1");
         }
         try {
             OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
@@ -105,9 +101,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             stack = LocalStack.start(StackOptions.builder().workDir(work.resolve("stack")).detached(false).build());
             String bootstrap = stack.endpoints().kafkaBootstrap();
             RedisEndpoint redis = RedisEndpoint.parse(stack.endpoints().redisUrl());
-            Map<String, String> overrides = new LinkedHashMap<>(Map.of(
-                    "ctr.attribution.window-ms", "15000",
-                    "ctr.redis.flush-interval-ms", Long.toString(flushIntervalMs)));
+            Map<String, String> overrides = new LinkedHashMap<>(Map.of("ctr.attribution.window-ms", "15000"));
             overrides.putAll(settings);
             overrides.put("ctr.kafka.bootstrap-servers", bootstrap);
             overrides.put("ctr.redis.url", stack.endpoints().redisUrl());
@@ -116,7 +110,6 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty());
             report.put("parallelism", parallelism);
             report.put("candidates_per_auction", candidates);
-            report.put("redis_flush_interval_ms", flushIntervalMs);
 
             System.err.printf("warm-up: %.0f auctions/s for 10 s%n", startRate);
             long seed = 1000;
