@@ -41,10 +41,10 @@ import org.ctrranker.models.nn.CtrNetwork;
 public final class CtrModel implements AutoCloseable {
 
     /** Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     private static final int MAGIC = 0x4354524D;
     /** Training checkpoint format: magic "CTRK", then this version. */
-    public static final int CHECKPOINT_FORMAT_VERSION = 1;
+    public static final int CHECKPOINT_FORMAT_VERSION = 2;
     private static final int CHECKPOINT_MAGIC = 0x4354524B;
     /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
     static final int[] BUCKETS = {1, 4, 16, 64, 256, 1024};
@@ -57,6 +57,8 @@ public final class CtrModel implements AutoCloseable {
     private final BatchEncoder encoder;
     private final ParameterStore store;
     private final CheckpointedAdam optimizer;
+    /** Null when the config has no wide part. */
+    private final WideLinear wide;
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
@@ -77,6 +79,7 @@ public final class CtrModel implements AutoCloseable {
         this.encoder = new BatchEncoder(config);
         this.store = new ParameterStore(manager, false);
         this.optimizer = newOptimizer();
+        this.wide = config.wide() ? new WideLinear(config.wideBuckets(), config.denseFeatures(), config.wideLearningRate()) : null;
     }
 
     public static CtrModel create(ModelConfig config) {
@@ -156,21 +159,29 @@ public final class CtrModel implements AutoCloseable {
         if (config.am2()) {
             encoder.encodeScenario(encoded, samples);
         }
+        float[] wideLogits = wide == null ? null : wide.logits(features);
+        float[] logits;
+        float value;
         TRAINING.lock();
         try (NDManager batch = manager.newSubManager();
                 GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDList inputs = encoder.toArrays(batch, encoded);
             NDList out = network.forward(store, inputs, true);
-            NDArray loss = CtrLoss.total(out.get(0), BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
+            NDArray logit = wide == null ? out.get(0) : out.get(0).add(BatchEncoder.floats(batch, wideLogits));
+            NDArray loss = CtrLoss.total(logit, BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
                     BatchEncoder.floats(batch, fakeNegative), out.size() > 1 ? out.get(1) : null,
                     BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
             collector.backward(loss);
-            float value = loss.getFloat();
+            value = loss.getFloat();
+            logits = wide == null ? null : logit.toFloatArray();
             step();
-            return value;
         } finally {
             TRAINING.unlock();
         }
+        if (wide != null) {
+            wide.train(features, CtrLoss.logitGradients(logits, labels, weights, fakeNegative));
+        }
+        return value;
     }
 
     private void step() {
@@ -242,7 +253,13 @@ public final class CtrModel implements AutoCloseable {
         JniUtils.setGradMode(false);
         try (NDManager batch = manager.newSubManager()) {
             NDList out = network.forward(store, encoder.toArrays(batch, encoded), false);
-            return java.util.Arrays.copyOf(out.get(0).toFloatArray(), features.size());
+            float[] logits = java.util.Arrays.copyOf(out.get(0).toFloatArray(), features.size());
+            if (wide != null) {
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] += wide.logit(features.get(i));
+                }
+            }
+            return logits;
         } finally {
             JniUtils.setGradMode(gradMode);
         }
@@ -310,6 +327,9 @@ public final class CtrModel implements AutoCloseable {
                 out.writeDouble(v);
             }
             network.saveParameters(out);
+            if (wide != null) {
+                wide.saveWeights(out);
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -340,6 +360,9 @@ public final class CtrModel implements AutoCloseable {
                 stats[i] = in.readDouble();
             }
             loadInPlace(in);
+            if (wide != null) {
+                wide.loadWeights(in);
+            }
             marketPrice.restore(java.util.Arrays.copyOfRange(stats, 0, 3));
             positiveBid.restore(java.util.Arrays.copyOfRange(stats, 3, 6));
             steps = restoredSteps;
@@ -381,6 +404,9 @@ public final class CtrModel implements AutoCloseable {
             out.writeInt(parameters.length);
             out.write(parameters);
             optimizer.save(network.getParameters().values(), out);
+            if (wide != null) {
+                wide.saveOptimizer(out);
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -404,6 +430,9 @@ public final class CtrModel implements AutoCloseable {
             in.readFully(parameters);
             restore(parameters);
             optimizer.load(network.getParameters().values(), manager, in);
+            if (wide != null) {
+                wide.loadOptimizer(in);
+            }
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt CTR model checkpoint: " + e.getMessage(), e);
         }
@@ -413,6 +442,11 @@ public final class CtrModel implements AutoCloseable {
         double[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
+    }
+
+    /** The wide part's share of the logit of {@code f} (0 without a wide part): for tests. */
+    float wideLogit(Features f) {
+        return wide == null ? 0f : wide.logit(f);
     }
 
     /** Arrays alive in this model's native scope (parameters, optimiser state, leaks): for tests. */

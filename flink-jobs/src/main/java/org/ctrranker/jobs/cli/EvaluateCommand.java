@@ -53,12 +53,19 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--test-fraction", defaultValue = "0.2", description = "synthetic: the last share of auctions used as the test split (default: ${DEFAULT-VALUE}).")
     double testFraction;
 
-    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,fm,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
+    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,fm,no-wide,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
             + "(default: all; no-am2/no-bcm only where the data has market prices/bids).")
     List<String> models;
 
     @Option(names = "--tem4ctr", negatable = true, defaultValue = "true", fallbackValue = "true", description = "TEM4CTR in the full model (default: on).")
     boolean tem4ctr;
+
+    @Option(names = "--wide", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "The wide part (a weight per id, AdaGrad per sample) in the full model (default: on).")
+    boolean wide;
+
+    @Option(names = "--wide-learning-rate", defaultValue = "0.01", description = "AdaGrad learning rate of the wide part (default: ${DEFAULT-VALUE}).")
+    float wideLearningRate;
 
     @Option(names = "--am2", negatable = true, defaultValue = "true", fallbackValue = "true", description = "AM2 market-price head in training (default: on).")
     boolean am2;
@@ -117,7 +124,8 @@ public final class EvaluateCommand implements Callable<Integer> {
                 .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm"))).toList();
         ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(denseFeatures ? OnlineFeaturizer.DENSE : 0)
                 .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
-                .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
+                .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers)
+                .wideBuckets(wide ? ModelConfig.DEFAULT_WIDE_BUCKETS : 0).wideLearningRate(wideLearningRate).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
                 .am2Lambda(lambda).learningRate(learningRate).seed(seed).device(device).build();
         double bayes = Double.NaN;
         if (format.equals("synthetic")) {

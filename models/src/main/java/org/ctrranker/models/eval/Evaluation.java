@@ -20,7 +20,7 @@ import org.ctrranker.models.ModelConfig;
 public final class Evaluation {
 
     /** Every model the evaluation knows, in report order. */
-    public static final List<String> MODELS = List.of("full", "fm", "no-tem4ctr", "no-am2", "no-bcm", "mlp", "lr",
+    public static final List<String> MODELS = List.of("full", "fm", "no-wide", "no-tem4ctr", "no-am2", "no-bcm", "mlp", "lr",
             "popularity");
 
     private final EvalData data;
@@ -60,10 +60,11 @@ public final class Evaluation {
         return switch (model) {
             case "full" -> () -> new ModelLearner(model, b.build(), batchSize);
             case "fm" -> () -> new ModelLearner(model, b.fm(true).build(), batchSize);
+            case "no-wide" -> () -> new ModelLearner(model, b.wideBuckets(0).build(), batchSize);
             case "no-tem4ctr" -> () -> new ModelLearner(model, b.tem4ctr(false).build(), batchSize);
             case "no-am2" -> () -> new ModelLearner(model, b.am2(false).build(), batchSize);
             case "no-bcm" -> () -> new ModelLearner(model, b.bcm(false).build(), batchSize);
-            case "mlp" -> () -> new ModelLearner(model, b.fm(false).tem4ctr(false).am2(false).bcm(false).build(), batchSize);
+            case "mlp" -> () -> new ModelLearner(model, b.fm(false).wideBuckets(0).tem4ctr(false).am2(false).bcm(false).build(), batchSize);
             case "lr" -> () -> new LogisticRegression(0.05);
             case "popularity" -> ItemPopularity::new;
             default -> throw new IllegalArgumentException(model);

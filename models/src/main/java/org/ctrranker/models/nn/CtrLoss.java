@@ -17,6 +17,21 @@ public final class CtrLoss {
     }
 
     /**
+     * d loss_i / d logit_i of each sample alone under {@link #total}'s CTR term (not divided by the batch):
+     * weight x importance x (p - y), the importance weights held constant as there.
+     */
+    public static float[] logitGradients(float[] logit, float[] label, float[] weight, float[] fakeNegative) {
+        float[] g = new float[logit.length];
+        for (int i = 0; i < g.length; i++) {
+            double p = 1 / (1 + Math.exp(-logit[i]));
+            double importance = label[i] != 0 ? 1 + p : (1 - p) * (1 + p);
+            double effective = weight[i] * (fakeNegative[i] != 0 ? importance : 1);
+            g[i] = (float) (effective * (p - label[i]));
+        }
+        return g;
+    }
+
+    /**
      * @param weight per-sample weights (BCM on positives times the sample weight) [N]
      * @param fakeNegative 1 where the fake-negative importance weights apply [N]
      * @param marketPrice AM2 output [N], or null when AM2 is off

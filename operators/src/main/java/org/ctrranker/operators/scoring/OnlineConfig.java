@@ -25,6 +25,8 @@ public final class OnlineConfig implements Serializable {
     private final int hashBuckets;
     private final int[] hiddenLayers;
     private final float learningRate;
+    private final int wideBuckets;
+    private final float wideLearningRate;
     private final long seed;
     private final int historyLength;
     private final int slotsPerClick;
@@ -54,6 +56,10 @@ public final class OnlineConfig implements Serializable {
         hiddenLayers = Arrays.stream(text(s, "ctr.model.hidden-layers").split(",")).map(String::trim)
                 .mapToInt(Integer::parseInt).toArray();
         learningRate = Float.parseFloat(text(s, "ctr.model.learning-rate"));
+        wideBuckets = (int) number(s, "ctr.model.wide-buckets", 0, ModelConfig.DEFAULT_WIDE_BUCKETS);
+        String wideRate = s.get("ctr.model.wide-learning-rate");
+        wideLearningRate = wideRate == null || wideRate.isBlank() ? ModelConfig.DEFAULT_WIDE_LEARNING_RATE
+                : Float.parseFloat(wideRate.trim());
         seed = number(s, "ctr.model.seed", 0);
         historyLength = (int) number(s, "ctr.features.feedback.max-clicks", 1);
         slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
@@ -99,7 +105,8 @@ public final class OnlineConfig implements Serializable {
         return ModelInputs.shape(ModelConfig.builder())
                 .embeddingDim(embeddingDim).hashBuckets(hashBuckets).hiddenLayers(hiddenLayers)
                 .historyLength(historyLength).slotsPerClick(slotsPerClick)
-                .learningRate(learningRate).seed(seed).device(device)
+                .learningRate(learningRate).wideBuckets(wideBuckets).wideLearningRate(wideLearningRate)
+                .seed(seed).device(device)
                 // BCM weights come from the job's AIE stage (TrainingSample.bcm_weight), not the model's own.
                 .bcm(false)
                 .build();
