@@ -31,6 +31,7 @@ import redis.clients.jedis.Response;
 
 @Command(name = "e2e", mixinStandardHelpOptions = true,
         description = {"End to end on a private local stack (real Kafka broker and redis-server) with the job in the mini cluster:",
+                "0. before the job starts, the broker alone: producer to read_committed consumer latency (the floor);",
                 "1. steps the offered auction rate up (--candidates each) until the job stops keeping up",
                 "   (scored rate below 90% of offered, or the unscored backlog grows past 2 s of traffic);",
                 "2. at half the highest sustained rate: p50/p99 from an auction handed to Kafka to its ranking written",
@@ -107,6 +108,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             overrides.put("ctr.redis.url", stack.endpoints().redisUrl());
             CtrConfig config = CtrConfig.load(null, overrides);
             report.put("settings", overrides);
+            System.err.println("Kafka alone: 100 records/s for 10 s");
+            report.put("kafka_round_trip_before_job", KafkaRoundTrip.measure(bootstrap, 100, 10));
             run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty());
             report.put("parallelism", parallelism);
             report.put("candidates_per_auction", candidates);
