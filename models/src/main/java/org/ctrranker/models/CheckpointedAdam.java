@@ -8,7 +8,6 @@ import ai.djl.training.optimizer.Optimizer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,8 +66,8 @@ final class CheckpointedAdam extends Optimizer {
             NDArray mean = means.get(id);
             out.writeBoolean(mean != null);
             if (mean != null) {
-                writeFloats(out, mean.toFloatArray());
-                writeFloats(out, variances.get(id).toFloatArray());
+                FloatArrays.write(out, mean.toFloatArray());
+                FloatArrays.write(out, variances.get(id).toFloatArray());
             }
         }
     }
@@ -96,8 +95,8 @@ final class CheckpointedAdam extends Optimizer {
             }
             if (in.readBoolean()) {
                 NDArray weight = p.getArray();
-                means.put(id, manager.create(readFloats(in, weight.size()), weight.getShape()));
-                variances.put(id, manager.create(readFloats(in, weight.size()), weight.getShape()));
+                means.put(id, manager.create(FloatArrays.read(in, weight.size(), "optimiser state of a parameter"), weight.getShape()));
+                variances.put(id, manager.create(FloatArrays.read(in, weight.size(), "optimiser state of a parameter"), weight.getShape()));
             }
         }
     }
@@ -109,25 +108,6 @@ final class CheckpointedAdam extends Optimizer {
         variances.clear();
         counts.clear();
         numUpdate = 0;
-    }
-
-    private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
-        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES);
-        bytes.asFloatBuffer().put(values);
-        out.writeInt(values.length);
-        out.write(bytes.array());
-    }
-
-    private static float[] readFloats(DataInputStream in, long expected) throws IOException {
-        int n = in.readInt();
-        if (n != expected) {
-            throw new IllegalArgumentException("optimiser state of " + n + " values for a parameter of " + expected);
-        }
-        byte[] raw = new byte[n * Float.BYTES];
-        in.readFully(raw);
-        float[] values = new float[n];
-        ByteBuffer.wrap(raw).asFloatBuffer().get(values);
-        return values;
     }
 
     private static final class Builder extends OptimizerBuilder<Builder> {

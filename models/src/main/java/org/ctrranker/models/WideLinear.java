@@ -3,7 +3,6 @@ package org.ctrranker.models;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -79,35 +78,18 @@ final class WideLinear {
     }
 
     void saveWeights(DataOutputStream out) throws IOException {
-        write(out, weights);
+        FloatArrays.write(out, weights);
     }
 
     void loadWeights(DataInputStream in) throws IOException {
-        read(in, weights);
+        System.arraycopy(FloatArrays.read(in, weights.length, "the wide part"), 0, weights, 0, weights.length);
     }
 
     void saveOptimizer(DataOutputStream out) throws IOException {
-        write(out, squares);
+        FloatArrays.write(out, squares);
     }
 
     void loadOptimizer(DataInputStream in) throws IOException {
-        read(in, squares);
-    }
-
-    private static void write(DataOutputStream out, float[] values) throws IOException {
-        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES);
-        bytes.asFloatBuffer().put(values);
-        out.writeInt(values.length);
-        out.write(bytes.array());
-    }
-
-    private static void read(DataInputStream in, float[] into) throws IOException {
-        int length = in.readInt();
-        if (length != into.length) {
-            throw new IOException("wide part has " + length + " weights, this model " + into.length);
-        }
-        byte[] bytes = new byte[length * Float.BYTES];
-        in.readFully(bytes);
-        ByteBuffer.wrap(bytes).asFloatBuffer().get(into);
+        System.arraycopy(FloatArrays.read(in, squares.length, "the wide part's AdaGrad sums"), 0, squares, 0, squares.length);
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -63,8 +64,9 @@ final class KafkaRoundTrip {
                 long periodNanos = (long) (1e9 / rate);
                 long next = System.nanoTime();
                 for (int i = 0; i < warmUp + count; i++) {
-                    while (System.nanoTime() < next) {
-                        Thread.onSpinWait();
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
                     }
                     byte[] value = ByteBuffer.allocate(Long.BYTES + 1).put((byte) (i < warmUp ? 0 : 1))
                             .putLong(System.nanoTime()).array();
