@@ -57,9 +57,7 @@ public final class OnlineConfig implements Serializable {
                 .mapToInt(Integer::parseInt).toArray();
         learningRate = Float.parseFloat(text(s, "ctr.model.learning-rate"));
         wideBuckets = (int) number(s, "ctr.model.wide-buckets", 0, ModelConfig.DEFAULT_WIDE_BUCKETS);
-        String wideRate = s.get("ctr.model.wide-learning-rate");
-        wideLearningRate = wideRate == null || wideRate.isBlank() ? ModelConfig.DEFAULT_WIDE_LEARNING_RATE
-                : Float.parseFloat(wideRate.trim());
+        wideLearningRate = (float) decimal(s, "ctr.model.wide-learning-rate", ModelConfig.DEFAULT_WIDE_LEARNING_RATE);
         seed = number(s, "ctr.model.seed", 0);
         historyLength = (int) number(s, "ctr.features.feedback.max-clicks", 1);
         slotsPerClick = 2 * (int) number(s, "ctr.features.feedback.unclicks-per-side", 1);
