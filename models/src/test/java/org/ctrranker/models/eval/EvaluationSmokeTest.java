@@ -1,6 +1,7 @@
 package org.ctrranker.models.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -9,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.ctrranker.models.FeatureHash;
 import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.Sample;
@@ -92,7 +95,15 @@ class EvaluationSmokeTest {
         }
         // even items are clicked 8x more: popularity learns it within the stream
         assertThat(results.get("popularity/online").get(0).auc()).isGreaterThan(0.7);
-        assertThat(Files.readString(folder.resolve("report.md"))).contains("| full |", "calibration.png");
+        assertThat(Files.readString(folder.resolve("report.md"))).contains("| full |", "calibration.png", "| full online minus |");
+        // every other result against the full model online, with its interval around the plain difference
+        Matcher lr = Pattern.compile("\"lr/online\":\\{\"d\":(-?[0-9.]+),\"ci95\":\\[(-?[0-9.]+),(-?[0-9.]+)]}").matcher(json);
+        assertThat(lr.find()).as(json).isTrue();
+        double d = Double.parseDouble(lr.group(1));
+        assertThat(d).isCloseTo(results.get("full/online").get(0).auc() - results.get("lr/online").get(0).auc(), within(1e-4));
+        assertThat(Double.parseDouble(lr.group(2))).isLessThanOrEqualTo(d);
+        assertThat(Double.parseDouble(lr.group(3))).isGreaterThanOrEqualTo(d);
+        assertThat(json).contains("\"popularity/offline\":{\"d\":", "\"full/offline\":{\"d\":");
         for (String png : List.of("auc-over-stream.png", "logloss-over-stream.png", "calibration.png")) {
             assertThat(Files.size(folder.resolve(png))).as(png).isGreaterThan(1000);
         }
