@@ -193,6 +193,10 @@ public final class Evaluation {
             return;
         }
         Evaluator.Result full = fullOnline.get(0);
+        if (Double.isNaN(full.auc())) {
+            md.append("No margins: the test split has no clicks (or only clicks), so it has no AUC.\n\n");
+            return;
+        }
         int[] requests = testRequests();
         double[] fullScores = doubles(full.testPredictions());
         md.append(String.format(Locale.ROOT, "Margins of the full model's online AUC (test split, %s; 95%% interval: "

@@ -81,6 +81,28 @@ class EvaluationSmokeTest {
     }
 
     @Test
+    void aTestSplitWithoutClicksStillGetsItsReport(@TempDir Path folder) throws Exception {
+        List<LoggedAuction> log = new ArrayList<>();
+        for (LoggedAuction a : log(100)) {
+            List<LoggedAuction.LoggedItem> items = a.items();
+            if (a.test()) { // iPinYou 2259's test log has no click at all
+                items = items.stream().map(i -> new LoggedAuction.LoggedItem(i.itemId(), i.itemKeys(), i.category(), i.position(),
+                        0, i.bid(), i.marketPrice(), i.scenario(), i.trueCtr())).toList();
+            }
+            log.add(new LoggedAuction(a.userId(), a.timeMs(), a.contextKeys(), items, a.test(), a.priorClicks()));
+        }
+        EvalData data = OnlineFeaturizer.build("no clicks", log, 4, 4);
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+                .scenarioFields(data.scenarioFields()).embeddingDim(4).hashBuckets(1024).historyLength(4).slotsPerClick(4)
+                .hiddenLayers(8).device("cpu").build();
+        Evaluation evaluation = new Evaluation(data, config, List.of("full", "lr"), 1, 32, 1, false, Double.NaN,
+                new PrintStream(PrintStream.nullOutputStream()));
+        String json = evaluation.report(evaluation.run(), folder, "test", Map.of());
+        assertThat(json).contains("\"full\":{\"auc\":null").doesNotContain("full_online_minus");
+        assertThat(Files.readString(folder.resolve("report.md"))).contains("No margins: the test split has no clicks");
+    }
+
+    @Test
     void runsEveryModelAndWritesTheReport(@TempDir Path folder) throws Exception {
         EvalData data = OnlineFeaturizer.build("smoke", log(300), 4, 4);
         ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
