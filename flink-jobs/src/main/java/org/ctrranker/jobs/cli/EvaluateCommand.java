@@ -53,8 +53,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--test-fraction", defaultValue = "0.2", description = "synthetic: the last share of auctions used as the test split (default: ${DEFAULT-VALUE}).")
     double testFraction;
 
-    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,fm,no-wide,no-tem4ctr,no-am2,no-bcm,mlp,lr,popularity "
-            + "(default: all; no-am2/no-bcm only where the data has market prices/bids).")
+    @Option(names = "--models", split = ",", description = "Models to run, of " + "full,fm,no-wide,no-tem4ctr,no-am2,no-bcm,no-aie,mlp,lr,popularity "
+            + "(default: all; no-am2/no-bcm/no-aie only where the data has market prices/bids).")
     List<String> models;
 
     @Option(names = "--tem4ctr", negatable = true, defaultValue = "true", fallbackValue = "true", description = "TEM4CTR in the full model (default: on).")
@@ -121,7 +121,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         EvalData data = OnlineFeaturizer.build(format, log, history, slots, denseFeatures);
         boolean hasAuctionFields = format.equals("synthetic") || format.equals("ipinyou-log");
         List<String> chosen = models != null ? models : Evaluation.MODELS.stream()
-                .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm"))).toList();
+                .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm") || m.equals("no-aie"))).toList();
         ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(denseFeatures ? OnlineFeaturizer.DENSE : 0)
                 .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
                 .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers)

@@ -21,7 +21,7 @@ import org.ctrranker.models.metrics.AucDifference;
 public final class Evaluation {
 
     /** Every model the evaluation knows, in report order. */
-    public static final List<String> MODELS = List.of("full", "fm", "no-wide", "no-tem4ctr", "no-am2", "no-bcm", "mlp", "lr",
+    public static final List<String> MODELS = List.of("full", "fm", "no-wide", "no-tem4ctr", "no-am2", "no-bcm", "no-aie", "mlp", "lr",
             "popularity");
 
     private final EvalData data;
@@ -65,6 +65,7 @@ public final class Evaluation {
             case "no-tem4ctr" -> () -> new ModelLearner(model, b.tem4ctr(false).build(), batchSize);
             case "no-am2" -> () -> new ModelLearner(model, b.am2(false).build(), batchSize);
             case "no-bcm" -> () -> new ModelLearner(model, b.bcm(false).build(), batchSize);
+            case "no-aie" -> () -> new ModelLearner(model, b.am2(false).bcm(false).build(), batchSize);
             case "mlp" -> () -> new ModelLearner(model, b.fm(false).wideBuckets(0).tem4ctr(false).am2(false).bcm(false).build(), batchSize);
             case "lr" -> () -> new LogisticRegression(0.05);
             case "popularity" -> ItemPopularity::new;
