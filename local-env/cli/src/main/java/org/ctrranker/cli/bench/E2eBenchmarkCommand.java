@@ -266,6 +266,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("to_scored_p99_ms", percentile(scoring, 0.99));
             result.put("scored_to_redis_p50_ms", percentile(writing, 0.50));
             result.put("scored_to_redis_p99_ms", percentile(writing, 0.99));
+            // The job scores several auctions a second at half its rate, so a long silence is a stall of the
+            // whole scoring path (this stop: during checkpoints), which percentiles alone do not show.
+            result.put("longest_scoring_pause_ms", longestPauseMs(scoredAt.values()));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
@@ -290,6 +293,17 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             }
         });
         return scoredAt;
+    }
+
+    /** The longest time between two consecutive scorings (any auction); null for fewer than two. */
+    static Long longestPauseMs(Collection<Long> scoredAtMs) {
+        long[] sorted = scoredAtMs.stream().mapToLong(Long::longValue).sorted().toArray();
+        Long longest = null;
+        for (int i = 1; i < sorted.length; i++) {
+            long pause = sorted[i] - sorted[i - 1];
+            longest = longest == null ? pause : Math.max(longest, pause);
+        }
+        return longest;
     }
 
     private static long[] sortedArray(List<Long> values) {
