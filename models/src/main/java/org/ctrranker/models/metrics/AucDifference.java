@@ -17,13 +17,7 @@ public final class AucDifference {
     public static final int DEFAULT_REPLICATES = 1_000;
 
     /** AUC(a) - AUC(b) on the data as given, and its bootstrap percentile interval. */
-    public record Interval(double estimate, double low, double high, int replicates) {
-
-        /** Whether the whole interval lies at or above {@code margin}. */
-        public boolean atLeast(double margin) {
-            return low >= margin;
-        }
-    }
+    public record Interval(double estimate, double low, double high, int replicates) {}
 
     private AucDifference() {}
 

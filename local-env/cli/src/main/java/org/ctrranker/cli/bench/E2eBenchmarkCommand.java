@@ -267,7 +267,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("scored_to_redis_p50_ms", percentile(writing, 0.50));
             result.put("scored_to_redis_p99_ms", percentile(writing, 0.99));
             // The job scores several auctions a second at half its rate, so a long silence is a stall of the
-            // whole scoring path (this stop: during checkpoints), which percentiles alone do not show.
+            // whole scoring path (they come with checkpoints: README), which percentiles alone do not show.
             result.put("longest_scoring_pause_ms", longestPauseMs(scoredAt.values()));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
