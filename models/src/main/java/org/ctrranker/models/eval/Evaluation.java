@@ -199,7 +199,7 @@ public final class Evaluation {
             return;
         }
         int[] requests = testRequests();
-        double[] fullScores = doubles(full.testPredictions());
+        double[] fullScores = Evaluator.doubles(full.testPredictions());
         md.append(String.format(Locale.ROOT, "Margins of the full model's online AUC (test split, %s; 95%% interval: "
                 + "%,d paired bootstrap resamples of the %,d test requests):%n%n| full online minus | difference | 95%% interval |%n"
                 + "|---|---|---|%n", seeds > 1 ? "first seed" : "seed " + base.seed(), AucDifference.DEFAULT_REPLICATES,
@@ -210,7 +210,7 @@ public final class Evaluation {
             if (e.getKey().equals("full/online")) {
                 continue;
             }
-            AucDifference.Interval d = AucDifference.of(fullScores, doubles(e.getValue().get(0).testPredictions()),
+            AucDifference.Interval d = AucDifference.of(fullScores, Evaluator.doubles(e.getValue().get(0).testPredictions()),
                     full.testLabels(), requests, AucDifference.DEFAULT_REPLICATES, base.seed());
             md.append(String.format(Locale.ROOT, "| %s | %+.4f | [%+.4f, %+.4f] |%n", e.getKey(), d.estimate(), d.low(), d.high()));
             json.append(first ? "" : ",").append('"').append(e.getKey()).append("\":").append(interval(d));
@@ -236,14 +236,6 @@ public final class Evaluation {
             for (int i = 0; i < data.groups().get(g).size(); i++) {
                 out[at++] = g;
             }
-        }
-        return out;
-    }
-
-    private static double[] doubles(float[] values) {
-        double[] out = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = values[i];
         }
         return out;
     }

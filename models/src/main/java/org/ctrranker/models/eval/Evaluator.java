@@ -103,11 +103,15 @@ public final class Evaluator {
     }
 
     static double auc(float[] p, int[] y) {
-        double[] d = new double[p.length];
-        for (int i = 0; i < p.length; i++) {
-            d[i] = p[i];
+        return Auc.of(doubles(p), y);
+    }
+
+    static double[] doubles(float[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i];
         }
-        return Auc.of(d, y);
+        return out;
     }
 
     static double logloss(float[] p, int[] y) {
