@@ -3,6 +3,7 @@ package org.ctrranker.jobs;
 import java.time.Duration;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -141,8 +142,11 @@ public final class CtrRankingJob {
         SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore, withFeedback, models, online);
         scores.sinkTo(sinks.scores()).uid("ctr-scores-sink").name("ctr-scores");
 
+        // Keyed, not forwarded: a pointwise input would make Flink align all of the writer's inputs, and the
+        // rankings would wait at every checkpoint for the barrier behind the trainer's model writes.
         UserFeatures.mirrorWrites(withFeedback).union(AuctionStatistics.publications(samples),
                         OnlineStages.redisWrites(scores), OnlineStages.modelWrites(models, online))
+                .keyBy(write -> write.key, Types.STRING)
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
 
         AvroTypeInfo<DeadLetter> deadLetterType = AvroTypeInfo.forRecord(DeadLetter.class);

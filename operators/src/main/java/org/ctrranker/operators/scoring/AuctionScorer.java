@@ -51,7 +51,7 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * <p>Inputs fixed at {@code t - lag} ({@code ctr.scoring.state-lag-ms}) for an auction at request time
  * {@code t}: the user's newest feedback snapshot among the records with timestamp at or before it (input
  * 1, right; then {@link ModelInputs#history} as of {@code t}), and the highest model version whose record
- * timestamp is at or before it (input 2, broadcast; version 0 is the seeded initial model). Once the
+ * timestamp is at or before it (input 2: a copy of every live version for each subtask; version 0 is the seeded initial model). Once the
  * watermark has passed {@code t - lag} nothing can change that choice; the lag exceeds the watermark's
  * out-of-orderness, so in live traffic it has passed when the auction arrives, and the auction is scored
  * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
@@ -66,8 +66,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
- * before (pruned on a timer); the versions likewise ({@link ModelVersions}, operator state: every
- * subtask receives every version, so subtask 0 writes the list for all).
+ * before (pruned on a timer); the versions likewise ({@link ModelVersions}, union operator state: each
+ * subtask writes the versions it has, a restore takes them all).
  *
  * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
@@ -83,7 +83,7 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * count on after a checkpoint has completed.
  */
 public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
-        implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>,
+        implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>,
         Triggerable<String, VoidNamespace> {
 
     private static final long serialVersionUID = 1L;
@@ -340,8 +340,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     }
 
     @Override
-    public void processElement2(StreamRecord<ModelUpdate> element) {
-        ModelUpdate update = element.getValue();
+    public void processElement2(StreamRecord<RoutedVersion> element) {
+        ModelUpdate update = element.getValue().update;
         if (!update.modelName.equals(config.modelName()) || !update.live) {
             return; // OnlineStages.live filters rejected versions already; a scorer must never load one
         }
@@ -466,8 +466,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        boolean writer = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
-        versionsState.update(writer ? versions.all() : List.of());
+        // Every subtask writes its own list: with unaligned barriers a version may have reached one subtask
+        // and still be in flight (in the checkpoint's channel state) to another. A restore takes the union.
+        versionsState.update(versions.all());
     }
 
     @Override

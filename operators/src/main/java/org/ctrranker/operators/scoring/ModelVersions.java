@@ -59,7 +59,10 @@ final class ModelVersions {
         return List.copyOf(versions);
     }
 
-    /** Every version is received by every scorer subtask, so any one subtask's list is the whole list. */
+    /**
+     * The union of the subtasks' lists, one entry per version: every subtask receives every version, but at an
+     * unaligned checkpoint one may still be in flight to some of them (it comes again from the channel state).
+     */
     static ModelVersions of(Iterable<Due> restored) {
         ModelVersions v = new ModelVersions();
         restored.forEach(d -> v.add(d.dueFromMs(), d.update()));

@@ -38,7 +38,8 @@ public final class OnlineStages {
 
     /**
      * Auctions and feedback-enriched impression samples in (both keyed here by user_id), the live ones of the
-     * trainer's model versions broadcast to every scorer; one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
+     * trainer's model versions to every scorer (a copy per subtask over a keyed edge: {@link VersionRouting});
+     * one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
      */
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
             DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, OnlineConfig config) {
@@ -48,8 +49,11 @@ public final class OnlineStages {
                 .map(a -> Either.<AdAuction, TrainingSample>Left(a), either).uid("auctions-to-scorer").name("auctions")
                 .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
                         .uid("feedback-to-scorer").name("feedback snapshots"));
+        DataStream<RoutedVersion> versions = live(models).broadcast()
+                .flatMap(new VersionRouting(), TypeInformation.of(RoutedVersion.class))
+                .uid("model-versions-per-scorer").name("model versions -> one copy per scorer");
         return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
-                .connect(live(models).broadcast())
+                .connect(versions.keyBy(new RouteKey(), Types.STRING))
                 .transform("auction scorer (micro-batched)", AvroTypeInfo.forRecord(CtrScore.class), new AuctionScorer(config))
                 .uid(SCORER_UID);
     }
@@ -77,6 +81,15 @@ public final class OnlineStages {
         @Override
         public String getKey(TrainingSample sample) {
             return name;
+        }
+    }
+
+    private static final class RouteKey implements KeySelector<RoutedVersion, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getKey(RoutedVersion value) {
+            return value.route;
         }
     }
 

@@ -84,9 +84,9 @@ class AuctionScorerTest {
         OperatorSubtaskState checkpoint;
         try (var harness = open(config)) {
             harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(v1, T0 - 2 * LAG));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
             harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
-            harness.processElement2(new StreamRecord<>(v2, T0 - LAG / 2));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v2), T0 - LAG / 2));
             harness.processElement1(feedback("u9", tooLate, T0 - LAG / 2));
             harness.processElement1(auction("a1", "u9", T0));
             harness.setProcessingTime(1_000);
@@ -128,7 +128,7 @@ class AuctionScorerTest {
         try (var harness = open(config)) {
             // the version watermark stalls (a trainer behind) far before T0 - lag
             harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(v1, T0 - 2 * LAG));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
             harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
             harness.setProcessingTime(1_000);
             harness.processElement1(auction("a1", "u9", T0));
@@ -185,7 +185,7 @@ class AuctionScorerTest {
         ModelUpdate v1 = trained(config, 1, 1);
         try (var harness = open(config)) {
             harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(v1, T0 - LAG));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - LAG));
             harness.processBothWatermarks(new Watermark(T0 + LAG));
             harness.processElement1(auction("new", "u1", T0 + LAG));
             harness.processElement1(auction("old", "u2", T0 - LAG / 2));
@@ -353,16 +353,16 @@ class AuctionScorerTest {
         return s;
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
             harness(OnlineConfig config) throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>(
+        var harness = new KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>(
                 new AuctionScorer(config), e -> e.isLeft() ? e.left().getUserId() : e.right().getUserId(),
-                u -> u.modelName, Types.STRING);
+                r -> r.route, Types.STRING);
         harness.setup(AvroTypeInfo.forRecord(CtrScore.class).createSerializer(new SerializerConfigImpl()));
         return harness;
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, ModelUpdate, CtrScore>
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
             open(OnlineConfig config) throws Exception {
         var harness = harness(config);
         harness.open();

@@ -1,0 +1,48 @@
+package org.ctrranker.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamEdge;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.ctrranker.jobs.config.CtrConfig;
+import org.ctrranker.jobs.io.ConfiguredJobIO;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job's graph: the stages that serve rankings take unaligned checkpoint barriers on every input, so that
+ * no checkpoint holds their auctions back until the slowest input's barrier (the trainer's) comes.
+ */
+class CtrRankingJobGraphTest {
+
+    @Test
+    void theScorerAndTheRedisWriterCheckpointWithoutAligningTheirInputs() {
+        StreamGraph graph = graph();
+        StreamNode scorer = node(graph, "auction scorer");
+        StreamNode writer = node(graph, "serving state -> Redis");
+        assertThat(scorer.getInEdges()).hasSize(3).allMatch(StreamEdge::supportsUnalignedCheckpoints);
+        assertThat(writer.getInEdges()).hasSizeGreaterThanOrEqualTo(4).allMatch(StreamEdge::supportsUnalignedCheckpoints);
+        // The broadcast of the versions still aligns, at the stage that only routes them.
+        StreamNode routing = node(graph, "one copy per scorer");
+        assertThat(routing.getInEdges()).noneMatch(StreamEdge::supportsUnalignedCheckpoints);
+    }
+
+    private static StreamGraph graph() {
+        CtrConfig config = CtrConfig.load(null, Map.of());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ConfiguredJobIO io = new ConfiguredJobIO(config, false);
+        CtrRankingJob.define(env, config, io, io);
+        return env.getStreamGraph();
+    }
+
+    private static StreamNode node(StreamGraph graph, String namePart) {
+        List<StreamNode> found = graph.getStreamNodes().stream()
+                .filter(n -> n.getOperatorName().contains(namePart)).toList();
+        assertThat(found).as("nodes named *%s*", namePart).hasSize(1);
+        return found.get(0);
+    }
+}

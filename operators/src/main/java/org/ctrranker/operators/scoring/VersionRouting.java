@@ -1,0 +1,46 @@
+package org.ctrranker.operators.scoring;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.api.common.TaskInfo;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.util.Collector;
+
+/**
+ * Runs at the scorers' parallelism, gets every live version (broadcast) and addresses its copy to the
+ * scorer subtask of its own index, to travel there over a keyed edge.
+ *
+ * <p>Why: Flink aligns every input of an operator that has a broadcast input, so with the versions
+ * broadcast to the scorers, an auction channel whose checkpoint barrier had come stayed blocked until the
+ * trainer's barrier came down behind its ~10 MB versions: scoring stopped for seconds at every checkpoint.
+ * Over a keyed edge the scorer's barriers may overtake (unaligned checkpoints): this operator, whose only
+ * input is the versions, is the one that waits.
+ */
+public final class VersionRouting extends RichFlatMapFunction<ModelUpdate, RoutedVersion> {
+
+    private static final long serialVersionUID = 1L;
+
+    private transient String route;
+
+    @Override
+    public void open(OpenContext openContext) {
+        TaskInfo task = getRuntimeContext().getTaskInfo();
+        route = routeTo(task.getIndexOfThisSubtask(), task.getMaxNumberOfParallelSubtasks(),
+                task.getNumberOfParallelSubtasks());
+    }
+
+    @Override
+    public void flatMap(ModelUpdate update, Collector<RoutedVersion> out) {
+        out.collect(new RoutedVersion(route, update));
+    }
+
+    /** The first key of the form {@code scorer-<n>} that Flink's key groups assign to {@code subtask}. */
+    static String routeTo(int subtask, int maxParallelism, int parallelism) {
+        for (int n = 0; ; n++) {
+            String key = "scorer-" + n;
+            if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == subtask) {
+                return key;
+            }
+        }
+    }
+}
