@@ -13,8 +13,9 @@ import java.util.SplittableRandom;
  * category affinity (visible through user tags and the ad category), a personal taste (visible
  * through user id x category), ad quality (ad id), user commercial intent (user id; it also raises
  * every bid in the user's auctions, so the market price carries CTR information: the AIE signal),
- * position, and fatigue from the user's recent unclicked exposures of the same ad or category
- * (the TEM4CTR signal).
+ * position, fatigue from the user's recent unclicked exposures of the same ad or category, and a
+ * short-term interest in look-alikes of the ads the user just clicked, qualified by the unclicked
+ * exposures around each click (the TEM4CTR signal: see {@link #clickInterest}).
  */
 final class SyntheticWorld {
 
@@ -22,9 +23,18 @@ final class SyntheticWorld {
     static final int CATEGORIES = 12;
     static final int TASTE_DIM = 4;
     static final long FATIGUE_HORIZON_MS = 60 * 60_000L;
-    private static final int HISTORY_LIMIT = 60;
+    private static final int HISTORY_LIMIT = 300;
+    /** Dimension of the hidden ad vectors behind the short-term interest; ads of a campaign are alike. */
+    static final int AD_DIM = 4;
+    /** The user's most recent clicks (within the fatigue horizon) that shape the interest: TEM4CTR's L. */
+    static final int INTEREST_CLICKS = 30;
+    /** Unclicked exposures aligned on each side of a click, as TEM4CTR aligns them (MODEL-NOTES 2.3). */
+    static final int ALIGNED_PER_SIDE = 5;
+    static final double INTEREST_WEIGHT = 1.5;
+    static final double SKIPPED_WEIGHT = 0.75;
 
-    record Ad(String adId, String campaignId, String advertiserId, int category, double quality, long baseBidMicros) {
+    record Ad(String adId, String campaignId, String advertiserId, int category, double quality, long baseBidMicros,
+            double[] vector) {
         String categoryId() {
             return "cat-" + category;
         }
@@ -54,7 +64,7 @@ final class SyntheticWorld {
         }
     }
 
-    record Exposure(String adId, int category, long timeMs, boolean clicked) {}
+    record Exposure(Ad ad, long timeMs, boolean clicked) {}
 
     final List<User> users = new ArrayList<>();
     final List<Ad> ads = new ArrayList<>();
@@ -98,10 +108,16 @@ final class SyntheticWorld {
                 String campaignId = advertiserId + "-c" + c;
                 int category = rng.nextInt(CATEGORIES);
                 long baseBid = Math.round(400_000 * Math.exp(0.5 * rng.nextGaussian()));
+                double[] campaignVector = gaussian(rng, 1 / Math.sqrt(AD_DIM));
                 int adsInCampaign = 2 + rng.nextInt(4);
                 for (int k = 0; k < adsInCampaign; k++) {
+                    double quality = 0.4 * rng.nextGaussian();
+                    double[] vector = gaussian(rng, 0.3 / Math.sqrt(AD_DIM));
+                    for (int d = 0; d < AD_DIM; d++) {
+                        vector[d] += campaignVector[d];
+                    }
                     ads.add(new Ad(String.format("ad-%05d", adCounter++), campaignId, advertiserId, category,
-                            0.4 * rng.nextGaussian(), baseBid));
+                            quality, baseBid, vector));
                 }
             }
         }
@@ -139,10 +155,10 @@ final class SyntheticWorld {
                 continue;
             }
             if (e.clicked()) {
-                clickedCategory |= e.category() == ad.category();
-            } else if (e.adId().equals(ad.adId())) {
+                clickedCategory |= e.ad().category() == ad.category();
+            } else if (e.ad().adId().equals(ad.adId())) {
                 unclickedSameAd++;
-            } else if (e.category() == ad.category()) {
+            } else if (e.ad().category() == ad.category()) {
                 unclickedSameCategory++;
             }
         }
@@ -158,12 +174,88 @@ final class SyntheticWorld {
                 - 0.35 * (position - 1)
                 - 0.6 * Math.min(unclickedSameAd, 4)
                 - 0.2 * Math.min(unclickedSameCategory, 6)
-                + (clickedCategory ? 0.5 : 0);
+                + (clickedCategory ? 0.5 : 0)
+                + clickInterest(user, ad, timeMs);
         return 1 / (1 + Math.exp(-logit));
     }
 
+    /**
+     * The logit term of the user's interest in look-alikes of what they clicked, shaped as TEM4CTR models
+     * it: each of the user's last {@value #INTEREST_CLICKS} clicks within the horizon is paired with the
+     * mean vector {@code a} of its aligned unclicked exposures (up to {@value #ALIGNED_PER_SIDE} nearest on
+     * each side, known by {@code timeMs}); the part of {@code a} parallel to the click is taken off it (a
+     * click among skipped look-alikes says less), and the skipped exposures count against look-alikes of
+     * theirs. The ad gains with its closest click and loses with its closest skipped set. Neither the ids'
+     * embeddings nor the per-category counts hold this: it moves with every click and reaches ads through
+     * hidden vectors that cross campaigns and categories, which only co-clicks reveal.
+     */
+    double clickInterest(User user, Ad ad, long timeMs) {
+        List<Exposure> known = new ArrayList<>(user.history.size());
+        for (Exposure e : user.history) {
+            if (e.timeMs() <= timeMs) {
+                known.add(e);
+            }
+        }
+        // A user's impressions of one auction are recorded by position, not by time.
+        known.sort(java.util.Comparator.comparingLong(Exposure::timeMs));
+        double closestClick = 0;
+        double closestSkipped = 0;
+        int clicks = 0;
+        for (int i = known.size() - 1; i >= 0 && clicks < INTEREST_CLICKS; i--) {
+            Exposure click = known.get(i);
+            if (!click.clicked() || timeMs - click.timeMs() > FATIGUE_HORIZON_MS) {
+                continue;
+            }
+            clicks++;
+            double[] aligned = new double[AD_DIM];
+            int count = alignedUnclicks(known, i, -1, aligned) + alignedUnclicks(known, i, +1, aligned);
+            double[] c = click.ad().vector();
+            double parallel = 0;
+            if (count > 0) {
+                for (int d = 0; d < AD_DIM; d++) {
+                    aligned[d] /= count;
+                }
+                parallel = dot(aligned, c) / (dot(c, c) + 1e-12);
+                closestSkipped = Math.max(closestSkipped, dot(aligned, ad.vector()));
+            }
+            closestClick = Math.max(closestClick, (1 - parallel) * dot(c, ad.vector()));
+        }
+        return INTEREST_WEIGHT * closestClick - SKIPPED_WEIGHT * closestSkipped;
+    }
+
+    /** Adds the vectors of up to {@value #ALIGNED_PER_SIDE} unclicked exposures beside {@code click}; returns how many. */
+    private static int alignedUnclicks(List<Exposure> known, int click, int step, double[] sum) {
+        int found = 0;
+        for (int j = click + step; j >= 0 && j < known.size() && found < ALIGNED_PER_SIDE; j += step) {
+            Exposure e = known.get(j);
+            if (!e.clicked()) {
+                for (int d = 0; d < AD_DIM; d++) {
+                    sum[d] += e.ad().vector()[d];
+                }
+                found++;
+            }
+        }
+        return found;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double sum = 0;
+        for (int d = 0; d < a.length; d++) {
+            sum += a[d] * b[d];
+        }
+        return sum;
+    }
+
+    private static double[] gaussian(SplittableRandom rng, double scale) {
+        double[] v = new double[AD_DIM];
+        for (int d = 0; d < AD_DIM; d++) {
+            v[d] = scale * rng.nextGaussian();
+        }
+        return v;
+    }
+
     void recordExposure(User user, Ad ad, long timeMs, boolean clicked) {
-        user.history.addLast(new Exposure(ad.adId(), ad.category(), timeMs, clicked));
+        user.history.addLast(new Exposure(ad, timeMs, clicked));
         while (user.history.size() > HISTORY_LIMIT) {
             user.history.removeFirst();
         }

@@ -153,33 +153,6 @@ class SyntheticEventGeneratorTest {
     }
 
     @Test
-    void unclickedExposuresOfTheSameAdLowerTheTrueCtr() {
-        GroundTruth truth = new SyntheticEventGenerator(GeneratorConfig.builder().seed(5).auctions(30_000).noFaults().build())
-                .run(r -> { });
-        Map<String, Integer> unclickedSeen = new HashMap<>();
-        double fresh = 0;
-        double fatigued = 0;
-        int freshCount = 0;
-        int fatiguedCount = 0;
-        Map<String, Double> baseline = new HashMap<>();
-        for (ImpressionTruth t : truth.impressionTruths()) {
-            String pair = t.userId() + "|" + t.adId();
-            int seen = unclickedSeen.getOrDefault(pair, 0);
-            if (seen == 0) {
-                baseline.put(pair, t.trueCtr());
-            } else if (t.position() == 1) {
-                fatigued += t.trueCtr() / baseline.get(pair);
-                fatiguedCount++;
-            }
-            if (!t.clickedWithinWindow()) {
-                unclickedSeen.merge(pair, 1, Integer::sum);
-            }
-        }
-        assertThat(fatiguedCount).isGreaterThan(100);
-        assertThat(fatigued / fatiguedCount).as("true CTR relative to the first exposure").isLessThan(0.9);
-    }
-
-    @Test
     void rejectsImpossibleSettingsWithAMessageNamingTheFix() {
         assertThatThrownBy(() -> GeneratorConfig.builder().lateClickRate(1.5).build())
                 .hasMessage("late click rate must be a probability in [0, 1], got 1.5");
