@@ -71,6 +71,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--model-seconds", defaultValue = "3", description = "Measuring time of the raw forward pass (default: ${DEFAULT-VALUE}).")
     double modelSeconds;
 
+    @Option(names = "--latency-warm-up-seconds", defaultValue = "20",
+            description = "Seconds at the latency run's rate before it is measured, so the job has recovered from the ramp's "
+                    + "overload (its trainer and the model versions' watermark included) (default: ${DEFAULT-VALUE}).")
+    double latencyWarmUpSeconds;
+
     @Option(names = "--latency-csv", paramLabel = "FILE",
             description = "Also write each auction of the latency run to FILE: auction id, sent, scored and seen in Redis (epoch ms).")
     Path latencyCsv;
@@ -144,6 +149,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // The step that failed left a backlog; latency is measured on a job that has caught up.
             report.put("drained_before_latency", awaitDrained(run, totalSent, 120));
             double latencyRate = (best == null ? startRate : best.offered) / 2;
+            if (latencyWarmUpSeconds > 0) {
+                System.err.printf("latency warm-up: %.0f auctions/s for %.0f s, not measured%n", latencyRate, latencyWarmUpSeconds);
+                new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, latencyWarmUpSeconds);
+            }
+            report.put("latency_warm_up_seconds", latencyWarmUpSeconds);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
             report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix")));
 
