@@ -51,8 +51,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
  * <p>Inputs fixed at {@code t - lag} ({@code ctr.scoring.state-lag-ms}) for an auction at request time
  * {@code t}: the user's newest feedback snapshot among the records with timestamp at or before it (input
  * 1, right; then {@link ModelInputs#history} as of {@code t}), and the highest model version whose record
- * timestamp is at or before it (input 2: a copy of every live version for each subtask; version 0 is the seeded initial model). Once the
- * watermark has passed {@code t - lag} nothing can change that choice; the lag exceeds the watermark's
+ * timestamp is at or before it (input 2: a copy of every live version for each subtask; version 0 is the
+ * seeded initial model). Once the watermark has passed {@code t - lag} nothing can change that choice; the lag exceeds the watermark's
  * out-of-orderness, so in live traffic it has passed when the auction arrives, and the auction is scored
  * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
  * at a checkpoint or a failover, and a replay decides the same way. A record that comes behind the

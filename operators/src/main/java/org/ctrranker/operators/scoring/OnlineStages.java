@@ -50,7 +50,7 @@ public final class OnlineStages {
                 .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
                         .uid("feedback-to-scorer").name("feedback snapshots"));
         DataStream<RoutedVersion> versions = live(models).broadcast()
-                .flatMap(new VersionRouting(), TypeInformation.of(RoutedVersion.class))
+                .map(new VersionRouting(), TypeInformation.of(RoutedVersion.class))
                 .uid("model-versions-per-scorer").name("model versions -> one copy per scorer");
         return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
                 .connect(versions.keyBy(new RouteKey(), Types.STRING))

@@ -1,10 +1,9 @@
 package org.ctrranker.operators.scoring;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
-import org.apache.flink.util.Collector;
 
 /**
  * Runs at the scorers' parallelism, gets every live version (broadcast) and addresses its copy to the
@@ -16,7 +15,7 @@ import org.apache.flink.util.Collector;
  * Over a keyed edge the scorer's barriers may overtake (unaligned checkpoints): this operator, whose only
  * input is the versions, is the one that waits.
  */
-public final class VersionRouting extends RichFlatMapFunction<ModelUpdate, RoutedVersion> {
+public final class VersionRouting extends RichMapFunction<ModelUpdate, RoutedVersion> {
 
     private static final long serialVersionUID = 1L;
 
@@ -30,8 +29,8 @@ public final class VersionRouting extends RichFlatMapFunction<ModelUpdate, Route
     }
 
     @Override
-    public void flatMap(ModelUpdate update, Collector<RoutedVersion> out) {
-        out.collect(new RoutedVersion(route, update));
+    public RoutedVersion map(ModelUpdate update) {
+        return new RoutedVersion(route, update);
     }
 
     /** The first key of the form {@code scorer-<n>} that Flink's key groups assign to {@code subtask}. */
