@@ -40,6 +40,7 @@ import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.metrics.JobCounter;
+import org.ctrranker.operators.metrics.LowestWatermark;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 
@@ -117,6 +118,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter modelSwaps;
     private transient JobCounter backfillAuctions;
     private transient LongCounter scoredCandidates;
+    private transient LowestWatermark watermarkAccumulator;
     /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
     private transient LongCounter scoringBatches;
     private transient LongCounter scoringCpuMicros;
@@ -184,6 +186,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             long watermark = timers.currentWatermark();
             return watermark == Long.MIN_VALUE ? -1L : getProcessingTimeService().getCurrentProcessingTime() - watermark;
         });
+        // The same, polled by bench e2e: a job keeps up only while auctions are scored on arrival.
+        watermarkAccumulator = new LowestWatermark();
+        getRuntimeContext().addAccumulator("scorerWatermarkMs", watermarkAccumulator);
     }
 
     @Override
@@ -354,6 +359,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     public void processWatermark(Watermark mark) throws Exception {
         super.processWatermark(mark); // fires the timers first: waiting auctions take their versions
         long watermark = timers.currentWatermark();
+        watermarkAccumulator.add(watermark);
         if (watermark > Long.MIN_VALUE + config.stateLagMs()) {
             versions.pruneBefore(watermark - config.stateLagMs());
         }

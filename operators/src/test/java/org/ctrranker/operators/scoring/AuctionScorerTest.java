@@ -202,6 +202,22 @@ class AuctionScorerTest {
         }
     }
 
+    /** bench e2e polls it: how far the scorer's event time trails, with no metrics reporter. */
+    @Test
+    void theScorersCurrentWatermarkIsAnAccumulator() throws Exception {
+        try (var harness = open(config(1, 50))) {
+            var accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
+            assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(Long.MIN_VALUE);
+            harness.processWatermark1(new Watermark(T0));
+            assertThat(accumulators.get("scorerWatermarkMs").getLocalValue())
+                    .as("the versions' input has no watermark yet: neither has the operator").isEqualTo(Long.MIN_VALUE);
+            harness.processWatermark2(new Watermark(T0 - LAG));
+            assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 - LAG);
+            harness.processBothWatermarks(new Watermark(T0 + LAG));
+            assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 + LAG);
+        }
+    }
+
     @Test
     void anInjectedFailureIsThrownAtTheConfiguredAuctionOrAtTheFirstCheckpointCompletedAfterIt() throws Exception {
         Map<String, String> settings = settings(1, 50);

@@ -32,8 +32,10 @@ import redis.clients.jedis.Response;
 @Command(name = "e2e", mixinStandardHelpOptions = true,
         description = {"End to end on a private local stack (real Kafka broker and redis-server) with the job in the mini cluster:",
                 "0. before the job starts, the broker alone: producer to read_committed consumer latency (the floor);",
-                "1. steps the offered auction rate up (--candidates each) until the job stops keeping up",
-                "   (scored rate below 90% of offered, or the unscored backlog grows past 2 s of traffic);",
+                "1. steps the offered auction rate up (--candidates each) until the job stops keeping up: scored rate below",
+                "   90% of offered, the unscored backlog past 2 s of traffic, or the scorers' event time (the labelled side",
+                "   and the trainer's versions included) trailing the wall clock by ctr.scoring.state-lag-ms or more at the",
+                "   step's end, or over 1% of its auctions scored at ctr.scoring.max-wait-ms instead of on arrival;",
                 "2. at half the highest sustained rate: p50/p99 from an auction handed to Kafka to its ranking written",
                 "   in Redis (keyspace notifications), and the job's Redis writes/s;",
                 "3. a raw pipelined VersionedRedisWriter run (writes/s);",
@@ -41,7 +43,7 @@ import redis.clients.jedis.Response;
                 "Prints progress, then one JSON line. Goals: ratio >= 0.8, p99 <= 20 ms, >= 300k Redis writes/s."})
 public final class E2eBenchmarkCommand implements Callable<Integer> {
 
-    @Option(names = "--start-rate", defaultValue = "200", description = "First offered rate, auctions/s (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--start-rate", defaultValue = "50", description = "First offered rate, auctions/s (default: ${DEFAULT-VALUE}).")
     double startRate;
 
     @Option(names = "--factor", defaultValue = "1.5", description = "Rate multiplier per step (default: ${DEFAULT-VALUE}).")
@@ -50,10 +52,12 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--max-rate", defaultValue = "50000", description = "Highest rate tried (default: ${DEFAULT-VALUE}).")
     double maxRate;
 
-    @Option(names = "--step-seconds", defaultValue = "15", description = "Length of one rate step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--step-seconds", defaultValue = "40", description = "Length of one rate step; longer than the attribution "
+            + "window (15 s here) and the watermark bound, or a step's samples reach the trainer only after it is judged "
+            + "(default: ${DEFAULT-VALUE}).")
     double stepSeconds;
 
-    @Option(names = "--ramp-seconds", defaultValue = "150", description = "Time bound on the whole ramp (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ramp-seconds", defaultValue = "300", description = "Time bound on the whole ramp (default: ${DEFAULT-VALUE}).")
     double rampSeconds;
 
     @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run (default: ${DEFAULT-VALUE}).")
@@ -75,6 +79,13 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             description = "Seconds at the latency run's rate before it is measured, so the job has recovered from the ramp's "
                     + "overload (its trainer and the model versions' watermark included) (default: ${DEFAULT-VALUE}).")
     double latencyWarmUpSeconds;
+
+    @Option(names = "--latency-recovery-seconds", defaultValue = "120",
+            description = "After the warm-up, at most this much more time at the latency run's rate while the scorers' event "
+                    + "time still trails the wall clock by ctr.scoring.state-lag-ms or more (default: ${DEFAULT-VALUE}).")
+    double latencyRecoverySeconds;
+
+    private static final double RECOVERY_ROUND_SECONDS = 5;
 
     @Option(names = "--latency-csv", paramLabel = "FILE",
             description = "Also write each auction of the latency run to FILE: auction id, sent, scored and seen in Redis (epoch ms).")
@@ -124,12 +135,13 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             long totalSent = new AuctionLoad(bootstrap, false).offerAndCount(seed++, startRate, candidates, 10);
             Thread.sleep(SETTLE_MS);
 
+            long stateLagMs = OnlineConfig.fromSettings(config.asMap()).stateLagMs();
             Step best = null;
             List<Map<String, Object>> steps = new ArrayList<>();
             long rampStart = System.nanoTime();
             for (double rate = startRate; rate <= maxRate && (System.nanoTime() - rampStart) / 1e9 + stepSeconds <= rampSeconds;
                     rate *= factor) {
-                Step step = step(run, redis, bootstrap, seed++, rate, totalSent);
+                Step step = step(run, redis, bootstrap, seed++, rate, totalSent, stateLagMs);
                 totalSent += step.sent;
                 steps.add(step.asMap());
                 System.err.println("step: " + new ObjectMapper().writeValueAsString(step.asMap()));
@@ -153,7 +165,19 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
                 System.err.printf("latency warm-up: %.0f auctions/s for %.0f s, not measured%n", latencyRate, latencyWarmUpSeconds);
                 new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, latencyWarmUpSeconds);
             }
-            report.put("latency_warm_up_seconds", latencyWarmUpSeconds);
+            // The failed step left the labelled side (and the versions' watermark) behind; event time moves only
+            // with traffic, so the job catches up under the latency run's own rate, in short rounds, bounded.
+            double recovery = 0;
+            Long delay = watermarkDelayMs(run);
+            while ((delay == null || delay >= stateLagMs) && recovery < latencyRecoverySeconds) {
+                System.err.printf("latency warm-up: the scorers' event time trails by %s ms, %.0f s more%n", delay,
+                        RECOVERY_ROUND_SECONDS);
+                new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, RECOVERY_ROUND_SECONDS);
+                recovery += RECOVERY_ROUND_SECONDS;
+                delay = watermarkDelayMs(run);
+            }
+            report.put("latency_warm_up_seconds", latencyWarmUpSeconds + recovery);
+            report.put("watermark_delay_before_latency_ms", delay);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
             report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix")));
 
@@ -164,15 +188,17 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             report.put("raw_redis_writer", RawRedisWrites.run(redis, redisWrites, 1_000));
 
             OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
-            int batch = jobBatch(counters, online, best == null ? startRate : best.offered);
+            // The in-job figure is the best step's, so the forward pass runs at that step's own batch size.
+            int batch = Math.max(1, best != null && best.batchCandidates > 0 ? best.batchCandidates
+                    : batchCandidates(Map.of(), counters));
             System.err.println("raw forward pass at batch " + batch + " candidates");
             Map<String, Object> model = new ModelBenchmark(online.modelConfig(), modelSeconds).run(new int[] {batch}, 256);
             Object raw = model.get("b" + batch + "_shared_candidates_per_cpu_s");
             Map<String, Object> ratio = new LinkedHashMap<>();
             ratio.put("batch_candidates", batch);
-            ratio.put("batch_source", counters.containsKey("scoringBatches") ? "measured: scoredCandidates / scoringBatches"
-                    : "estimated (the scorer counts no batches): auctions per subtask arriving within "
-                    + "ctr.scoring.batch-max-delay-ms, plus the one that opened the batch, at most batch-max-auctions, x candidates");
+            ratio.put("batch_source", best != null && best.batchCandidates > 0
+                    ? "measured at the highest sustained step: scoredCandidates / scoringBatches"
+                    : "measured over the whole run: scoredCandidates / scoringBatches");
             ratio.put("raw_forward_candidates_per_cpu_s", raw);
             if (best != null && raw instanceof Number r && r.doubleValue() > 0) {
                 ratio.put("ratio", Math.round(best.candidatesPerCpuSecond / r.doubleValue() * 1000) / 1000.0);
@@ -193,7 +219,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     /** One rate step: offered vs scored, the backlog after it, scoring CPU and the job's Redis writes. */
-    private Step step(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate, long sentBefore)
+    private Step step(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate, long sentBefore,
+            long stateLagMs)
             throws Exception {
         Map<String, Long> before = run.counters();
         long writtenBefore = keysWritten(redis);
@@ -202,6 +229,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         double offered = load.offer(seed, rate, candidates, stepSeconds);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long writtenAfter = keysWritten(redis);
+        Long watermarkDelay = watermarkDelayMs(run);
         Thread.sleep(SETTLE_MS);
         Map<String, Long> after = run.counters();
         Step step = new Step();
@@ -215,7 +243,13 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         long cpuMicros = delta(before, after, "scoringCpuMicros");
         step.candidatesPerCpuSecond = cpuMicros == 0 ? 0 : delta(before, after, "scoredCandidates") * 1e6 / cpuMicros;
         step.redisWritesPerSecond = (writtenAfter - writtenBefore) / seconds;
-        step.keptUp = step.scoredRate >= 0.9 * offered && step.backlog <= Math.max(500, 2 * offered);
+        step.watermarkDelayMs = watermarkDelay;
+        step.timedOut = delta(before, after, "scorerTimedOutAuctions");
+        step.batchCandidates = batchCandidates(before, after);
+        // Scoring alone keeping pace is not enough: once the labelled side (attribution, statistics, the trainer)
+        // falls behind, the versions' watermark passes t - lag too late and every auction waits the max wait.
+        step.keptUp = step.scoredRate >= 0.9 * offered && step.backlog <= Math.max(500, 2 * offered)
+                && watermarkDelay != null && watermarkDelay < stateLagMs && step.timedOut <= 0.01 * step.sent;
         return step;
     }
 
@@ -287,6 +321,15 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return result;
     }
 
+    /**
+     * How far the scorers' event time (the slowest subtask's watermark: auctions with the feedback snapshots, and
+     * the trainer's model versions) trails the wall clock, as of the last heartbeat; null before the first.
+     */
+    private static Long watermarkDelayMs(LiveRun run) {
+        Long watermark = run.counters().get("scorerWatermarkMs");
+        return watermark == null || watermark == Long.MIN_VALUE ? null : System.currentTimeMillis() - watermark;
+    }
+
     /** The scorer's {@code scored_at_ms} of each auction's ranking (job and bench share this machine's clock). */
     private static Map<String, Long> scoredAtMs(RedisEndpoint redis, String keyPrefix, Collection<String> auctionIds) {
         Map<String, Response<String>> replies = new LinkedHashMap<>();
@@ -336,16 +379,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return false;
     }
 
-    /** Candidates per forward call in the job at {@code rate}: measured if the scorer counts batches, else estimated. */
-    private int jobBatch(Map<String, Long> counters, OnlineConfig online, double rate) {
-        Long batches = counters.get("scoringBatches");
-        Long scored = counters.get("scoredCandidates");
-        if (batches != null && batches > 0 && scored != null) {
-            return (int) Math.max(1, Math.round((double) scored / batches));
-        }
-        double perSubtaskWithinDelay = rate / parallelism * online.batchMaxDelayMs() / 1000.0;
-        long auctions = Math.min(online.batchMaxAuctions(), Math.max(1, Math.round(1 + perSubtaskWithinDelay)));
-        return (int) auctions * candidates;
+    /** Candidates per scorer micro-batch between two counter readings; 0 when none was scored. */
+    private static int batchCandidates(Map<String, Long> before, Map<String, Long> after) {
+        long batches = delta(before, after, "scoringBatches");
+        return batches <= 0 ? 0 : (int) Math.max(1, Math.round((double) delta(before, after, "scoredCandidates") / batches));
     }
 
     private static Long percentile(long[] sorted, double q) {
@@ -377,6 +414,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         long backlog;
         double candidatesPerCpuSecond;
         double redisWritesPerSecond;
+        Long watermarkDelayMs;
+        long timedOut;
+        int batchCandidates;
         boolean keptUp;
 
         Map<String, Object> asMap() {
@@ -386,7 +426,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             m.put("scored_auctions_per_s", Math.round(scoredRate));
             m.put("backlog_auctions", backlog);
             m.put("scoring_candidates_per_cpu_s", Math.round(candidatesPerCpuSecond));
+            m.put("batch_candidates", batchCandidates);
             m.put("job_redis_writes_per_s", Math.round(redisWritesPerSecond));
+            m.put("scorer_watermark_delay_ms", watermarkDelayMs);
+            m.put("auctions_scored_at_max_wait", timedOut);
             m.put("kept_up", keptUp);
             return m;
         }
