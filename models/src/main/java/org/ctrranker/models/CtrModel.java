@@ -265,6 +265,16 @@ public final class CtrModel implements AutoCloseable {
         }
     }
 
+    /** Whether {@code rows} is one of the row counts a scoring call is padded to (a call of it is not padded further). */
+    public static boolean isPaddingBucket(int rows) {
+        for (int b : BUCKETS) {
+            if (rows == b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static int bucket(int n) {
         for (int b : BUCKETS) {
             if (n <= b) {

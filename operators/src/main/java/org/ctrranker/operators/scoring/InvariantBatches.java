@@ -17,37 +17,38 @@ import org.ctrranker.models.UserHistory;
  * history in the call, and small calls take other kernels; each changes the summation order, and a
  * request scored alone differed from the same request in a batch of 64 by an ulp (measured: 2 of ~400
  * candidates; ScoringBatchInvarianceTest prints the count). So every call made here has exactly
- * {@link #CALL_ROWS} rows and the longest history there is: the requests, then a fixed anchor user with
+ * {@code ctr.scoring.exact-call-rows} rows (64 by default) and the longest history there is: the requests, then a fixed anchor user with
  * every history slot filled and as many filler candidates as the rows left. A micro-batch over one call
  * is cut into several at request boundaries. ScoringBatchInvarianceTest is the guard (alone, in a batch
  * of 64, at another position: the same bits). Rounding the served scores would only make a difference
  * rarer, not impossible (a value next to a rounding boundary still flips); scoring each auction alone
- * costs 2-4x the CPU. The price here: a call costs 256 rows and the anchor's full history even for
- * one auction, and a large micro-batch about twice the CPU of plain calls (measured at the default
- * shape on a loaded 2-core machine: 120 auctions of 12 candidates 198 ms against 92 ms). Calls of 64
- * rows were slower still (459 ms): the anchor's history is paid per call.
+ * costs 2-4x the CPU. The price here: a call costs its full rows and the anchor's full history even for
+ * one auction. Per CPU-second at the default shape (10 candidates per auction, 1 / 2 / 5 / 20 / 64 auctions
+ * per micro-batch; stop 16, 2-core machine): 64-row calls 5.9k / 10.1k / 17.6k / 18.6k / 20.2k candidates,
+ * 256-row calls 0.3k / 1.6k / 2.3k / 5.8k / 5.6k, 16-row calls 5.6k to 7.9k.
  */
 final class InvariantBatches {
 
-    /** Rows of every model call: one of the model's padding buckets, where its throughput is near the top. */
-    static final int CALL_ROWS = 256;
     /** The anchor's fewest candidates: at least two rows and two users in every call. */
     private static final int MIN_FILL = 2;
 
     private final CtrModel model;
+    /** Rows of every call ({@code ctr.scoring.exact-call-rows}): one of the model's padding buckets. */
+    private final int callRows;
     private final UserHistory anchorHistory;
     private final List<Features> fill;
 
     InvariantBatches(CtrModel model, OnlineConfig config) {
         this.model = model;
+        this.callRows = config.exactCallRows();
         this.anchorHistory = anchorHistory(config);
-        this.fill = fillRows(CALL_ROWS);
+        this.fill = fillRows(callRows);
     }
 
     /** pCTR per request and candidate, as {@link CtrModel#score(List)}. */
     float[][] score(List<ScoringRequest> requests) {
         float[][] out = new float[requests.size()][];
-        int budget = CALL_ROWS - MIN_FILL;
+        int budget = callRows - MIN_FILL;
         int from = 0;
         while (from < requests.size()) {
             List<ScoringRequest> call = new ArrayList<>();
@@ -59,7 +60,7 @@ final class InvariantBatches {
                 rows += requests.get(to).candidates().size();
                 call.add(requests.get(to++));
             }
-            call.set(0, new ScoringRequest(anchorHistory, fill.subList(0, Math.max(MIN_FILL, CALL_ROWS - rows))));
+            call.set(0, new ScoringRequest(anchorHistory, fill.subList(0, Math.max(MIN_FILL, callRows - rows))));
             float[][] scored = model.score(call);
             System.arraycopy(scored, 1, out, from, to - from);
             from = to;

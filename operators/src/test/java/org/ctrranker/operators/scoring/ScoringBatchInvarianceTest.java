@@ -1,6 +1,7 @@
 package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,6 +15,8 @@ import org.ctrranker.models.Features;
 import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A replay must score an auction exactly as the first run did, whatever micro-batch it lands in: the
@@ -23,9 +26,10 @@ import org.junit.jupiter.api.Test;
  */
 class ScoringBatchInvarianceTest {
 
-    @Test
-    void theSameRequestGetsTheSameBitsAloneInABatchOf64AndAtAnotherPosition() {
-        OnlineConfig config = configOfTheDefaultShape();
+    @ParameterizedTest(name = "calls of {0} rows")
+    @ValueSource(ints = {16, 64, 256})
+    void theSameRequestGetsTheSameBitsAloneInABatchOf64AndAtAnotherPosition(int callRows) {
+        OnlineConfig config = configOfTheDefaultShape(callRows);
         Random random = new Random(5);
         List<ScoringRequest> requests = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
@@ -54,7 +58,7 @@ class ScoringBatchInvarianceTest {
 
     @Test
     void aMicroBatchOverOneModelCallIsSplitWithoutChangingAScore() {
-        OnlineConfig config = configOfTheDefaultShape();
+        OnlineConfig config = configOfTheDefaultShape(64);
         Random random = new Random(11);
         List<ScoringRequest> requests = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
@@ -62,7 +66,7 @@ class ScoringBatchInvarianceTest {
         }
         try (CtrModel model = CtrModel.create(config.modelConfig())) {
             InvariantBatches batches = new InvariantBatches(model, config);
-            float[][] all = batches.score(requests); // 1440 candidates: six model calls of 256 rows
+            float[][] all = batches.score(requests); // 1440 candidates: 24 model calls of 64 rows (5 requests each)
             assertThat(all.length).isEqualTo(120);
             for (int i : new int[] {0, 20, 21, 119}) {
                 assertThat(bits(batches.score(List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
@@ -124,8 +128,17 @@ class ScoringBatchInvarianceTest {
         return new ScoringRequest(history, features);
     }
 
-    private static OnlineConfig configOfTheDefaultShape() {
+    @Test
+    void callRowsOutsideTheModelsPaddingBucketsAreRejectedNamingThem() {
         Map<String, String> s = new HashMap<>(AuctionScorerTest.settings(64, 5));
+        s.put("ctr.scoring.exact-call-rows", "100");
+        assertThatThrownBy(() -> OnlineConfig.fromSettings(s))
+                .hasMessage("ctr.scoring.exact-call-rows=100 must be one of the model's padding buckets: 16, 64, 256 or 1024");
+    }
+
+    private static OnlineConfig configOfTheDefaultShape(int callRows) {
+        Map<String, String> s = new HashMap<>(AuctionScorerTest.settings(64, 5));
+        s.put("ctr.scoring.exact-call-rows", Integer.toString(callRows));
         s.put("ctr.model.embedding-dim", "16");
         s.put("ctr.model.hash-buckets", "16384");
         s.put("ctr.model.hidden-layers", "200,80");
