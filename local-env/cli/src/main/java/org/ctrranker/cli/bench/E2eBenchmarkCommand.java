@@ -76,8 +76,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     double modelSeconds;
 
     @Option(names = "--latency-warm-up-seconds", defaultValue = "20",
-            description = "Seconds at the latency run's rate before it is measured, so the job has recovered from the ramp's "
-                    + "overload (its trainer and the model versions' watermark included) (default: ${DEFAULT-VALUE}).")
+            description = "Seconds at the latency run's rate before it is measured, at least; then more while the job is still "
+                    + "behind after the ramp's overload (--latency-recovery-seconds) (default: ${DEFAULT-VALUE}).")
     double latencyWarmUpSeconds;
 
     @Option(names = "--latency-recovery-seconds", defaultValue = "120",
@@ -135,7 +135,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             long totalSent = new AuctionLoad(bootstrap, false).offerAndCount(seed++, startRate, candidates, 10);
             Thread.sleep(SETTLE_MS);
 
-            long stateLagMs = OnlineConfig.fromSettings(config.asMap()).stateLagMs();
+            OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
+            long stateLagMs = online.stateLagMs();
             Step best = null;
             List<Map<String, Object>> steps = new ArrayList<>();
             long rampStart = System.nanoTime();
@@ -189,7 +190,6 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             System.err.println("raw VersionedRedisWriter: " + redisWrites + " writes");
             report.put("raw_redis_writer", RawRedisWrites.run(redis, redisWrites, 1_000));
 
-            OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
             // The in-job figure is the best step's, so the forward pass runs at that step's own batch size.
             int batch = Math.max(1, best != null && best.batchCandidates > 0 ? best.batchCandidates
                     : batchCandidates(Map.of(), counters));
