@@ -20,6 +20,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -267,12 +268,7 @@ public final class CtrModel implements AutoCloseable {
 
     /** Whether {@code rows} is one of the row counts a scoring call is padded to (a call of it is not padded further). */
     public static boolean isPaddingBucket(int rows) {
-        for (int b : BUCKETS) {
-            if (rows == b) {
-                return true;
-            }
-        }
-        return false;
+        return Arrays.stream(BUCKETS).anyMatch(b -> b == rows);
     }
 
     static int bucket(int n) {

@@ -17,8 +17,9 @@ import org.ctrranker.models.UserHistory;
  * history in the call, and small calls take other kernels; each changes the summation order, and a
  * request scored alone differed from the same request in a batch of 64 by an ulp (measured: 2 of ~400
  * candidates; ScoringBatchInvarianceTest prints the count). So every call made here has exactly
- * {@code ctr.scoring.exact-call-rows} rows (64 by default) and the longest history there is: the requests, then a fixed anchor user with
- * every history slot filled and as many filler candidates as the rows left. A micro-batch over one call
+ * {@code ctr.scoring.exact-call-rows} rows (64 by default) and the longest history there is: the
+ * requests, then a fixed anchor user with every history slot filled and as many filler candidates as
+ * the rows left. A micro-batch over one call
  * is cut into several at request boundaries. ScoringBatchInvarianceTest is the guard (alone, in a batch
  * of 64, at another position: the same bits). Rounding the served scores would only make a difference
  * rarer, not impossible (a value next to a rounding boundary still flips); scoring each auction alone
