@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamEdge;
 import org.apache.flink.streaming.api.graph.StreamGraph;
@@ -14,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The job's graph: the stages that serve rankings take unaligned checkpoint barriers on every input, so that
- * no checkpoint holds their auctions back until the slowest input's barrier (the trainer's) comes.
+ * no checkpoint holds their auctions back until the slowest input's barrier (the trainer's) comes, and share
+ * their threads with no exactly-once sink.
  */
 class CtrRankingJobGraphTest {
 
@@ -28,6 +31,22 @@ class CtrRankingJobGraphTest {
         // The broadcast of the versions still aligns, at the stage that only routes them.
         StreamNode routing = node(graph, "one copy per scorer");
         assertThat(routing.getInEdges()).noneMatch(StreamEdge::supportsUnalignedCheckpoints);
+    }
+
+    @Test
+    void theScorerRunsInNoTaskWithTheExactlyOnceScoresSink() {
+        JobGraph job = graph().getJobGraph();
+        // Chained, the sink's broker round trips at every checkpoint (flush, the next transaction, the commit)
+        // would run on the scorer's thread and stop scoring meanwhile.
+        assertThat(vertex(job, "auction scorer").getName()).doesNotContain("ctr-scores");
+        assertThat(vertex(job, "ctr-scores: Writer").getName()).doesNotContain("auction scorer");
+    }
+
+    private static JobVertex vertex(JobGraph job, String namePart) {
+        List<JobVertex> found = java.util.stream.StreamSupport.stream(job.getVertices().spliterator(), false)
+                .filter(v -> v.getName().contains(namePart)).toList();
+        assertThat(found).as("tasks named *%s*", namePart).hasSize(1);
+        return found.get(0);
     }
 
     private static StreamGraph graph() {

@@ -14,7 +14,6 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -63,6 +62,9 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
+    /** Sizes of the last snapshot and checkpoint: the next ones are the same size (see {@link ExactBytes}). */
+    private int snapshotSize;
+    private int checkpointSize;
 
     private static final Object INITIALIZATION = new Object();
 
@@ -323,7 +325,7 @@ public final class CtrModel implements AutoCloseable {
     /** Parameters and normalisation state as bytes: what scorers load. The optimiser state is in {@link #checkpoint()}. */
     public byte[] snapshot() {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ExactBytes bytes = new ExactBytes(snapshotSize);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(MAGIC);
             out.writeInt(FORMAT_VERSION);
@@ -337,7 +339,9 @@ public final class CtrModel implements AutoCloseable {
                 wide.saveWeights(out);
             }
             out.flush();
-            return bytes.toByteArray();
+            byte[] snapshot = bytes.bytes();
+            snapshotSize = snapshot.length;
+            return snapshot;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -403,7 +407,7 @@ public final class CtrModel implements AutoCloseable {
     public byte[] checkpoint() {
         try {
             byte[] parameters = snapshot();
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(parameters.length * 3 + 1024);
+            ExactBytes bytes = new ExactBytes(checkpointSize > 0 ? checkpointSize : parameters.length * 3 + 1024);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(CHECKPOINT_MAGIC);
             out.writeInt(CHECKPOINT_FORMAT_VERSION);
@@ -414,7 +418,9 @@ public final class CtrModel implements AutoCloseable {
                 wide.saveOptimizer(out);
             }
             out.flush();
-            return bytes.toByteArray();
+            byte[] checkpoint = bytes.bytes();
+            checkpointSize = checkpoint.length;
+            return checkpoint;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -24,24 +24,32 @@ import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Generator -> real broker: what lands on the topics is exactly the ground truth, keyed as the contract says. */
+/**
+ * Generator -> real broker: what lands on the topics is exactly the ground truth, keyed as the contract says, from
+ * the bulk writer (lingering, lz4) and the paced one (no linger, no compression) alike.
+ */
 @ExtendWith(LocalStackExtension.class)
 class KafkaEventWriterIT {
 
-    @Test
-    void topicsHoldExactlyTheGeneratedRecordsKeyedByTheirContractKey(LocalStack stack) throws IOException {
+    @ParameterizedTest(name = "compressed={0}")
+    @ValueSource(booleans = {true, false})
+    void topicsHoldExactlyTheGeneratedRecordsKeyedByTheirContractKey(boolean compressed, LocalStack stack)
+            throws IOException {
         Map<EventTopic, String> topics = new EnumMap<>(EventTopic.class);
         for (EventTopic topic : List.of(EventTopic.AD_AUCTIONS, EventTopic.AD_IMPRESSIONS, EventTopic.AD_CLICKS)) {
-            topics.put(topic, "writer-it-" + topic.defaultName());
+            topics.put(topic, "writer-it-" + (compressed ? "lz4-" : "plain-") + topic.defaultName());
         }
         stack.createTopics(topics.values(), 3);
         GeneratorConfig config = GeneratorConfig.builder().seed(42).auctions(5_000).malformedRate(0.01).build();
         List<GeneratedRecord> sent = new ArrayList<>();
         GroundTruth truth;
-        try (KafkaEventWriter writer = new KafkaEventWriter(stack.endpoints().kafkaBootstrap(), topics)) {
+        try (KafkaEventWriter writer = compressed
+                ? new KafkaEventWriter(stack.endpoints().kafkaBootstrap(), topics)
+                : new KafkaEventWriter(stack.endpoints().kafkaBootstrap(), topics, 0, false)) {
             truth = new SyntheticEventGenerator(config).run(r -> {
                 sent.add(r);
                 writer.accept(r);

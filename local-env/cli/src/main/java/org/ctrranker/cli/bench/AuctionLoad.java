@@ -37,7 +37,7 @@ final class AuctionLoad {
         EventTimePacer pacer = new EventTimePacer(1.0);
         long start = System.nanoTime();
         long endNanos = start + (long) (seconds * 1e9);
-        try (KafkaEventWriter writer = new KafkaEventWriter(bootstrapServers, KafkaEventWriter.defaultTopicNames(), 0)) {
+        try (KafkaEventWriter writer = new KafkaEventWriter(bootstrapServers, KafkaEventWriter.defaultTopicNames(), 0, false)) {
             new SyntheticEventGenerator(config).run(record -> {
                 // The trailing clicks of the last auctions would stretch the step: cut it at its time.
                 if (System.nanoTime() > endNanos) {

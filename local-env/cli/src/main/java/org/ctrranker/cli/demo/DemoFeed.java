@@ -69,7 +69,9 @@ final class DemoFeed implements Runnable {
 
     @Override
     public void run() {
-        try (KafkaEventWriter writer = KafkaEventWriter.withDefaultTopics(bootstrapServers)) {
+        // Paced in real time: batches of a few records, which compression would only turn into garbage.
+        try (KafkaEventWriter writer =
+                new KafkaEventWriter(bootstrapServers, KafkaEventWriter.defaultTopicNames(), 10, false)) {
             source.run(record -> {
                 if (stopRequested || Thread.currentThread().isInterrupted()) {
                     throw new Stopped();
