@@ -97,6 +97,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
 
     /** Accumulators reach the client with the TaskManager heartbeat (1 s in LiveRun): wait that out. */
     private static final long SETTLE_MS = 2_500;
+    /** An auction sent this close to a checkpoint's window counts as delayed by it (it was in flight then). */
+    private static final long CHECKPOINT_MARGIN_MS = 100;
 
     @Override
     public Integer call() throws Exception {
@@ -258,7 +260,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     private Map<String, Object> latency(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate,
             String keyPrefix) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
-        try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix)) {
+        try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix);
+                CheckpointWindows checkpoints = CheckpointWindows.watch(run.checkpointDir())) {
             AuctionLoad load = new AuctionLoad(bootstrap, true);
             Map<String, Long> countersBefore = run.counters();
             long writtenBefore = keysWritten(redis);
@@ -277,6 +280,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             List<Long> scoredToRedis = new ArrayList<>();
             Map<String, Long> scoredAt = scoredAtMs(redis, keyPrefix, load.sentAtMs().keySet());
             long missing = 0;
+            List<CheckpointWindows.Window> windows = checkpoints.windows();
+            List<Long> duringCheckpoints = new ArrayList<>();
+            List<Long> betweenCheckpoints = new ArrayList<>();
             List<String> csv = new ArrayList<>(List.of("auction_id,sent_ms,scored_ms,seen_ms"));
             for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
                 Long seen = arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, sent.getKey()));
@@ -288,6 +294,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
                     continue;
                 }
                 latencies.add(seen - sent.getValue());
+                (CheckpointWindows.during(windows, sent.getValue(), CHECKPOINT_MARGIN_MS) ? duringCheckpoints
+                        : betweenCheckpoints).add(seen - sent.getValue());
                 if (scored != null) {
                     toScored.add(scored - sent.getValue());
                     scoredToRedis.add(seen - scored);
@@ -315,6 +323,12 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // The job scores several auctions a second at half its rate, so a long silence is a stall of the
             // whole scoring path (they come with checkpoints: README), which percentiles alone do not show.
             result.put("longest_scoring_pause_ms", longestPauseMs(scoredAt.values()));
+            // The checkpoints' share of the tail: auctions sent while one ran (from its trigger to its completion,
+            // give or take the margin) against the rest.
+            result.put("checkpoints", windows.size());
+            result.put("checkpoint_median_ms", medianDuration(windows));
+            result.put("during_checkpoints", latencySummary(duringCheckpoints));
+            result.put("between_checkpoints", latencySummary(betweenCheckpoints));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
@@ -359,6 +373,21 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             longest = longest == null ? pause : Math.max(longest, pause);
         }
         return longest;
+    }
+
+    private static Map<String, Object> latencySummary(List<Long> latencies) {
+        long[] sorted = sortedArray(latencies);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("auctions", sorted.length);
+        summary.put("p50_ms", percentile(sorted, 0.50));
+        summary.put("p99_ms", percentile(sorted, 0.99));
+        summary.put("max_ms", sorted.length == 0 ? null : sorted[sorted.length - 1]);
+        return summary;
+    }
+
+    private static Long medianDuration(List<CheckpointWindows.Window> windows) {
+        long[] sorted = windows.stream().mapToLong(w -> w.completedMs() - w.triggeredMs()).sorted().toArray();
+        return sorted.length == 0 ? null : sorted[sorted.length / 2];
     }
 
     private static long[] sortedArray(List<Long> values) {
