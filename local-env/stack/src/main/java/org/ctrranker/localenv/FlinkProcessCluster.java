@@ -48,6 +48,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private static final Pattern NOTABLE = Pattern.compile(
             " (WARN|ERROR) |switched from|Exception|Error|OutOfMemory|Terminating|Restarting|restart|Cancel");
     private static final Pattern ROUTINE = Pattern.compile("Name collision|maxAllowedWatermark");
+    private static final Pattern FATAL = Pattern.compile("FATAL|Fatal error|OutOfMemory");
 
     /**
      * A local cluster lives for a minute or two and processes little: the C2 compiler would cost more CPU than it
@@ -444,7 +445,12 @@ public final class FlinkProcessCluster implements AutoCloseable {
             List<String> notable = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
                     .filter(line -> NOTABLE.matcher(line).find() && !ROUTINE.matcher(line).find())
                     .map(line -> line.length() > 400 ? line.substring(0, 400) + "..." : line).toList();
-            return String.join("\n", notable.subList(Math.max(0, notable.size() - lines), notable.size()));
+            List<String> tail = notable.subList(Math.max(0, notable.size() - lines), notable.size());
+            // Why a process died can lie before the tail (a TaskManager's fatal error, then its tasks' cleanup).
+            List<String> fatal = notable.stream().filter(line -> FATAL.matcher(line).find() && !tail.contains(line))
+                    .limit(5).toList();
+            return String.join("\n", fatal.isEmpty() ? tail
+                    : java.util.stream.Stream.concat(fatal.stream().map(line -> "[fatal] " + line), tail.stream()).toList());
         } catch (IOException | UncheckedIOException e) {
             return "(unreadable " + file + ": " + e.getMessage() + ")";
         }
