@@ -327,6 +327,20 @@ public final class FlinkProcessCluster implements AutoCloseable {
         awaitCondition("job " + jobId + " CANCELED", timeout, () -> "CANCELED".equals(jobState(jobId)));
     }
 
+    /** Whether the TaskManager {@code resourceId} is running. */
+    public boolean isAlive(String resourceId) {
+        return taskManager(resourceId).isAlive();
+    }
+
+    /** Starts a dead TaskManager again under its resource id, as Kubernetes restarts a TaskManager's pod. */
+    public synchronized void restartTaskManager(String resourceId) {
+        if (taskManager(resourceId).isAlive()) {
+            throw new IllegalStateException("TaskManager " + resourceId + " is running");
+        }
+        taskManagers.put(resourceId, startFlinkProcess(workDir, configuration, classpath, "taskmanager-" + resourceId,
+                TASK_MANAGER_MAIN, taskManagerParams, List.of("-D", "taskmanager.resource-id=" + resourceId)));
+    }
+
     /** SIGKILLs a TaskManager (no shutdown hooks, no goodbye to the JobManager) and waits until it is gone. */
     public void killTaskManager(String resourceId) {
         ManagedProcess process = taskManager(resourceId);
