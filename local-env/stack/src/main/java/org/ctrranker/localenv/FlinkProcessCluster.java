@@ -190,10 +190,13 @@ public final class FlinkProcessCluster implements AutoCloseable {
     /** Starts one more TaskManager (resource id {@code tm-N}) and returns its resource id. */
     public synchronized String startTaskManager() {
         String id = "tm-" + (++taskManagersStarted);
-        ManagedProcess process = startFlinkProcess(workDir, configuration, classpath, "taskmanager-" + id,
-                TASK_MANAGER_MAIN, taskManagerParams, List.of("-D", "taskmanager.resource-id=" + id));
-        taskManagers.put(id, process);
+        launchTaskManager(id);
         return id;
+    }
+
+    private void launchTaskManager(String resourceId) {
+        taskManagers.put(resourceId, startFlinkProcess(workDir, configuration, classpath, "taskmanager-" + resourceId,
+                TASK_MANAGER_MAIN, taskManagerParams, List.of("-D", "taskmanager.resource-id=" + resourceId)));
     }
 
     /** Waits until the REST API answers and {@code taskManagers} TaskManagers have registered. */
@@ -337,8 +340,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         if (taskManager(resourceId).isAlive()) {
             throw new IllegalStateException("TaskManager " + resourceId + " is running");
         }
-        taskManagers.put(resourceId, startFlinkProcess(workDir, configuration, classpath, "taskmanager-" + resourceId,
-                TASK_MANAGER_MAIN, taskManagerParams, List.of("-D", "taskmanager.resource-id=" + resourceId)));
+        launchTaskManager(resourceId);
     }
 
     /** SIGKILLs a TaskManager (no shutdown hooks, no goodbye to the JobManager) and waits until it is gone. */
