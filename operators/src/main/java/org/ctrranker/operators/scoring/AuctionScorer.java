@@ -43,6 +43,7 @@ import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.metrics.LowestWatermark;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
  * Scores every candidate of every auction, keyed by user_id, so that a rerun or a failover serves the
@@ -138,7 +139,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         versionsState = context.getOperatorStateStore()
-                .getUnionListState(new ListStateDescriptor<>("model-versions", TypeInformation.of(ModelVersions.Due.class)));
+                .getUnionListState(new ListStateDescriptor<>("model-versions",
+                        new SharedValueSerializer<>(getRuntimeContext().createSerializer(TypeInformation.of(ModelVersions.Due.class)))));
         versions = ModelVersions.of(versionsState.get());
     }
 
@@ -474,6 +476,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         super.snapshotState(context);
         // Every subtask writes its own list: with unaligned barriers a version may have reached one subtask
         // and still be in flight (in the checkpoint's channel state) to another. A restore takes the union.
+        // Shared, not copied, by the checkpoint (SharedValueSerializer): a Due and its update never change.
         versionsState.update(versions.all());
     }
 

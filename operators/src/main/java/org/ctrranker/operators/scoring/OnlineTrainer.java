@@ -20,6 +20,7 @@ import org.ctrranker.models.Sample;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
  * Incremental training, keyed by model name, whose output is a pure function of the labelled samples:
@@ -91,7 +92,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         // Union state: whichever subtask owns the model's key after a restore (parallelism may change)
         // finds the model there; only that subtask writes it back.
         stateStore = context.getOperatorStateStore()
-                .getUnionListState(new ListStateDescriptor<>("trainer", TypeInformation.of(TrainerState.class)));
+                .getUnionListState(new ListStateDescriptor<>("trainer",
+                        new SharedValueSerializer<>(getRuntimeContext().createSerializer(TypeInformation.of(TrainerState.class)))));
         var task = getRuntimeContext().getTaskInfo();
         owner = KeyGroupRangeAssignment.assignKeyToParallelOperator(config.modelName(),
                 task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask();
@@ -307,7 +309,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                 state.checkpoint = model.checkpoint();
                 checkpointStale = false;
             }
-            stateStore.update(List.of(state));
+            stateStore.update(List.of(state.forCheckpoint()));
         } else {
             stateStore.clear();
         }

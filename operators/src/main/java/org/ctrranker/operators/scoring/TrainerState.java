@@ -42,6 +42,30 @@ public final class TrainerState {
         return s;
     }
 
+    /**
+     * What a checkpoint keeps: the checkpoint shares the value instead of copying it (SharedValueSerializer), so
+     * it gets its own copy of what {@link #record} changes in place; the model bytes are only ever replaced.
+     */
+    TrainerState forCheckpoint() {
+        TrainerState s = new TrainerState();
+        s.checkpoint = checkpoint;
+        s.liveParameters = liveParameters;
+        s.version = version;
+        s.liveVersion = liveVersion;
+        s.samplesTrained = samplesTrained;
+        s.samplesSincePublish = samplesSincePublish;
+        s.pendingSamples = pendingSamples;
+        s.heldOut = heldOut;
+        s.lateSamples = lateSamples;
+        s.newestSampleTimeMs = newestSampleTimeMs;
+        s.recentPredictions = recentPredictions.clone();
+        s.recentLabels = recentLabels.clone();
+        s.recorded = recorded;
+        s.lastAuc = lastAuc;
+        s.lastLogLoss = lastLogLoss;
+        return s;
+    }
+
     void record(float prediction, int label) {
         int i = (int) (recorded % recentPredictions.length);
         recentPredictions[i] = prediction;
