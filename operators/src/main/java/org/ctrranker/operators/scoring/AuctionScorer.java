@@ -97,12 +97,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private final OnlineConfig config;
 
-    /**
-     * Chaos testing: an injected failure waits for a completed checkpoint that holds a model version, so the
-     * restart restores versions and not only the initial model.
-     */
-    private transient boolean versionsCheckpointed;
-    private transient long firstCheckpointWithVersions = Long.MAX_VALUE;
+    /** Chaos testing: an injected failure waits for a completed checkpoint. */
+    private transient boolean checkpointCompleted;
     private transient CtrModel model;
     private transient InvariantBatches batches;
     private transient byte[] initialParameters;
@@ -419,7 +415,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         long failAfter = config.scorerFailAfterAuctions();
         // Only once a checkpoint has completed, so the restart really restores one: on a fast machine a small
         // bounded input reached the count before the first checkpoint and the job restarted from the start.
-        if (failAfter > 0 && scoredThisAttempt >= failAfter && versionsCheckpointed
+        if (failAfter > 0 && scoredThisAttempt >= failAfter && checkpointCompleted
                 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
             throw new IllegalStateException("injected failure: scorer subtask "
                     + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
@@ -430,9 +426,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        // versions once held are never all pruned: every later checkpoint holds some too
-        versionsCheckpointed |= checkpointId >= firstCheckpointWithVersions;
-        // A subtask that passed the count before such a checkpoint completed fails now, after one.
+        checkpointCompleted = true;
+        // A subtask that passed the count before any checkpoint completed fails now, after one.
         failIfInjected();
     }
 
@@ -482,11 +477,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // Every subtask writes its own list: with unaligned barriers a version may have reached one subtask
         // and still be in flight (in the checkpoint's channel state) to another. A restore takes the union.
         // Shared, not copied, by the checkpoint (SharedValueSerializer): a Due and its update never change.
-        List<ModelVersions.Due> held = versions.all();
-        versionsState.update(held);
-        if (!held.isEmpty()) {
-            firstCheckpointWithVersions = Math.min(firstCheckpointWithVersions, context.getCheckpointId());
-        }
+        versionsState.update(versions.all());
     }
 
     @Override
