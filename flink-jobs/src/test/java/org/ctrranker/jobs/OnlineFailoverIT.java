@@ -78,6 +78,7 @@ class OnlineFailoverIT {
             assertThat((Long) failed.get("ad-auctions")).as("resumed from a checkpoint, not from the start of the input")
                     .isLessThan(truth.auctions());
         }
+        assertThat((Long) c.get("scorer_restored_versions")).as("run c restored the scorers' model versions").isPositive();
         assertSameAsTheFailureFreeRun(stack, truth, "b");
         assertSameAsTheFailureFreeRun(stack, truth, "c");
     }

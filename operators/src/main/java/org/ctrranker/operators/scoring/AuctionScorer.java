@@ -97,8 +97,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private final OnlineConfig config;
 
-    /** Chaos testing: an injected failure waits for a completed checkpoint. */
-    private transient boolean checkpointCompleted;
+    /**
+     * Chaos testing: an injected failure waits for a completed checkpoint that holds a model version, so the
+     * restart restores versions and not only the initial model.
+     */
+    private transient boolean versionsCheckpointed;
+    private transient long firstCheckpointWithVersions;
     private transient CtrModel model;
     private transient InvariantBatches batches;
     private transient byte[] initialParameters;
@@ -142,6 +146,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 .getUnionListState(new ListStateDescriptor<>("model-versions",
                         new SharedValueSerializer<>(getRuntimeContext().createSerializer(TypeInformation.of(ModelVersions.Due.class)))));
         versions = ModelVersions.of(versionsState.get());
+        // transient: the operator reaches the task by Java serialization, which runs no field initializer
+        firstCheckpointWithVersions = Long.MAX_VALUE;
     }
 
     @Override
@@ -415,7 +421,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         long failAfter = config.scorerFailAfterAuctions();
         // Only once a checkpoint has completed, so the restart really restores one: on a fast machine a small
         // bounded input reached the count before the first checkpoint and the job restarted from the start.
-        if (failAfter > 0 && scoredThisAttempt >= failAfter && checkpointCompleted
+        if (failAfter > 0 && scoredThisAttempt >= failAfter && versionsCheckpointed
                 && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
             throw new IllegalStateException("injected failure: scorer subtask "
                     + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
@@ -426,8 +432,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        checkpointCompleted = true;
-        // A subtask that passed the count before any checkpoint completed fails now, after one.
+        // versions once held are never all pruned: every later checkpoint holds some too
+        versionsCheckpointed |= checkpointId >= firstCheckpointWithVersions;
+        // A subtask that passed the count before such a checkpoint completed fails now, after one.
         failIfInjected();
     }
 
@@ -477,7 +484,11 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // Every subtask writes its own list: with unaligned barriers a version may have reached one subtask
         // and still be in flight (in the checkpoint's channel state) to another. A restore takes the union.
         // Shared, not copied, by the checkpoint (SharedValueSerializer): a Due and its update never change.
-        versionsState.update(versions.all());
+        List<ModelVersions.Due> held = versions.all();
+        versionsState.update(held);
+        if (!held.isEmpty()) {
+            firstCheckpointWithVersions = Math.min(firstCheckpointWithVersions, context.getCheckpointId());
+        }
     }
 
     @Override

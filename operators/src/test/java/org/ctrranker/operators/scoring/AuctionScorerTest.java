@@ -219,25 +219,31 @@ class AuctionScorerTest {
     }
 
     @Test
-    void anInjectedFailureIsThrownAtTheConfiguredAuctionOrAtTheFirstCheckpointCompletedAfterIt() throws Exception {
+    void anInjectedFailureIsThrownAtTheConfiguredAuctionOnceACheckpointHoldingAVersionHasCompleted() throws Exception {
         Map<String, String> settings = settings(1, 50);
         settings.put("ctr.fault-injection.scorer-fail-after-auctions", "2");
-        try (var harness = open(OnlineConfig.fromSettings(settings))) {
+        OnlineConfig config = OnlineConfig.fromSettings(settings);
+        ModelUpdate v1 = trained(config, 1, 1);
+        try (var harness = open(config)) {
             harness.processBothWatermarks(new Watermark(T0));
             harness.processElement1(auction("a1", "u1", T0));
+            harness.snapshot(1, 1);
+            harness.notifyOfCompletedCheckpoint(1);
+            harness.processElement1(auction("a2", "u1", T0));
+            assertThat(scores(harness)).as("the completed checkpoint held no version: a restart would restore none").hasSize(6);
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            harness.snapshot(2, 2);
+            assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(2))
+                    .hasStackTraceContaining("injected failure: ");
+        }
+        try (var harness = open(config)) {
+            harness.processBothWatermarks(new Watermark(T0));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            harness.processElement1(auction("a1", "u1", T0 + 1));
             harness.snapshot(1, 1);
             harness.notifyOfCompletedCheckpoint(1); // one auction: below the count
-            assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0)))
+            assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0 + 1)))
                     .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("injected failure: ");
-        }
-        try (var harness = open(OnlineConfig.fromSettings(settings))) {
-            harness.processBothWatermarks(new Watermark(T0));
-            harness.processElement1(auction("a1", "u1", T0));
-            harness.processElement1(auction("a2", "u1", T0));
-            assertThat(scores(harness)).as("no checkpoint has completed: a restart would restore none").hasSize(6);
-            harness.snapshot(1, 1);
-            assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(1))
-                    .hasStackTraceContaining("injected failure: ");
         }
     }
 
