@@ -19,8 +19,8 @@ public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter
     private final String sourceName;
     private transient JobCounter events;
     private transient JobCounter deadLetters;
-    private transient long maxEventTime = Long.MIN_VALUE;
-    private transient long currentWatermark = Long.MIN_VALUE;
+    private transient long maxEventTime;
+    private transient long currentWatermark;
 
     /** @param sourceName names this source's counters: {@code events.<name>} and {@code deadLetters.<name>} */
     public SplitDeadLetters(String sourceName) {
@@ -31,6 +31,9 @@ public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter
     public void open(OpenContext openContext) {
         events = JobCounter.register(getRuntimeContext(), "events." + sourceName);
         deadLetters = JobCounter.register(getRuntimeContext(), "deadLetters." + sourceName);
+        // here, not in the declarations: the task gets this function by Java serialization, which skips them
+        maxEventTime = Long.MIN_VALUE;
+        currentWatermark = Long.MIN_VALUE;
         // How far this source's watermark trails the newest event it has seen.
         getRuntimeContext().getMetricGroup().gauge("watermarkLagMs", () ->
                 maxEventTime == Long.MIN_VALUE || currentWatermark == Long.MIN_VALUE ? 0L : maxEventTime - currentWatermark);
