@@ -63,6 +63,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Option(names = "--latency-seconds", defaultValue = "30", description = "Length of the latency run (default: ${DEFAULT-VALUE}).")
     double latencySeconds;
 
+    @Option(names = "--latency-rate", defaultValue = "0", description = "Skip the ramp and measure the latency at this rate, "
+            + "auctions/s (your own traffic, say); 0: at half the highest sustained rate (default: ${DEFAULT-VALUE}).")
+    double givenLatencyRate;
+
     @Option(names = "--candidates", defaultValue = "10", description = "Candidates per auction (default: ${DEFAULT-VALUE}).")
     int candidates;
 
@@ -103,9 +107,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!(startRate > 0) || !(factor > 1) || !(stepSeconds >= 2) || !(latencySeconds >= 2) || candidates < 1
-                || redisWrites < 1 || parallelism < 1) {
+                || redisWrites < 1 || parallelism < 1 || !(givenLatencyRate >= 0)) {
             throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
-                    + "--candidates, --redis-writes and --parallelism >= 1");
+                    + "--candidates, --redis-writes and --parallelism >= 1, --latency-rate >= 0");
         }
         try {
             OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
@@ -142,8 +146,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             Step best = null;
             List<Map<String, Object>> steps = new ArrayList<>();
             long rampStart = System.nanoTime();
-            for (double rate = startRate; rate <= maxRate && (System.nanoTime() - rampStart) / 1e9 + stepSeconds <= rampSeconds;
-                    rate *= factor) {
+            for (double rate = startRate; givenLatencyRate == 0 && rate <= maxRate
+                    && (System.nanoTime() - rampStart) / 1e9 + stepSeconds <= rampSeconds; rate *= factor) {
                 Step step = step(run, redis, bootstrap, seed++, rate, totalSent, stateLagMs);
                 totalSent += step.sent;
                 steps.add(step.asMap());
@@ -163,7 +167,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
 
             // The step that failed left a backlog; latency is measured on a job that has caught up.
             report.put("drained_before_latency", awaitDrained(run, totalSent, 120));
-            double latencyRate = (best == null ? startRate : best.offered) / 2;
+            double latencyRate = givenLatencyRate > 0 ? givenLatencyRate : (best == null ? startRate : best.offered) / 2;
+            report.put("latency_rate_from", givenLatencyRate > 0 ? "--latency-rate"
+                    : best == null ? "half of --start-rate (no step sustained or none run)" : "half the highest sustained rate");
             if (latencyWarmUpSeconds > 0) {
                 System.err.printf("latency warm-up: %.0f auctions/s for %.0f s, not measured%n", latencyRate, latencyWarmUpSeconds);
                 new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, latencyWarmUpSeconds);
