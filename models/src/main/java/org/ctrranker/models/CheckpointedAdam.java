@@ -66,8 +66,8 @@ final class CheckpointedAdam extends Optimizer {
             NDArray mean = means.get(id);
             out.writeBoolean(mean != null);
             if (mean != null) {
-                FloatArrays.write(out, mean.toFloatArray());
-                FloatArrays.write(out, variances.get(id).toFloatArray());
+                FloatArrays.write(out, mean);
+                FloatArrays.write(out, variances.get(id));
             }
         }
     }
@@ -95,8 +95,12 @@ final class CheckpointedAdam extends Optimizer {
             }
             if (in.readBoolean()) {
                 NDArray weight = p.getArray();
-                means.put(id, manager.create(FloatArrays.read(in, weight.size(), "optimiser state of a parameter"), weight.getShape()));
-                variances.put(id, manager.create(FloatArrays.read(in, weight.size(), "optimiser state of a parameter"), weight.getShape()));
+                NDArray mean = manager.zeros(weight.getShape());
+                means.put(id, mean);
+                FloatArrays.readInto(in, mean, "optimiser state of a parameter");
+                NDArray variance = manager.zeros(weight.getShape());
+                variances.put(id, variance);
+                FloatArrays.readInto(in, variance, "optimiser state of a parameter");
             }
         }
     }

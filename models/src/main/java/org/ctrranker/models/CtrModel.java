@@ -40,8 +40,13 @@ import org.ctrranker.models.nn.CtrNetwork;
  */
 public final class CtrModel implements AutoCloseable {
 
-    /** Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. */
-    public static final int FORMAT_VERSION = 2;
+    /**
+     * Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. v3 writes each
+     * parameter as {@link FloatArrays} does (v2 used DJL's parameter encoding, which copies every array whole
+     * several times); v2 snapshots still restore.
+     */
+    public static final int FORMAT_VERSION = 3;
+    private static final int OLDEST_READABLE_FORMAT_VERSION = 2;
     private static final int MAGIC = 0x4354524D;
     /** Training checkpoint format: magic "CTRK", then this version. */
     public static final int CHECKPOINT_FORMAT_VERSION = 2;
@@ -334,7 +339,9 @@ public final class CtrModel implements AutoCloseable {
             for (double v : concat(marketPrice.state(), positiveBid.state())) {
                 out.writeDouble(v);
             }
-            network.saveParameters(out);
+            for (Pair<String, Parameter> entry : network.getParameters()) {
+                FloatArrays.write(out, entry.getValue().getArray());
+            }
             if (wide != null) {
                 wide.saveWeights(out);
             }
@@ -355,9 +362,10 @@ public final class CtrModel implements AutoCloseable {
                 throw new IllegalArgumentException("not a CTR model snapshot (bad magic)");
             }
             int version = in.readInt();
-            if (version != FORMAT_VERSION) {
+            if (version < OLDEST_READABLE_FORMAT_VERSION || version > FORMAT_VERSION) {
                 throw new IllegalArgumentException("snapshot format v" + version + " but this build reads v"
-                        + FORMAT_VERSION + ": retrain or restore with the matching build");
+                        + OLDEST_READABLE_FORMAT_VERSION + " to v" + FORMAT_VERSION
+                        + ": retrain or restore with the matching build");
             }
             String shape = in.readUTF();
             if (!shape.equals(config.shapeKey())) {
@@ -369,7 +377,11 @@ public final class CtrModel implements AutoCloseable {
             for (int i = 0; i < stats.length; i++) {
                 stats[i] = in.readDouble();
             }
-            loadInPlace(in);
+            if (version == OLDEST_READABLE_FORMAT_VERSION) {
+                loadInPlace(in);
+            } else {
+                loadParameters(in, snapshot.length);
+            }
             if (wide != null) {
                 wide.loadWeights(in);
             }
@@ -382,7 +394,28 @@ public final class CtrModel implements AutoCloseable {
     }
 
     /**
-     * Decodes into a scratch network and copies the values into the live parameters, so the
+     * Reads v3 parameters straight into the live arrays (the optimiser holds the same ones). The length is checked
+     * first, so a truncated snapshot changes nothing.
+     */
+    private void loadParameters(DataInputStream in, int snapshotLength) throws IOException {
+        long expected = 0;
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            expected += Integer.BYTES + entry.getValue().getArray().size() * Float.BYTES;
+        }
+        if (wide != null) {
+            expected += Integer.BYTES + (long) wide.size() * Float.BYTES;
+        }
+        if (in.available() != expected) {
+            throw new IllegalArgumentException("corrupt CTR model snapshot: " + snapshotLength + " bytes, "
+                    + (expected - in.available()) + " more or fewer than this model's parameters take");
+        }
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            FloatArrays.readInto(in, entry.getValue().getArray(), "parameter " + entry.getKey());
+        }
+    }
+
+    /**
+     * v2: decodes into a scratch network and copies the values into the live parameters, so the
      * arrays the parameter store and the optimiser hold stay the same and nothing is left behind.
      */
     private void loadInPlace(DataInputStream in) throws IOException, MalformedModelException {

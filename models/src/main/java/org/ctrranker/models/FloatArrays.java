@@ -1,11 +1,21 @@
 package org.ctrranker.models;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 
-/** Float arrays in snapshots and checkpoints: a length, then the values, big-endian. */
+/**
+ * Float arrays in snapshots and checkpoints: a length, then the values, big-endian. Java arrays and native
+ * (NDArray) ones alike go through buffers of {@value #CHUNK} floats: a model's arrays are megabytes, and one
+ * Java array that large per snapshot or checkpoint is a humongous allocation to G1 (a young collection, often a
+ * concurrent cycle, each time), which pauses the scorers that share the JVM.
+ */
 final class FloatArrays {
 
     private FloatArrays() {}
@@ -29,16 +39,98 @@ final class FloatArrays {
         }
     }
 
+    /**
+     * Writes a native array's values as {@link #write(DataOutputStream, float[])} writes a Java array's (row-major),
+     * copying them out a slice of rows at a time where {@link NDArray#toFloatArray()} would copy them all at once.
+     */
+    static void write(DataOutputStream out, NDArray values) throws IOException {
+        long size = values.size();
+        out.writeInt(Math.toIntExact(size));
+        Shape shape = values.getShape();
+        if (shape.dimension() == 0 || size == 0) {
+            writeChunk(out, values.toFloatArray(), null);
+            return;
+        }
+        long rows = shape.get(0);
+        long rowSize = size / rows;
+        long rowsPerChunk = Math.max(1, CHUNK / rowSize);
+        ByteBuffer bytes = ByteBuffer.allocate((int) (Math.min(rows, rowsPerChunk) * rowSize) * Float.BYTES);
+        for (long from = 0; from < rows; from += rowsPerChunk) {
+            try (NDArray part = values.get(new NDIndex("{}:{}", from, Math.min(rows, from + rowsPerChunk)))) {
+                // the engine's bytes in its own order, turned big-endian without a float[] in between
+                FloatBuffer floats = part.toByteBuffer().asFloatBuffer();
+                int n = floats.remaining();
+                bytes.clear();
+                bytes.asFloatBuffer().put(floats);
+                out.write(bytes.array(), 0, n * Float.BYTES);
+            }
+        }
+    }
+
+    private static void writeChunk(DataOutputStream out, float[] values, ByteBuffer buffer) throws IOException {
+        ByteBuffer bytes = buffer != null ? buffer : ByteBuffer.allocate(values.length * Float.BYTES);
+        bytes.clear();
+        bytes.asFloatBuffer().put(values);
+        out.write(bytes.array(), 0, values.length * Float.BYTES);
+    }
+
     /** Reads what {@link #write} wrote; {@code what} names the array when its length is not {@code expected}. */
     static float[] read(DataInputStream in, long expected, String what) throws IOException {
+        float[] values = new float[Math.toIntExact(readLength(in, expected, what))];
+        readInto(in, values);
+        return values;
+    }
+
+    /** Reads what {@link #write} wrote over {@code target}, which must have as many values. */
+    static void readInto(DataInputStream in, float[] target, String what) throws IOException {
+        readLength(in, target.length, what);
+        readInto(in, target);
+    }
+
+    private static void readInto(DataInputStream in, float[] target) throws IOException {
+        byte[] raw = new byte[Math.min(target.length, CHUNK) * Float.BYTES];
+        for (int from = 0; from < target.length; from += CHUNK) {
+            int n = Math.min(CHUNK, target.length - from);
+            in.readFully(raw, 0, n * Float.BYTES);
+            ByteBuffer.wrap(raw, 0, n * Float.BYTES).asFloatBuffer().get(target, from, n);
+        }
+    }
+
+    /** Reads what {@link #write} wrote into the native array {@code target} (same number of values), in place. */
+    static void readInto(DataInputStream in, NDArray target, String what) throws IOException {
+        long size = readLength(in, target.size(), what);
+        Shape shape = target.getShape();
+        if (shape.dimension() == 0 || size == 0) {
+            float[] values = new float[(int) size];
+            readInto(in, values);
+            try (NDArray read = target.getManager().create(values, shape)) {
+                read.copyTo(target);
+            }
+            return;
+        }
+        long rows = shape.get(0);
+        long rowSize = size / rows;
+        long rowsPerChunk = Math.max(1, CHUNK / rowSize);
+        float[] chunk = new float[(int) (Math.min(rows, rowsPerChunk) * rowSize)];
+        long[] partShape = shape.getShape().clone();
+        try (NDManager scope = target.getManager().newSubManager()) {
+            for (long from = 0; from < rows; from += rowsPerChunk) {
+                long to = Math.min(rows, from + rowsPerChunk);
+                float[] values = to - from == rowsPerChunk ? chunk : new float[(int) ((to - from) * rowSize)];
+                readInto(in, values);
+                partShape[0] = to - from;
+                try (NDArray part = scope.create(values, new Shape(partShape))) {
+                    target.set(new NDIndex("{}:{}", from, to), part);
+                }
+            }
+        }
+    }
+
+    private static long readLength(DataInputStream in, long expected, String what) throws IOException {
         int n = in.readInt();
         if (n != expected) {
             throw new IllegalArgumentException(what + " has " + n + " values, this model " + expected);
         }
-        byte[] raw = new byte[n * Float.BYTES];
-        in.readFully(raw);
-        float[] values = new float[n];
-        ByteBuffer.wrap(raw).asFloatBuffer().get(values);
-        return values;
+        return n;
     }
 }

@@ -33,6 +33,11 @@ final class WideLinear {
         this.squares = new float[buckets + dense];
     }
 
+    /** Weights in snapshots (the AdaGrad sums in checkpoints are as many). */
+    int size() {
+        return weights.length;
+    }
+
     float logit(Features f) {
         double z = weights[0];
         for (long id : f.ids()) {
@@ -82,7 +87,7 @@ final class WideLinear {
     }
 
     void loadWeights(DataInputStream in) throws IOException {
-        System.arraycopy(FloatArrays.read(in, weights.length, "the wide part"), 0, weights, 0, weights.length);
+        FloatArrays.readInto(in, weights, "the wide part");
     }
 
     void saveOptimizer(DataOutputStream out) throws IOException {
@@ -90,6 +95,6 @@ final class WideLinear {
     }
 
     void loadOptimizer(DataInputStream in) throws IOException {
-        System.arraycopy(FloatArrays.read(in, squares.length, "the wide part's AdaGrad sums"), 0, squares, 0, squares.length);
+        FloatArrays.readInto(in, squares, "the wide part's AdaGrad sums");
     }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -163,6 +166,107 @@ class CtrModelTest {
             try (CtrModel other = CtrModel.create(small().tem4ctr(false).build())) {
                 assertThatThrownBy(() -> other.restore(bytes)).hasMessageContaining("use the same model config");
             }
+        }
+    }
+
+    /** The configuration of the v2 snapshot in the test resources, written by the build before format v3. */
+    static ModelConfig.Builder tiny() {
+        return small().hashBuckets(256).wideBuckets(256);
+    }
+
+    @Test
+    void aVersion2SnapshotStillRestoresAndSnapshotsAreNowVersion3() throws IOException {
+        byte[] v2 = resource("snapshot-v2.bin");
+        float[] predictedByTheOldBuild;
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(resource("snapshot-v2-predictions.bin")))) {
+            predictedByTheOldBuild = new float[in.readInt()];
+            for (int i = 0; i < predictedByTheOldBuild.length; i++) {
+                predictedByTheOldBuild[i] = in.readFloat();
+            }
+        }
+        assertThat(v2[7]).isEqualTo((byte) 2);
+        List<Sample> batch = samples(new Random(2), 200); // what the old build trained on and predicted
+        try (CtrModel restored = CtrModel.create(tiny().seed(99).build()); CtrModel again = CtrModel.create(tiny().seed(7).build())) {
+            restored.restore(v2);
+            assertThat(restored.steps()).isEqualTo(5);
+            float[] p = restored.predict(batch);
+            for (int i = 0; i < p.length; i++) {
+                assertThat(p[i]).isCloseTo(predictedByTheOldBuild[i], within(1e-6f));
+            }
+            byte[] v3 = restored.snapshot();
+            assertThat(v3[7]).isEqualTo((byte) CtrModel.FORMAT_VERSION).isEqualTo((byte) 3);
+            again.restore(v3);
+            assertThat(again.predict(batch)).containsExactly(p);
+            assertThat(again.snapshot()).isEqualTo(v3);
+        }
+    }
+
+    @Test
+    void aTruncatedSnapshotIsRefusedAndChangesNothing() {
+        List<Sample> batch = samples(new Random(3), 100);
+        try (CtrModel a = CtrModel.create(small().build()); CtrModel b = CtrModel.create(small().seed(99).build())) {
+            a.train(batch);
+            byte[] snapshot = a.snapshot();
+            float[] before = b.predict(batch);
+            assertThatThrownBy(() -> b.restore(java.util.Arrays.copyOf(snapshot, snapshot.length - 4)))
+                    .hasMessageContaining("corrupt CTR model snapshot");
+            assertThatThrownBy(() -> b.restore(java.util.Arrays.copyOf(snapshot, snapshot.length + 4)))
+                    .hasMessageContaining("corrupt CTR model snapshot");
+            assertThat(b.predict(batch)).containsExactly(before);
+        }
+    }
+
+    /**
+     * Snapshots and checkpoints of a model with an 8 MB embedding allocate no large Java array but the bytes they
+     * hand out: format v2 copied each parameter whole, several times (3.7 times a snapshot's size in all), in arrays
+     * of megabytes that G1 allocates as humongous, each of which can start a collection that pauses the scorers.
+     * Read from Flight Recorder's allocations outside thread-local buffers, where every large array shows.
+     */
+    @Test
+    void snapshotsAndCheckpointsAllocateNoLargeArrayButTheirBytes() throws IOException {
+        try (CtrModel model = CtrModel.create(small().hashBuckets(131_072).embeddingDim(16).build())) {
+            model.train(samples(new Random(4), 64));
+            model.checkpoint(); // sizes the buffers
+            byte[][] handedOut = new byte[2][];
+            List<Long> large = largeAllocations(() -> handedOut[0] = model.snapshot());
+            assertThat(handedOut[0].length).isGreaterThan(8_000_000);
+            assertThat(large).as("arrays over 1 MB beside the snapshot's bytes").allMatch(size -> isArrayOf(size, handedOut[0]));
+            large = largeAllocations(() -> handedOut[1] = model.checkpoint());
+            assertThat(large).as("arrays over 1 MB beside the checkpoint's and its snapshot's bytes")
+                    .allMatch(size -> isArrayOf(size, handedOut[0]) || isArrayOf(size, handedOut[1]));
+        }
+    }
+
+    private static boolean isArrayOf(long allocationSize, byte[] bytes) {
+        return allocationSize >= bytes.length && allocationSize <= bytes.length + 64;
+    }
+
+    /** Sizes of this thread's allocations over 1 MB while {@code action} ran. */
+    private static List<Long> largeAllocations(Runnable action) throws IOException {
+        long thread = Thread.currentThread().getId();
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("allocations", ".jfr");
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("jdk.ObjectAllocationOutsideTLAB");
+            recording.start();
+            action.run();
+            recording.stop();
+            recording.dump(file);
+            List<Long> sizes = new ArrayList<>();
+            for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+                if (e.getThread() != null && e.getThread().getJavaThreadId() == thread && e.getLong("allocationSize") > (1 << 20)) {
+                    sizes.add(e.getLong("allocationSize"));
+                }
+            }
+            return sizes;
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = CtrModelTest.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
         }
     }
 

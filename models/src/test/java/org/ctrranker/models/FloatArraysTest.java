@@ -3,6 +3,9 @@ package org.ctrranker.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -12,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The float arrays of snapshots and checkpoints: written in chunks, read back whole, in the format they always had. */
+/** The float arrays of snapshots and checkpoints: written and read in chunks, in the format they always had. */
 class FloatArraysTest {
 
     @ParameterizedTest
@@ -59,5 +62,52 @@ class FloatArraysTest {
         ExactBytes grown = new ExactBytes(1024);
         grown.write(new byte[1500]);
         assertThat(grown.bytes()).hasSize(1500);
+    }
+
+    /** Shapes around the chunk of 16,384 floats: rows that split evenly, a last short chunk, a row longer than a chunk. */
+    static long[][] shapes() {
+        return new long[][] {{}, {1}, {7}, {16 * 1024 + 3}, {2 * 1024 + 5, 16}, {3, 16 * 1024 + 5}, {40, 3, 5}};
+    }
+
+    @Test
+    void nativeArraysAreWrittenAsTheirJavaCopiesAreAndReadBackInPlace() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            for (long[] dims : shapes()) {
+                Shape shape = new Shape(dims);
+                Random random = new Random(shape.size());
+                float[] values = new float[(int) shape.size()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) random.nextGaussian();
+                }
+                NDArray array = manager.create(values, shape);
+                ExactBytes fromNative = new ExactBytes(0);
+                FloatArrays.write(new DataOutputStream(fromNative), array);
+                ExactBytes fromJava = new ExactBytes(0);
+                FloatArrays.write(new DataOutputStream(fromJava), values);
+                assertThat(fromNative.bytes()).as("shape %s", shape).isEqualTo(fromJava.bytes());
+
+                NDArray target = manager.zeros(shape);
+                FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(fromNative.bytes())), target, "x");
+                assertThat(target.getShape()).isEqualTo(shape);
+                assertThat(target.toFloatArray()).as("shape %s", shape).containsExactly(values);
+
+                float[] javaTarget = new float[values.length];
+                FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(fromJava.bytes())), javaTarget, "x");
+                assertThat(javaTarget).containsExactly(values);
+            }
+        }
+    }
+
+    @Test
+    void readingIntoAnArrayOfAnotherLengthIsRefusedByName() throws IOException {
+        ExactBytes bytes = new ExactBytes(0);
+        FloatArrays.write(new DataOutputStream(bytes), new float[3]);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NDArray target = manager.zeros(new Shape(2, 2));
+            assertThatThrownBy(() -> FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(bytes.bytes())),
+                    target, "parameter w")).hasMessageContaining("parameter w has 3 values, this model 4");
+        }
+        assertThatThrownBy(() -> FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(bytes.bytes())),
+                new float[2], "the wide part")).hasMessageContaining("the wide part has 3 values, this model 2");
     }
 }
