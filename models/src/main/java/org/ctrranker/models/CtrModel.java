@@ -18,6 +18,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -67,8 +68,7 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
-    /** Sizes of the last snapshot and checkpoint: the next ones are the same size (see {@link ExactBytes}). */
-    private int snapshotSize;
+    /** Size of the last checkpoint: the next one is the same size (see {@link ExactBytes}). */
     private int checkpointSize;
 
     private static final Object INITIALIZATION = new Object();
@@ -330,28 +330,49 @@ public final class CtrModel implements AutoCloseable {
     /** Parameters and normalisation state as bytes: what scorers load. The optimiser state is in {@link #checkpoint()}. */
     public byte[] snapshot() {
         try {
-            ExactBytes bytes = new ExactBytes(snapshotSize);
+            ExactBytes bytes = new ExactBytes(snapshotLength());
             DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(MAGIC);
-            out.writeInt(FORMAT_VERSION);
-            out.writeUTF(config.shapeKey());
-            out.writeLong(steps);
-            for (double v : concat(marketPrice.state(), positiveBid.state())) {
-                out.writeDouble(v);
-            }
-            for (Pair<String, Parameter> entry : network.getParameters()) {
-                FloatArrays.write(out, entry.getValue().getArray());
-            }
-            if (wide != null) {
-                wide.saveWeights(out);
-            }
+            writeSnapshot(out);
             out.flush();
-            byte[] snapshot = bytes.bytes();
-            snapshotSize = snapshot.length;
-            return snapshot;
+            return bytes.bytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void writeSnapshot(DataOutputStream out) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeInt(FORMAT_VERSION);
+        out.writeUTF(config.shapeKey());
+        out.writeLong(steps);
+        for (double v : concat(marketPrice.state(), positiveBid.state())) {
+            out.writeDouble(v);
+        }
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            FloatArrays.write(out, entry.getValue().getArray());
+        }
+        if (wide != null) {
+            wide.saveWeights(out);
+        }
+    }
+
+    /** What {@link #writeSnapshot} writes, in bytes, known before it writes: a checkpoint holds it after its length. */
+    private int snapshotLength() {
+        long length = 2 * Integer.BYTES + 2 + config.shapeKey().getBytes(StandardCharsets.UTF_8).length + Long.BYTES
+                + 6 * Double.BYTES + parameterBytes();
+        return Math.toIntExact(length);
+    }
+
+    /** The parameters' part of a v3 snapshot: each array (and the wide part) a count and its floats. */
+    private long parameterBytes() {
+        long length = 0;
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            length += Integer.BYTES + entry.getValue().getArray().size() * Float.BYTES;
+        }
+        if (wide != null) {
+            length += Integer.BYTES + (long) wide.size() * Float.BYTES;
+        }
+        return length;
     }
 
     /** Loads a {@link #snapshot()}; rejects other formats, versions and model shapes with a message naming the cause. */
@@ -398,13 +419,7 @@ public final class CtrModel implements AutoCloseable {
      * first, so a truncated snapshot changes nothing.
      */
     private void loadParameters(DataInputStream in, int snapshotLength) throws IOException {
-        long expected = 0;
-        for (Pair<String, Parameter> entry : network.getParameters()) {
-            expected += Integer.BYTES + entry.getValue().getArray().size() * Float.BYTES;
-        }
-        if (wide != null) {
-            expected += Integer.BYTES + (long) wide.size() * Float.BYTES;
-        }
+        long expected = parameterBytes();
         if (in.available() != expected) {
             throw new IllegalArgumentException("corrupt CTR model snapshot: " + snapshotLength + " bytes, "
                     + (expected - in.available()) + " more or fewer than this model's parameters take");
@@ -439,13 +454,19 @@ public final class CtrModel implements AutoCloseable {
      */
     public byte[] checkpoint() {
         try {
-            byte[] parameters = snapshot();
-            ExactBytes bytes = new ExactBytes(checkpointSize > 0 ? checkpointSize : parameters.length * 3 + 1024);
+            int parametersLength = snapshotLength();
+            ExactBytes bytes = new ExactBytes(checkpointSize > 0 ? checkpointSize : parametersLength * 3 + 1024);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(CHECKPOINT_MAGIC);
             out.writeInt(CHECKPOINT_FORMAT_VERSION);
-            out.writeInt(parameters.length);
-            out.write(parameters);
+            out.writeInt(parametersLength);
+            // the snapshot goes straight into the checkpoint: no array of its own beside the checkpoint's
+            int before = out.size();
+            writeSnapshot(out);
+            if (out.size() - before != parametersLength) {
+                throw new IllegalStateException("wrote a snapshot of " + (out.size() - before) + " bytes, expected "
+                        + parametersLength);
+            }
             optimizer.save(network.getParameters().values(), out);
             if (wide != null) {
                 wide.saveOptimizer(out);
