@@ -37,7 +37,8 @@ import redis.clients.jedis.Response;
                 "   and the trainer's versions included) trailing the wall clock by ctr.scoring.state-lag-ms or more at the",
                 "   step's end, or over 1%% of its auctions scored at ctr.scoring.max-wait-ms instead of on arrival;",
                 "2. at half the highest sustained rate: p50/p99 from an auction handed to Kafka to its ranking written",
-                "   in Redis (keyspace notifications), and the job's Redis writes/s;",
+                "   in Redis (keyspace notifications), split by checkpoints, with the JVM's collector pauses and how",
+                "   many of the slowest 1%% were in flight across one, and the job's Redis writes/s;",
                 "3. a raw pipelined VersionedRedisWriter run (writes/s);",
                 "4. in-job scoring candidates per CPU-second against the model's raw forward pass at the same batch.",
                 "Prints progress, then one JSON line. Goals: ratio >= 0.8, p99 <= 20 ms, >= 300k Redis writes/s."})
@@ -267,7 +268,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             String keyPrefix) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
         try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix);
-                CheckpointWindows checkpoints = CheckpointWindows.watch(run.checkpointDir())) {
+                CheckpointWindows checkpoints = CheckpointWindows.watch(run.checkpointDir());
+                GcPauses gc = GcPauses.record()) {
             AuctionLoad load = new AuctionLoad(bootstrap, true);
             Map<String, Long> countersBefore = run.counters();
             long writtenBefore = keysWritten(redis);
@@ -290,6 +292,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             List<Long> duringCheckpoints = new ArrayList<>();
             List<Long> betweenCheckpoints = new ArrayList<>();
             List<String> csv = new ArrayList<>(List.of("auction_id,sent_ms,scored_ms,seen_ms"));
+            List<long[]> inFlight = new ArrayList<>();
             for (Map.Entry<String, Long> sent : load.sentAtMs().entrySet()) {
                 Long seen = arrivals.firstSeenMs(RedisKeys.ranking(keyPrefix, sent.getKey()));
                 Long scored = scoredAt.get(sent.getKey());
@@ -300,6 +303,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
                     continue;
                 }
                 latencies.add(seen - sent.getValue());
+                inFlight.add(new long[] {sent.getValue(), seen});
                 (CheckpointWindows.during(windows, sent.getValue(), CHECKPOINT_MARGIN_MS) ? duringCheckpoints
                         : betweenCheckpoints).add(seen - sent.getValue());
                 if (scored != null) {
@@ -335,6 +339,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("checkpoint_median_ms", medianDuration(windows));
             result.put("during_checkpoints", latencySummary(duringCheckpoints));
             result.put("between_checkpoints", latencySummary(betweenCheckpoints));
+            // The collector's share of the tail: every task of the job stops while it runs.
+            Long p99 = percentile(sorted, 0.99);
+            result.put("gc", GcPauses.summary(gc.pauses(), inFlight, p99 == null ? Long.MAX_VALUE : p99));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
