@@ -1,6 +1,8 @@
 package org.ctrranker.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -96,33 +98,26 @@ final class FloatArrays {
         }
     }
 
-    /** Reads what {@link #write} wrote into the native array {@code target} (same number of values), in place. */
+    /**
+     * Reads what {@link #write} wrote into the native array {@code target} (same number of values). The values go
+     * native a slice at a time, are joined there and copied over the target in one operation: a parameter that has
+     * trained is a leaf that requires a gradient, which PyTorch lets no indexed write change in place.
+     */
     static void readInto(DataInputStream in, NDArray target, String what) throws IOException {
         long size = readLength(in, target.size(), what);
-        Shape shape = target.getShape();
-        if (shape.dimension() == 0 || size == 0) {
-            float[] values = new float[(int) size];
-            readInto(in, values);
-            try (NDArray read = target.getManager().create(values, shape)) {
-                read.copyTo(target);
-            }
+        if (size == 0) {
             return;
         }
-        long rows = shape.get(0);
-        long rowSize = size / rows;
-        long rowsPerChunk = Math.max(1, CHUNK / rowSize);
-        float[] chunk = new float[(int) (Math.min(rows, rowsPerChunk) * rowSize)];
-        long[] partShape = shape.getShape().clone();
+        float[] chunk = new float[(int) Math.min(size, CHUNK)];
         try (NDManager scope = target.getManager().newSubManager()) {
-            for (long from = 0; from < rows; from += rowsPerChunk) {
-                long to = Math.min(rows, from + rowsPerChunk);
-                float[] values = to - from == rowsPerChunk ? chunk : new float[(int) ((to - from) * rowSize)];
+            NDList parts = new NDList();
+            for (long from = 0; from < size; from += CHUNK) {
+                float[] values = size - from >= CHUNK ? chunk : new float[(int) (size - from)];
                 readInto(in, values);
-                partShape[0] = to - from;
-                try (NDArray part = scope.create(values, new Shape(partShape))) {
-                    target.set(new NDIndex("{}:{}", from, to), part);
-                }
+                parts.add(scope.create(values));
             }
+            NDArray joined = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
+            joined.reshape(target.getShape()).copyTo(target);
         }
     }
 

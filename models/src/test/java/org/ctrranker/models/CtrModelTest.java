@@ -151,9 +151,12 @@ class CtrModelTest {
             for (int i = 0; i < 5; i++) {
                 a.train(batch);
             }
+            b.train(batch); // a model that has trained restores too (its parameters then require gradients)
             assertThat(b.predict(batch)).isNotEqualTo(a.predict(batch));
             byte[] bytes = a.snapshot();
-            b.restore(bytes);
+            // on a thread of its own, as in a Flink task: PyTorch's grad mode is per thread and on in a new one,
+            // where no indexed write may change a parameter (a leaf that requires a gradient) in place
+            onNewThread(() -> b.restore(bytes));
             assertThat(b.predict(batch)).containsExactly(a.predict(batch));
             assertThat(b.steps()).isEqualTo(5);
             b.train(batch); // restored parameters keep training
@@ -259,6 +262,28 @@ class CtrModelTest {
             return sizes;
         } finally {
             java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    /** Runs {@code action} on a new thread and rethrows what it threw. */
+    static void onNewThread(Runnable action) {
+        Throwable[] thrown = new Throwable[1];
+        Thread thread = new Thread(() -> {
+            try {
+                action.run();
+            } catch (Throwable t) {
+                thrown[0] = t;
+            }
+        });
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        if (thrown[0] != null) {
+            throw new AssertionError("failed on its own thread: " + thrown[0], thrown[0]);
         }
     }
 

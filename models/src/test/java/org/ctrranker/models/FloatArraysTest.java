@@ -87,7 +87,16 @@ class FloatArraysTest {
                 assertThat(fromNative.bytes()).as("shape %s", shape).isEqualTo(fromJava.bytes());
 
                 NDArray target = manager.zeros(shape);
-                FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(fromNative.bytes())), target, "x");
+                // a network's parameter, read on a new thread as a Flink task's: see CtrModelTest.onNewThread
+                target.setRequiresGradient(true);
+                byte[] written = fromNative.bytes();
+                CtrModelTest.onNewThread(() -> {
+                    try {
+                        FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(written)), target, "x");
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
                 assertThat(target.getShape()).isEqualTo(shape);
                 assertThat(target.toFloatArray()).as("shape %s", shape).containsExactly(values);
 
