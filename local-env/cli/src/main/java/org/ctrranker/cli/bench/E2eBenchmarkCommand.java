@@ -125,7 +125,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             stack = LocalStack.start(StackOptions.builder().workDir(work.resolve("stack")).detached(false).build());
             String bootstrap = stack.endpoints().kafkaBootstrap();
             RedisEndpoint redis = RedisEndpoint.parse(stack.endpoints().redisUrl());
-            Map<String, String> overrides = new LinkedHashMap<>(Map.of("ctr.attribution.window-ms", "15000"));
+            // A version every 2,000 samples (the job's default is 20,000): a run of a few minutes then cuts, gates,
+            // publishes and swaps several, as a long-running job does, instead of none.
+            Map<String, String> overrides = new LinkedHashMap<>(Map.of("ctr.attribution.window-ms", "15000",
+                    "ctr.training.publish-every-samples", "2000"));
             overrides.putAll(settings);
             overrides.put("ctr.kafka.bootstrap-servers", bootstrap);
             overrides.put("ctr.redis.url", stack.endpoints().redisUrl());
