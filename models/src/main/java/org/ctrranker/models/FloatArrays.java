@@ -50,7 +50,10 @@ final class FloatArrays {
         out.writeInt(Math.toIntExact(size));
         Shape shape = values.getShape();
         if (shape.dimension() == 0 || size == 0) {
-            writeChunk(out, values.toFloatArray(), null);
+            float[] few = values.toFloatArray();
+            ByteBuffer bytes = ByteBuffer.allocate(few.length * Float.BYTES);
+            bytes.asFloatBuffer().put(few);
+            out.write(bytes.array());
             return;
         }
         long rows = shape.get(0);
@@ -69,21 +72,10 @@ final class FloatArrays {
         }
     }
 
-    private static void writeChunk(DataOutputStream out, float[] values, ByteBuffer buffer) throws IOException {
-        ByteBuffer bytes = buffer != null ? buffer : ByteBuffer.allocate(values.length * Float.BYTES);
-        bytes.clear();
-        bytes.asFloatBuffer().put(values);
-        out.write(bytes.array(), 0, values.length * Float.BYTES);
-    }
-
-    /** Reads what {@link #write} wrote; {@code what} names the array when its length is not {@code expected}. */
-    static float[] read(DataInputStream in, long expected, String what) throws IOException {
-        float[] values = new float[Math.toIntExact(readLength(in, expected, what))];
-        readInto(in, values);
-        return values;
-    }
-
-    /** Reads what {@link #write} wrote over {@code target}, which must have as many values. */
+    /**
+     * Reads what {@link #write} wrote over {@code target}, which must have as many values; {@code what} names the
+     * array when it has not.
+     */
     static void readInto(DataInputStream in, float[] target, String what) throws IOException {
         readLength(in, target.length, what);
         readInto(in, target);

@@ -36,15 +36,16 @@ class FloatArraysTest {
         for (int i = 0; i < length; i++) {
             assertThat(plain.readFloat()).isEqualTo(values[i]);
         }
-        assertThat(FloatArrays.read(new DataInputStream(new ByteArrayInputStream(written)), length, "x"))
-                .containsExactly(values);
+        float[] read = new float[length];
+        FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(written)), read, "x");
+        assertThat(read).containsExactly(values);
     }
 
     @Test
     void aLengthOtherThanTheModelsIsRefusedByName() throws IOException {
         ExactBytes bytes = new ExactBytes(0);
         FloatArrays.write(new DataOutputStream(bytes), new float[3]);
-        assertThatThrownBy(() -> FloatArrays.read(new DataInputStream(new ByteArrayInputStream(bytes.bytes())), 4, "moments"))
+        assertThatThrownBy(() -> FloatArrays.readInto(new DataInputStream(new ByteArrayInputStream(bytes.bytes())), new float[4], "moments"))
                 .hasMessageContaining("moments has 3 values, this model 4");
     }
 
