@@ -92,8 +92,9 @@ final class FloatArrays {
 
     /**
      * Reads what {@link #write} wrote into the native array {@code target} (same number of values). The values go
-     * native a slice at a time, are joined there and copied over the target in one operation: a parameter that has
-     * trained is a leaf that requires a gradient, which PyTorch lets no indexed write change in place.
+     * native a slice at a time (the Java array is reused), are joined there and copied over the target in one
+     * operation: a parameter is a leaf that requires a gradient, and where PyTorch's grad mode is on (in a Flink
+     * task's thread) no indexed write may change one in place.
      */
     static void readInto(DataInputStream in, NDArray target, String what) throws IOException {
         long size = readLength(in, target.size(), what);
