@@ -3,6 +3,7 @@ package org.ctrranker.operators.scoring;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -80,6 +81,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient JobCounter lateSamples;
     /** Opt-in diagnostics: the progressive predictions of trained samples (null when off). */
     private transient ProgressivePredictions predictionLog;
+    /** Held-out samples the gate had the live version predict (each once per live version, not once per candidate). */
+    private transient LongCounter livePredictionsMade;
     private transient double lastHoldoutAuc;
     private transient long lastPublishMillis;
 
@@ -136,6 +139,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         samplesHeldOut = JobCounter.register(getRuntimeContext(), "samplesHeldOut");
         samplesBackfill = JobCounter.register(getRuntimeContext(), "samplesBackfill");
         lateSamples = JobCounter.register(getRuntimeContext(), "lateTrainingSamples");
+        livePredictionsMade = new LongCounter();
+        getRuntimeContext().addAccumulator("gateLivePredictions", livePredictionsMade);
         predictionLog = null;
         if (config.predictionLogFromMs() != Long.MAX_VALUE) {
             predictionLog = new ProgressivePredictions();
@@ -267,9 +272,15 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
             labels[samples.size()] = s.getLabel() != 0 ? 1 : 0;
             samples.add(ModelInputs.sample(s));
         }
-        QualityGate.Decision decision = config.gate().decide(model.predict(samples), liveModel.predict(samples), labels);
+        float[] candidatePredictions = model.predict(samples);
+        float[] livePredictions = holdout.livePredictions(state.heldOut, heldOut, missing -> {
+            livePredictionsMade.add((long) missing.size());
+            return liveModel.predict(missing.stream().map(ModelInputs::sample).toList());
+        });
+        QualityGate.Decision decision = config.gate().decide(candidatePredictions, livePredictions, labels);
         if (decision.live()) {
             liveModel.restore(parameters);
+            holdout.replaceLivePredictions(state.heldOut, candidatePredictions);
             state.liveParameters = parameters;
             state.liveVersion = state.version;
         } else {

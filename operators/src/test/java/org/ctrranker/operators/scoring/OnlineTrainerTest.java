@@ -2,6 +2,7 @@ package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.lang.reflect.Field;
 import java.security.MessageDigest;
@@ -133,6 +134,50 @@ class OnlineTrainerTest {
         try (CtrModel live = CtrModel.create(config.modelConfig())) {
             live.restore(beforeFlips.get(beforeFlips.size() - 1).parameters);
             assertThat(live.snapshot()).isEqualTo(beforeFlips.get(beforeFlips.size() - 1).parameters);
+        }
+    }
+
+    @Test
+    void theGateHasTheLiveVersionPredictEachHeldOutSampleOnceAndJudgesAsIfOnTheWholeWindow() throws Exception {
+        // A window smaller than the held-out slice, so slots are reused and their kept predictions dropped.
+        OnlineConfig config = config(Map.of("ctr.training.holdout-window", "60", "ctr.training.gate-max-auc-drop", "1"));
+        List<TrainingSample> samples = samples(700, -1, -1);
+        List<ModelUpdate> updates;
+        long livePredictions;
+        try (var harness = harness(config, 0)) {
+            harness.open();
+            feed(harness, chunks(samples, 10, null));
+            harness.processWatermark(new Watermark(Long.MAX_VALUE));
+            updates = updates(new ArrayList<>(harness.getOutput()));
+            livePredictions = (Long) harness.getEnvironment().getAccumulatorRegistry().getUserMap()
+                    .get("gateLivePredictions").getLocalValue();
+        }
+        List<TrainingSample> heldOut = samples.stream().filter(s -> config.gate().isHeldOut(s.getImpressionId()))
+                .sorted(java.util.Comparator.comparingLong(TrainingSample::getLabelTimeMs).thenComparing(OnlineTrainer.ORDER))
+                .toList();
+        assertThat(updates).hasSizeGreaterThan(10).allSatisfy(u -> assertThat(u.live).as(u.gateReason).isTrue());
+        // Scoring the whole window with the live version at every cut would take some 60 per version.
+        assertThat(livePredictions).isPositive().isLessThanOrEqualTo(heldOut.size());
+        // The last cut (end of input) judged the window of the newest 60, against the version before it.
+        ModelUpdate last = updates.get(updates.size() - 1);
+        ModelUpdate live = updates.get(updates.size() - 2);
+        List<TrainingSample> window = heldOut.subList(heldOut.size() - 60, heldOut.size());
+        assertThat(last.holdoutSamples).isEqualTo(60);
+        assertThat(last.liveHoldoutAuc).isCloseTo(holdoutAuc(config, live.parameters, window), within(1e-9));
+        assertThat(last.holdoutAuc).isCloseTo(holdoutAuc(config, last.parameters, window), within(1e-9));
+    }
+
+    private static double holdoutAuc(OnlineConfig config, byte[] parameters, List<TrainingSample> window) {
+        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+            model.restore(parameters);
+            float[] predicted = model.predict(window.stream().map(ModelInputs::sample).toList());
+            double[] scores = new double[predicted.length];
+            int[] labels = new int[predicted.length];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = predicted[i];
+                labels[i] = window.get(i).getLabel() != 0 ? 1 : 0;
+            }
+            return org.ctrranker.models.metrics.Auc.of(scores, labels);
         }
     }
 
