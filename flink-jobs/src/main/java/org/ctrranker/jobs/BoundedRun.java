@@ -122,7 +122,9 @@ public final class BoundedRun {
         counts.put("samples_backfill", accumulator(result, "samplesBackfill"));
         counts.put("model_versions", accumulator(result, "modelVersions"));
         counts.put("model_versions_rejected", accumulator(result, "modelVersionsRejected"));
+        counts.put("gate_live_predictions", accumulator(result, "gateLivePredictions"));
         counts.put("scorer_model_swaps", accumulator(result, "scorerModelSwaps"));
+        counts.put("scorer_preloaded_swaps", accumulator(result, "scorerPreloadedSwaps"));
         counts.put("scorer_waited_auctions", accumulator(result, "scorerWaitedAuctions"));
         counts.put("scorer_timed_out_auctions", accumulator(result, "scorerTimedOutAuctions"));
         counts.put("scorer_late_records", accumulator(result, "scorerLateRecords"));

@@ -104,6 +104,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient boolean versionsCheckpointed;
     private transient long firstCheckpointWithVersions;
     private transient CtrModel model;
+    private transient StandbyModel standby;
     private transient InvariantBatches batches;
     private transient byte[] initialParameters;
     /** Version whose parameters the model holds now (0: the initial ones). */
@@ -121,6 +122,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter timedOutAuctions;
     private transient JobCounter lateRecords;
     private transient JobCounter modelSwaps;
+    /** Swaps to a version the standby model had loaded off the scoring thread. */
+    private transient LongCounter preloadedSwaps;
     private transient JobCounter backfillAuctions;
     private transient LongCounter scoredCandidates;
     private transient LowestWatermark watermarkAccumulator;
@@ -163,7 +166,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         initialParameters = model.snapshot();
         loadedVersion = 0;
         model.warmUp();
-        batches = config.replayExactScores() ? new InvariantBatches(model, config) : null;
+        standby = new StandbyModel(CtrModel.create(config.modelConfig()),
+                "scorer version loader " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
+        versions.newest().ifPresent(standby::load);
+        batches = config.replayExactScores() ? new InvariantBatches(config) : null;
         pending = new ArrayList<>();
         scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
@@ -171,6 +177,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         timedOutAuctions = JobCounter.register(getRuntimeContext(), "scorerTimedOutAuctions");
         lateRecords = JobCounter.register(getRuntimeContext(), "scorerLateRecords");
         modelSwaps = JobCounter.register(getRuntimeContext(), "scorerModelSwaps");
+        preloadedSwaps = new LongCounter();
+        getRuntimeContext().addAccumulator("scorerPreloadedSwaps", preloadedSwaps);
         backfillAuctions = JobCounter.register(getRuntimeContext(), "scorerBackfillAuctions");
         // Model CPU time of this subtask's thread (PyTorch runs on it with one intra-op thread): in-job
         // scoring throughput per CPU-second, comparable with bench model on a loaded machine.
@@ -361,6 +369,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         long at = element.hasTimestamp() ? element.getTimestamp() : update.eventTimeMs;
         countIfLate(at, timers.currentWatermark());
         versions.add(at, update);
+        if (update.version > Math.max(loadedVersion, standby.version())) {
+            standby.load(update);
+        }
     }
 
     @Override
@@ -391,7 +402,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 }
             }
             load(version, pending.get(group.get(0)).version());
-            float[][] scored = batches == null ? model.score(requests) : batches.score(requests);
+            float[][] scored = batches == null ? model.score(requests) : batches.score(model, requests);
             for (int g = 0; g < group.size(); g++) {
                 pctrs[group.get(g)] = scored[g];
             }
@@ -412,7 +423,13 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         if (version == loadedVersion) {
             return;
         }
-        model.restore(update == null ? initialParameters : update.parameters);
+        CtrModel preloaded = update == null ? null : standby.swapIfHolding(version, model);
+        if (preloaded != null) {
+            model = preloaded;
+            preloadedSwaps.add(1L);
+        } else {
+            model.restore(update == null ? initialParameters : update.parameters);
+        }
         loadedVersion = version;
         modelSwaps.inc();
     }
@@ -499,6 +516,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     @Override
     public void close() throws Exception {
+        if (standby != null) {
+            standby.close();
+        }
         if (model != null) {
             model.close();
         }

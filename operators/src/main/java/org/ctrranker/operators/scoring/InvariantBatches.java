@@ -33,21 +33,19 @@ final class InvariantBatches {
     /** The anchor's fewest candidates: at least two rows and two users in every call. */
     private static final int MIN_FILL = 2;
 
-    private final CtrModel model;
     /** Rows of every call ({@code ctr.scoring.exact-call-rows}): one of the model's padding buckets. */
     private final int callRows;
     private final UserHistory anchorHistory;
     private final List<Features> fill;
 
-    InvariantBatches(CtrModel model, OnlineConfig config) {
-        this.model = model;
+    InvariantBatches(OnlineConfig config) {
         this.callRows = config.exactCallRows();
         this.anchorHistory = anchorHistory(config);
         this.fill = fillRows(callRows);
     }
 
-    /** pCTR per request and candidate, as {@link CtrModel#score(List)}. */
-    float[][] score(List<ScoringRequest> requests) {
+    /** pCTR per request and candidate, as {@code model.score(requests)}. */
+    float[][] score(CtrModel model, List<ScoringRequest> requests) {
         float[][] out = new float[requests.size()][];
         int budget = callRows - MIN_FILL;
         int from = 0;

@@ -2,6 +2,7 @@ package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The model versions a scorer may still need, with the event time from which each may be used: an
@@ -53,6 +54,11 @@ final class ModelVersions {
         if (kept != null) {
             versions.removeIf(d -> d.dueFromMs() <= asOfMs && d.update() != kept);
         }
+    }
+
+    /** The highest version held, if any. */
+    Optional<ModelUpdate> newest() {
+        return versions.stream().map(Due::update).max(java.util.Comparator.comparingLong(u -> u.version));
     }
 
     List<Due> all() {

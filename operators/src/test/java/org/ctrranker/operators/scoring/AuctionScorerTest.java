@@ -106,6 +106,8 @@ class AuctionScorerTest {
                     .extracting(CtrScore::getModelVersion).containsOnly(1L);
             assertThat(byAd(a1)).as("v1 with the snapshot as of T0 - 2 lag, not the later ones")
                     .isEqualTo(expected(config, v1, due, auction("a1", "u9", T0)));
+            assertThat(preloadedSwaps(restored)).as("the standby holds the newest version, v2: v1 is restored in place")
+                    .isZero();
 
             // due at once (the watermark is at its T0 + lag - lag): v2 and the later snapshot apply now
             restored.processBothWatermarks(new Watermark(T0));
@@ -114,6 +116,8 @@ class AuctionScorerTest {
             assertThat(a2).extracting(CtrScore::getModelVersion).containsOnly(2L);
             assertThat(byAd(a2)).isEqualTo(expected(config, v2, tooLate, auction("a2", "u9", T0 + LAG)));
             assertEcpmOrder(a2);
+            assertThat(preloadedSwaps(restored)).as("v2, restored from the checkpoint, was loaded off the scoring thread")
+                    .isEqualTo(1L);
             assertThat(restored.getSideOutput(AuctionScorer.REDIS)).as("a ranking and user scores per auction").hasSize(4);
         }
     }
@@ -199,6 +203,7 @@ class AuctionScorerTest {
                     .isEqualTo(expected(config, null, null, auction("old", "u2", T0 - LAG / 2)));
             assertThat(byAd(scores.stream().filter(s -> s.getAuctionId().equals("new")).toList()))
                     .isEqualTo(expected(config, v1, null, auction("new", "u1", T0 + LAG)));
+            assertThat(preloadedSwaps(harness)).as("v1 was loaded off the scoring thread when it arrived").isEqualTo(1L);
         }
     }
 
@@ -307,13 +312,17 @@ class AuctionScorerTest {
             auction.getCandidates().forEach(c -> candidates.add(
                     ModelInputs.candidate(auction, c, ModelInputs.UserFatigue.of(
                             snapshot, auction.getRequestTimeMs(), config.attributionWindowMs()))));
-            float[] pctr = new InvariantBatches(model, config).score(List.of(new ScoringRequest(history, candidates)))[0];
+            float[] pctr = new InvariantBatches(config).score(model, List.of(new ScoringRequest(history, candidates)))[0];
             Map<String, Float> byAd = new HashMap<>();
             for (int c = 0; c < pctr.length; c++) {
                 byAd.put(auction.getCandidates().get(c).getAdId(), pctr[c]);
             }
             return byAd;
         }
+    }
+
+    private static long preloadedSwaps(KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness) {
+        return harness.getEnvironment().getAccumulatorRegistry().getUserMap().get("scorerPreloadedSwaps").getLocalValue() instanceof Long n ? n : -1;
     }
 
     private static Map<String, Float> byAd(List<CtrScore> scores) {

@@ -40,17 +40,17 @@ class ScoringBatchInvarianceTest {
             int rawDifferences = countRawDifferences(model, requests);
             System.out.println("CtrModel.score alone vs in a batch of 64: " + rawDifferences + " pCTRs differ");
 
-            InvariantBatches batches = new InvariantBatches(model, config);
-            float[][] inBatch = batches.score(requests);
+            InvariantBatches batches = new InvariantBatches(config);
+            float[][] inBatch = batches.score(model, requests);
             List<ScoringRequest> reversed = new ArrayList<>(requests);
             Collections.reverse(reversed);
-            float[][] reversedBatch = batches.score(reversed);
+            float[][] reversedBatch = batches.score(model, reversed);
             for (int i = 0; i < requests.size(); i++) {
                 ScoringRequest request = requests.get(i);
-                assertThat(bits(batches.score(List.of(request))[0])).as("request %d alone", i).isEqualTo(bits(inBatch[i]));
+                assertThat(bits(batches.score(model, List.of(request))[0])).as("request %d alone", i).isEqualTo(bits(inBatch[i]));
                 assertThat(bits(reversedBatch[requests.size() - 1 - i])).as("request %d at position %d", i, 63 - i)
                         .isEqualTo(bits(inBatch[i]));
-                assertThat(bits(batches.score(List.of(requests.get((i + 7) % 64), request))[1]))
+                assertThat(bits(batches.score(model, List.of(requests.get((i + 7) % 64), request))[1]))
                         .as("request %d second of two", i).isEqualTo(bits(inBatch[i]));
             }
         }
@@ -65,11 +65,11 @@ class ScoringBatchInvarianceTest {
             requests.add(request(random, 12, random.nextInt(8)));
         }
         try (CtrModel model = CtrModel.create(config.modelConfig())) {
-            InvariantBatches batches = new InvariantBatches(model, config);
-            float[][] all = batches.score(requests); // 1440 candidates: 24 model calls of 64 rows (5 requests each)
+            InvariantBatches batches = new InvariantBatches(config);
+            float[][] all = batches.score(model, requests); // 1440 candidates: 24 model calls of 64 rows (5 requests each)
             assertThat(all.length).isEqualTo(120);
             for (int i : new int[] {0, 20, 21, 119}) {
-                assertThat(bits(batches.score(List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
+                assertThat(bits(batches.score(model, List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
             }
         }
     }

@@ -345,6 +345,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // The collector's share of the tail: every task of the job stops while it runs.
             Long p99 = percentile(sorted, 0.99);
             result.put("gc", GcPauses.summary(gc.pauses(), inFlight, p99 == null ? Long.MAX_VALUE : p99));
+            // Publications in the run and how the scorers took them (README: where the tail comes from).
+            result.put("model_versions", delta(countersBefore, countersAfter, "modelVersions"));
+            result.put("scorer_model_swaps", delta(countersBefore, countersAfter, "scorerModelSwaps"));
+            result.put("scorer_preloaded_swaps", delta(countersBefore, countersAfter, "scorerPreloadedSwaps"));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
