@@ -46,11 +46,13 @@ class CtrRankingJobGraphTest {
     void theModelsParametersGoToRedisThroughAWriterOfTheirOwn() {
         // In the rankings' writer, a version's megabytes held back every ranking sent with or after them.
         StreamGraph graph = graph();
-        StreamNode models = node(graph, "model versions -> Redis writes");
+        StreamNode trainer = node(graph, "online trainer");
         StreamNode servingWriter = node(graph, "serving state -> Redis");
-        assertThat(servingWriter.getInEdges()).noneMatch(e -> e.getSourceId() == models.getId());
+        assertThat(servingWriter.getInEdges()).noneMatch(e -> e.getSourceId() == trainer.getId());
         StreamNode modelWriter = node(graph, "model versions -> Redis: Writer");
-        assertThat(modelWriter.getInEdges()).singleElement().matches(e -> e.getSourceId() == models.getId());
+        // keyed by model: one writer puts a version's parameters, then its metadata, then :current
+        assertThat(modelWriter.getInEdges()).singleElement().matches(e -> e.getSourceId() == trainer.getId())
+                .matches(e -> e.getPartitioner() instanceof org.apache.flink.streaming.runtime.partitioner.KeyGroupStreamPartitioner);
         // and not in the trainer's task, which would wait at every checkpoint for Redis to take its last version
         JobGraph job = graph.getJobGraph();
         assertThat(vertex(job, "model versions -> Redis: Writer").getName()).doesNotContain("online trainer");

@@ -91,8 +91,12 @@ class OnlineRankingIT {
                     .as("the last version cut, live or rejected").isIn("live", "rejected");
             assertThat(Long.parseLong(current.get("samples_trained"))).isLessThanOrEqualTo(trained);
             assertThat(Double.parseDouble(current.get("progressive_auc"))).isBetween(0.0, 1.0);
-            assertThat(redis.hget((PREFIX + ":model:{ctr}:v" + live).getBytes(), "parameters".getBytes()))
-                    .as("the live version's parameters").isNotEmpty();
+            byte[] parameters = org.ctrranker.operators.scoring.ServingReader.parameters(redis, PREFIX, "ctr", live)
+                    .orElseThrow(() -> new AssertionError("no parameters of the live version " + live));
+            assertThat(parameters).as("the live version's parameters, whole")
+                    .hasSize(Integer.parseInt(current.get("parameters_bytes")))
+                    .startsWith("CTRM".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(redis.pttl(org.ctrranker.operators.redis.RedisKeys.modelParameters(PREFIX, "ctr", live))).isPositive();
             assertUserScoresAreTheLatestAuctions(redis, committed);
         }
         System.out.println("auctions per model version: " + auctionsPerVersion);

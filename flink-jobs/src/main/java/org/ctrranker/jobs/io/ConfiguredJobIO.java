@@ -24,6 +24,9 @@ import org.ctrranker.operators.kafka.AvroRecordSerializationSchema;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.VersionedRedisSink;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.scoring.ModelUpdate;
+import org.ctrranker.operators.scoring.ModelVersionSink;
+import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.schemas.EventTopic;
 
 /**
@@ -91,10 +94,17 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
 
     @Override
     public Sink<VersionedWrite> redis() {
-        RedisEndpoint endpoint = RedisEndpoint.parse(config.string("ctr.redis.url"))
-                .withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
-        return new VersionedRedisSink(endpoint, (int) config.longValue("ctr.redis.max-buffered-keys"),
+        return new VersionedRedisSink(redisEndpoint(), (int) config.longValue("ctr.redis.max-buffered-keys"),
                 config.longValue("ctr.redis.linger-ms"));
+    }
+
+    @Override
+    public Sink<ModelUpdate> modelVersions() {
+        return new ModelVersionSink(redisEndpoint(), OnlineConfig.fromSettings(config.asMap()));
+    }
+
+    private RedisEndpoint redisEndpoint() {
+        return RedisEndpoint.parse(config.string("ctr.redis.url")).withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
     }
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,

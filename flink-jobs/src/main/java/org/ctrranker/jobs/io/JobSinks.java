@@ -5,6 +5,7 @@ import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.scoring.ModelUpdate;
 
 /** The job's outputs. */
 public interface JobSinks {
@@ -18,4 +19,7 @@ public interface JobSinks {
 
     /** Versioned, replay-safe writes of the serving state (user feedback, market statistics, rankings, scores, models). */
     Sink<VersionedWrite> redis();
+
+    /** The trainer's versions, live or rejected, into the serving contract's {@code ctr:model:*} keys. */
+    Sink<ModelUpdate> modelVersions();
 }

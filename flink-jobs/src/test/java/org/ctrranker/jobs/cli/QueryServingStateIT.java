@@ -124,7 +124,7 @@ class QueryServingStateIT {
         model.get("versions").forEach(v -> versions.add(v.get("version").asLong()));
         assertThat(versions).containsExactly(1L, 2L, 3L);
         assertThat(model.get("versions").get(2).get("fields").get("status").asText()).isEqualTo("rejected");
-        assertThat(model.get("versions").get(0).get("fields").has(ServingWrites.FIELD_PARAMETERS)).isFalse();
+        assertThat(model.get("versions").get(0).get("fields").has("parameters_bytes")).isTrue();
 
         StringWriter text = new StringWriter();
         assertThat(query(text, new StringWriter(), "model")).isZero();

@@ -34,9 +34,17 @@ public final class RedisKeys {
         return prefix + ":model:{" + escape(modelName) + "}:current";
     }
 
-    /** {@code <prefix>:model:{<name>}:v<version>}: one published version's parameters and metadata. */
+    /** {@code <prefix>:model:{<name>}:v<version>}: one published version's metadata. */
     public static String modelVersion(String prefix, String modelName, long version) {
         return prefix + ":model:{" + escape(modelName) + "}:v" + version;
+    }
+
+    /**
+     * {@code <prefix>:model:{<name>}:parameters:v<version>}: that version's parameters, a string (outside
+     * {@link #modelVersionPattern}).
+     */
+    public static String modelParameters(String prefix, String modelName, long version) {
+        return prefix + ":model:{" + escape(modelName) + "}:parameters:v" + version;
     }
 
     /** A SCAN pattern matching every {@link #modelVersion} key of a model (glob characters in the name escaped). */

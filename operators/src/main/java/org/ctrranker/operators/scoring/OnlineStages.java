@@ -23,7 +23,7 @@ public final class OnlineStages {
 
     /**
      * Labelled samples in (keyed here by model name); every model version cut out, live or rejected by the
-     * quality gate (for {@link #modelWrites}); the scorers get only {@link #live} ones.
+     * quality gate (for {@link ModelVersionSink}); the scorers get only {@link #live} ones.
      */
     public static SingleOutputStreamOperator<ModelUpdate> train(DataStream<TrainingSample> samples, OnlineConfig config) {
         return samples.keyBy(new ModelKey(config.modelName()), Types.STRING)
@@ -61,13 +61,6 @@ public final class OnlineStages {
     /** Rankings and latest user scores of a scorer built by {@link #score}. */
     public static DataStream<VersionedWrite> redisWrites(SingleOutputStreamOperator<CtrScore> scores) {
         return scores.getSideOutput(AuctionScorer.REDIS);
-    }
-
-    /** {@code ctr:model:*} writes of every version: {@code :v<n>} for each, {@code :current} for live ones. */
-    public static DataStream<VersionedWrite> modelWrites(DataStream<ModelUpdate> models, OnlineConfig config) {
-        return models.flatMap((ModelUpdate update, org.apache.flink.util.Collector<VersionedWrite> out) ->
-                        ServingWrites.model(config, update).forEach(out::collect), TypeInformation.of(VersionedWrite.class))
-                .uid("model-publication").name("model versions -> Redis writes");
     }
 
     private static final class ModelKey implements KeySelector<TrainingSample, String> {

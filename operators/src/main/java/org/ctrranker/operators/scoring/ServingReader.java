@@ -98,7 +98,6 @@ public final class ServingReader {
         for (String key : keys) {
             Map<String, String> fields = new TreeMap<>();
             List<String> names = new ArrayList<>(jedis.hkeys(key));
-            names.remove(ServingWrites.FIELD_PARAMETERS);
             if (names.isEmpty()) {
                 continue;
             }
@@ -118,9 +117,7 @@ public final class ServingReader {
 
     /** The raw parameters of a version ({@code CtrModel.snapshot()} bytes), empty when absent. */
     public static Optional<byte[]> parameters(Jedis jedis, String prefix, String modelName, long version) {
-        byte[] bytes = jedis.hget(RedisKeys.modelVersion(prefix, modelName, version).getBytes(StandardCharsets.UTF_8),
-                ServingWrites.FIELD_PARAMETERS.getBytes(StandardCharsets.UTF_8));
-        return Optional.ofNullable(bytes);
+        return Optional.ofNullable(jedis.get(RedisKeys.modelParameters(prefix, modelName, version).getBytes(StandardCharsets.UTF_8)));
     }
 
     private static long number(Map<String, String> h, String field) {

@@ -22,7 +22,6 @@ public final class ServingWrites {
     public static final String FIELD_EVENT_TIME = "event_time_ms";
     public static final String FIELD_SCORED_AT = "scored_at_ms";
     public static final String FIELD_AUCTION = "auction_id";
-    public static final String FIELD_PARAMETERS = "parameters";
 
     private ServingWrites() {}
 
@@ -63,17 +62,15 @@ public final class ServingWrites {
     }
 
     /**
-     * A version: {@code :v<n>} with parameters and metadata, live or rejected; for a live one also
-     * {@code :current} (its metadata). A rejected one never moves {@code :current}. Fields in operators/REDIS-KEYS.md.
+     * A version's metadata: {@code :v<n>}, live or rejected; for a live one also {@code :current}. A rejected
+     * one never moves {@code :current}. The parameters go to a key of their own ({@link ModelVersionSink}).
+     * Fields in operators/REDIS-KEYS.md.
      */
     public static List<VersionedWrite> model(OnlineConfig config, ModelUpdate update) {
         Map<String, String> meta = modelMetadata(update);
-        Map<String, byte[]> versionFields = new TreeMap<>();
-        meta.forEach((k, v) -> versionFields.put(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        versionFields.put(FIELD_PARAMETERS, update.parameters);
-        VersionedWrite version = VersionedWrite.of(
+        VersionedWrite version = VersionedWrite.ofText(
                 RedisKeys.modelVersion(config.redisKeyPrefix(), update.modelName, update.version),
-                update.version, config.modelTtlMs(), versionFields);
+                update.version, config.modelTtlMs(), meta);
         if (!update.live) {
             return List.of(version);
         }

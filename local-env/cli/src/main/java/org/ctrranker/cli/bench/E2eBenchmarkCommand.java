@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.Response;
 
 @Command(name = "e2e", mixinStandardHelpOptions = true,
@@ -194,7 +197,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // Not recovered: the latency run measures the max wait, not the pipeline; say so beside its figures.
             report.put("recovered_before_latency", delay != null && delay < stateLagMs);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
-            report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix")));
+            report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix"),
+                    config.string("ctr.model.name")));
 
             Map<String, Long> counters = run.counters();
             run.close();
@@ -268,7 +272,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> latency(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate,
-            String keyPrefix) throws Exception {
+            String keyPrefix, String modelName) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
         try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix);
                 CheckpointWindows checkpoints = CheckpointWindows.watch(run.checkpointDir());
@@ -277,6 +281,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             Map<String, Long> countersBefore = run.counters();
             long writtenBefore = keysWritten(redis);
             long t0 = System.nanoTime();
+            long startedMs = System.currentTimeMillis();
+            try (Jedis jedis = redis.connect()) {
+                jedis.slowlogReset();
+            }
             double offered = load.offer(seed, rate, candidates, latencySeconds);
             double seconds = (System.nanoTime() - t0) / 1e9;
             long written = keysWritten(redis) - writtenBefore;
@@ -349,6 +357,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("model_versions", delta(countersBefore, countersAfter, "modelVersions"));
             result.put("scorer_model_swaps", delta(countersBefore, countersAfter, "scorerModelSwaps"));
             result.put("scorer_preloaded_swaps", delta(countersBefore, countersAfter, "scorerPreloadedSwaps"));
+            result.put("model_versions_published_at_s", publishedSince(redis, keyPrefix, modelName, startedMs));
+            result.put("redis_slow_commands", slowCommands(redis, startedMs));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
@@ -367,6 +377,49 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     /** The scorer's {@code scored_at_ms} of each auction's ranking (job and bench share this machine's clock). */
+    /**
+     * When the trainer published each version since {@code sinceMs}, in seconds from then (the clock of
+     * {@code --latency-csv}'s sent_ms less the run's start), to set against the slow auctions' times.
+     */
+    private static List<Double> publishedSince(RedisEndpoint redis, String keyPrefix, String modelName, long sinceMs) {
+        List<Double> published = new ArrayList<>();
+        try (Jedis jedis = redis.connect()) {
+            ScanParams match = new ScanParams().match(RedisKeys.modelVersionPattern(keyPrefix, modelName)).count(1000);
+            String cursor = ScanParams.SCAN_POINTER_START;
+            do {
+                ScanResult<String> page = jedis.scan(cursor, match);
+                for (String key : page.getResult()) {
+                    String at = jedis.hget(key, "published_processing_time_ms");
+                    if (at != null && Long.parseLong(at) >= sinceMs) {
+                        published.add((Long.parseLong(at) - sinceMs) / 1000.0);
+                    }
+                }
+                cursor = page.getCursor();
+            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+        }
+        Collections.sort(published);
+        return published;
+    }
+
+    /**
+     * Commands that held the single-threaded Redis server 10 ms or more (its slow log's default threshold) since
+     * {@code sinceMs}: when (s from then, to the second), how long (ms) and which. Every ranking waits behind them.
+     */
+    private static List<Map<String, Object>> slowCommands(RedisEndpoint redis, long sinceMs) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (Jedis jedis = redis.connect()) {
+            for (redis.clients.jedis.resps.Slowlog entry : jedis.slowlogGet(128)) {
+                Map<String, Object> command = new LinkedHashMap<>();
+                command.put("at_s", entry.getTimeStamp() - sinceMs / 1000);
+                command.put("ms", entry.getExecutionTime() / 1000.0);
+                command.put("command", entry.getArgs().isEmpty() ? "" : entry.getArgs().get(0));
+                out.add(command);
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(c -> (Long) c.get("at_s")));
+        return out;
+    }
+
     private static Map<String, Long> scoredAtMs(RedisEndpoint redis, String keyPrefix, Collection<String> auctionIds) {
         Map<String, Response<String>> replies = new LinkedHashMap<>();
         try (Jedis jedis = redis.connect(); Pipeline pipeline = jedis.pipelined()) {

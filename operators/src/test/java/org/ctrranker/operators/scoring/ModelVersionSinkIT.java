@@ -1,0 +1,133 @@
+package org.ctrranker.operators.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.ctrranker.localenv.LocalStackExtension;
+import org.ctrranker.localenv.StackEndpoints;
+import org.ctrranker.models.CtrModel;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.redis.RedisKeyspace;
+import org.ctrranker.operators.redis.VersionedRedisWriter;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+
+/** Model versions into a real redis-server: parameters in slices under their own key, then the metadata. */
+@ExtendWith(LocalStackExtension.class)
+class ModelVersionSinkIT {
+
+    private static final String PREFIX = "model-sink-it";
+    private static final OnlineConfig CONFIG = OnlineTrainerTest.config(Map.of(
+            "ctr.redis.key-prefix", PREFIX, "ctr.training.model-redis-ttl-ms", "600000",
+            // parameters of about 1 MB: several slices
+            "ctr.model.hash-buckets", "65536"));
+
+    private final RedisEndpoint redis;
+
+    ModelVersionSinkIT(StackEndpoints stack) {
+        this.redis = RedisEndpoint.parse(stack.redisUrl());
+    }
+
+    @BeforeEach
+    void clean() {
+        try (Jedis jedis = redis.connect()) {
+            RedisKeyspace.deleteAll(jedis, PREFIX + ":*");
+        }
+    }
+
+    @Test
+    void aVersionsParametersArriveWholeInSlicesAndRestoreTheModel() throws Exception {
+        ModelUpdate live = update(1, true, modelParameters());
+        try (Jedis jedis = redis.connect()) {
+            long setrangesBefore = setrangeCalls(jedis);
+            write(live);
+            int slices = (live.parameters.length + ModelVersionSink.SLICE_BYTES - 1) / ModelVersionSink.SLICE_BYTES;
+            assertThat(slices).as("the test model spans several slices").isGreaterThan(1);
+            assertThat(setrangeCalls(jedis) - setrangesBefore).as("one allocation, then one command per slice")
+                    .isEqualTo(1 + slices);
+
+            byte[] stored = ServingReader.parameters(jedis, PREFIX, "ctr", 1).orElseThrow();
+            assertThat(stored).isEqualTo(live.parameters);
+            try (CtrModel restored = CtrModel.create(CONFIG.modelConfig())) {
+                restored.restore(stored);
+                assertThat(restored.snapshot()).isEqualTo(live.parameters);
+            }
+            assertThat(jedis.pttl(RedisKeys.modelParameters(PREFIX, "ctr", 1))).isBetween(1L, 600_000L);
+            Map<String, String> version = jedis.hgetAll(RedisKeys.modelVersion(PREFIX, "ctr", 1));
+            assertThat(version).containsEntry("status", "live")
+                    .containsEntry("parameters_bytes", Integer.toString(live.parameters.length))
+                    .doesNotContainKey("parameters");
+            assertThat(jedis.hget(RedisKeys.modelCurrent(PREFIX, "ctr"), "version")).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void aReplayedVersionChangesNothingAndARejectedOneNeverMovesCurrent() throws Exception {
+        byte[] parameters = modelParameters();
+        ModelUpdate first = update(1, true, parameters);
+        write(first);
+        try (Jedis jedis = redis.connect()) {
+            Map<String, byte[]> before = RedisKeyspace.dumpAll(jedis, PREFIX + ":*");
+            write(first);
+            assertThat(RedisKeyspace.dumpAll(jedis, PREFIX + ":*")).as("replayed")
+                    .containsOnlyKeys(before.keySet())
+                    .allSatisfy((key, dump) -> assertThat(dump).as(key).isEqualTo(before.get(key)));
+
+            byte[] other = parameters.clone();
+            other[other.length / 2] ^= 1;
+            write(update(2, false, other));
+            assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 2)).contains(other);
+            assertThat(jedis.hget(RedisKeys.modelVersion(PREFIX, "ctr", 2), "status")).isEqualTo("rejected");
+            assertThat(jedis.hget(RedisKeys.modelCurrent(PREFIX, "ctr"), "version")).isEqualTo("1");
+            assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 1)).contains(parameters);
+
+            // A shorter value under the same name and number (another model's) is replaced, not overlaid.
+            byte[] shorter = java.util.Arrays.copyOf(parameters, parameters.length / 3);
+            write(update(3, false, parameters));
+            write(update(3, false, shorter));
+            assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 3)).contains(shorter);
+        }
+    }
+
+    private void write(ModelUpdate update) throws Exception {
+        ModelVersionSink.Writer writer = new ModelVersionSink.Writer(redis, CONFIG, new VersionedRedisWriter(redis, 16, null));
+        try {
+            writer.write(update, null);
+            writer.flush(false);
+        } finally {
+            writer.close();
+        }
+    }
+
+    private static byte[] modelParameters() {
+        try (CtrModel model = CtrModel.create(CONFIG.modelConfig())) {
+            return model.snapshot();
+        }
+    }
+
+    private static ModelUpdate update(long version, boolean live, byte[] parameters) {
+        ModelUpdate u = new ModelUpdate();
+        u.modelName = "ctr";
+        u.version = version;
+        u.live = live;
+        u.liveVersion = live ? version : version - 1;
+        u.gateReason = live ? "passed" : "rejected";
+        u.parameters = parameters;
+        u.eventTimeMs = 1_000L * version;
+        return u;
+    }
+
+    private static long setrangeCalls(Jedis jedis) {
+        for (String line : jedis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_setrange:")) {
+                return Long.parseLong(line.replaceAll("^cmdstat_setrange:calls=(\\d+),.*", "$1"));
+            }
+        }
+        return 0;
+    }
+}
