@@ -34,34 +34,15 @@ public final class RedisContents {
         return dumps;
     }
 
-    /** Field of {@link #hashes}' entry for a string key (a model version's parameters): its whole value. */
-    public static final String STRING_VALUE = "(string)";
-
-    /**
-     * Every hash under {@code prefix:}, by key without the prefix, fields as Base64; a string key as one field,
-     * {@link #STRING_VALUE}.
-     */
+    /** Every hash under {@code prefix:}, by key without the prefix, fields as Base64. */
     public static Map<String, Map<String, String>> hashes(Jedis jedis, String prefix) {
         Map<String, Map<String, String>> state = new TreeMap<>();
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
             ScanResult<String> page = jedis.scan(cursor, new ScanParams().match(prefix + ":*").count(1_000));
-            Map<String, Response<String>> types = new LinkedHashMap<>();
-            try (Pipeline pipeline = jedis.pipelined()) {
-                page.getResult().forEach(key -> types.put(key, pipeline.type(key)));
-                pipeline.sync();
-            }
             Map<String, Response<Map<byte[], byte[]>>> replies = new LinkedHashMap<>();
-            Map<String, Response<byte[]>> strings = new LinkedHashMap<>();
             try (Pipeline pipeline = jedis.pipelined()) {
-                types.forEach((key, type) -> {
-                    byte[] raw = key.getBytes(StandardCharsets.UTF_8);
-                    if ("string".equals(type.get())) {
-                        strings.put(key, pipeline.get(raw));
-                    } else {
-                        replies.put(key, pipeline.hgetAll(raw));
-                    }
-                });
+                page.getResult().forEach(key -> replies.put(key, pipeline.hgetAll(key.getBytes(StandardCharsets.UTF_8))));
                 pipeline.sync();
             }
             replies.forEach((key, hash) -> {
@@ -69,12 +50,6 @@ public final class RedisContents {
                 hash.get().forEach((field, value) -> fields.put(
                         new String(field, StandardCharsets.UTF_8), Base64.getEncoder().encodeToString(value)));
                 state.put(key.substring(prefix.length() + 1), fields);
-            });
-            strings.forEach((key, value) -> {
-                if (value.get() != null) {
-                    state.put(key.substring(prefix.length() + 1),
-                            Map.of(STRING_VALUE, Base64.getEncoder().encodeToString(value.get())));
-                }
             });
             cursor = page.getCursor();
         } while (!cursor.equals(ScanParams.SCAN_POINTER_START));

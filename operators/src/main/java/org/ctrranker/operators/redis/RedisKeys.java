@@ -40,7 +40,7 @@ public final class RedisKeys {
     }
 
     /**
-     * {@code <prefix>:model:{<name>}:parameters:v<version>}: that version's parameters, a string (outside
+     * {@code <prefix>:model:{<name>}:parameters:v<version>}: that version's parameters, a hash of slices (outside
      * {@link #modelVersionPattern}).
      */
     public static String modelParameters(String prefix, String modelName, long version) {

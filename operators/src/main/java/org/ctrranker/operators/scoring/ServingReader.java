@@ -115,9 +115,28 @@ public final class ServingReader {
         return versions;
     }
 
-    /** The raw parameters of a version ({@code CtrModel.snapshot()} bytes), empty when absent. */
+    /**
+     * The raw parameters of a version ({@code CtrModel.snapshot()} bytes), its slices joined; empty when absent or
+     * incomplete (expired, or not yet written: its {@code :v<n>} metadata comes after them).
+     */
     public static Optional<byte[]> parameters(Jedis jedis, String prefix, String modelName, long version) {
-        return Optional.ofNullable(jedis.get(RedisKeys.modelParameters(prefix, modelName, version).getBytes(StandardCharsets.UTF_8)));
+        byte[] key = RedisKeys.modelParameters(prefix, modelName, version).getBytes(StandardCharsets.UTF_8);
+        int slices = (int) jedis.hlen(key);
+        if (slices == 0) {
+            return Optional.empty();
+        }
+        byte[][] fields = new byte[slices][];
+        for (int i = 0; i < slices; i++) {
+            fields[i] = Integer.toString(i).getBytes(StandardCharsets.UTF_8);
+        }
+        java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+        for (byte[] slice : jedis.hmget(key, fields)) {
+            if (slice == null) {
+                return Optional.empty();
+            }
+            joined.writeBytes(slice);
+        }
+        return Optional.of(joined.toByteArray());
     }
 
     private static long number(Map<String, String> h, String field) {
