@@ -73,7 +73,8 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  *
  * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
- * (processing time); then the buffer is scored per model version (parameters restored only on a change)
+ * (processing time); then the buffer is scored per model version (a change swaps in the {@link StandbyModel},
+ * which loaded the version when it arrived, or restores it in place when the standby holds another)
  * through {@link InvariantBatches}, whose results do not depend on the batch's other auctions
  * ({@code ctr.scoring.replay-exact=false} trades that for plain, cheaper calls). The
  * buffer is scored before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at end of
