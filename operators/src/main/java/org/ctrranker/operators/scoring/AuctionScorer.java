@@ -517,12 +517,15 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     @Override
     public void close() throws Exception {
-        if (standby != null) {
-            standby.close();
+        try {
+            if (standby != null) {
+                standby.close();
+            }
+        } finally {
+            if (model != null) {
+                model.close();
+            }
+            super.close();
         }
-        if (model != null) {
-            model.close();
-        }
-        super.close();
     }
 }
