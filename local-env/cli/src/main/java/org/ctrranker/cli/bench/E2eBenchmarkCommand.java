@@ -376,7 +376,6 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return watermark == null || watermark == Long.MIN_VALUE ? null : System.currentTimeMillis() - watermark;
     }
 
-    /** The scorer's {@code scored_at_ms} of each auction's ranking (job and bench share this machine's clock). */
     /**
      * When the trainer published each version since {@code sinceMs}, in seconds from then (the clock of
      * {@code --latency-csv}'s sent_ms less the run's start), to set against the slow auctions' times.
@@ -420,6 +419,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         return out;
     }
 
+    /** The scorer's {@code scored_at_ms} of each auction's ranking (job and bench share this machine's clock). */
     private static Map<String, Long> scoredAtMs(RedisEndpoint redis, String keyPrefix, Collection<String> auctionIds) {
         Map<String, Response<String>> replies = new LinkedHashMap<>();
         try (Jedis jedis = redis.connect(); Pipeline pipeline = jedis.pipelined()) {
