@@ -424,7 +424,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         if (version == loadedVersion) {
             return;
         }
-        CtrModel preloaded = update == null ? null : standby.swapIfHolding(version, model);
+        CtrModel preloaded = standby.swapIfHolding(version, model, loadedVersion);
         if (preloaded != null) {
             model = preloaded;
             preloadedSwaps.add(1L);

@@ -19,7 +19,7 @@ final class StandbyModel implements AutoCloseable {
 
     private final ExecutorService loader;
     private CtrModel model;
-    /** Version the last load queued puts into {@link #model}; -1 when none (or the model was swapped out). */
+    /** Version the last load queued puts into {@link #model}, or that it held when swapped in; -1 when unknown. */
     private long version = -1;
     private Future<?> loading;
 
@@ -48,16 +48,17 @@ final class StandbyModel implements AutoCloseable {
 
     /**
      * If the standby holds or is loading {@code wanted}: waits for the load, hands the loaded model out and keeps
-     * {@code active} as the next standby. Otherwise null, and nothing changes.
+     * {@code active}, which holds {@code activeVersion}, as the next standby (so a micro-batch that goes back to
+     * that version, an auction due before the swap, is a swap too). Otherwise null, and nothing changes.
      */
-    CtrModel swapIfHolding(long wanted, CtrModel active) {
+    CtrModel swapIfHolding(long wanted, CtrModel active, long activeVersion) {
         if (version != wanted) {
             return null;
         }
         awaitLoading();
         CtrModel ready = model;
         model = active;
-        version = -1;
+        version = activeVersion;
         return ready;
     }
 

@@ -204,6 +204,14 @@ class AuctionScorerTest {
             assertThat(byAd(scores.stream().filter(s -> s.getAuctionId().equals("new")).toList()))
                     .isEqualTo(expected(config, v1, null, auction("new", "u1", T0 + LAG)));
             assertThat(preloadedSwaps(harness)).as("v1 was loaded off the scoring thread when it arrived").isEqualTo(1L);
+
+            // An auction due before v1 after the swap: back to the initial weights, which the standby still holds.
+            harness.processElement1(auction("old-again", "u4", T0 - LAG / 2));
+            harness.setProcessingTime(harness.getProcessingTime() + 50);
+            List<CtrScore> again = scores(harness).subList(9, 12);
+            assertThat(again).extracting(CtrScore::getModelVersion).containsOnly(0L);
+            assertThat(byAd(again)).isEqualTo(expected(config, null, null, auction("old-again", "u4", T0 - LAG / 2)));
+            assertThat(preloadedSwaps(harness)).as("the swap back is a change of reference too").isEqualTo(2L);
         }
     }
 
