@@ -197,8 +197,12 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // Not recovered: the latency run measures the max wait, not the pipeline; say so beside its figures.
             report.put("recovered_before_latency", delay != null && delay < stateLagMs);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
+            Map<String, Long> processes = new LinkedHashMap<>();
+            processes.put("job", ProcessHandle.current().pid());
+            processes.put("kafka", stack.pids().get(0));
+            processes.put("redis", stack.pids().get(1));
             report.put("latency", latency(run, redis, bootstrap, seed++, latencyRate, config.string("ctr.redis.key-prefix"),
-                    config.string("ctr.model.name")));
+                    config.string("ctr.model.name"), processes));
 
             Map<String, Long> counters = run.counters();
             run.close();
@@ -272,7 +276,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> latency(LiveRun run, RedisEndpoint redis, String bootstrap, long seed, double rate,
-            String keyPrefix, String modelName) throws Exception {
+            String keyPrefix, String modelName, Map<String, Long> processes) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
         try (RankingArrivals arrivals = new RankingArrivals(redis, keyPrefix);
                 CheckpointWindows checkpoints = CheckpointWindows.watch(run.checkpointDir());
@@ -285,7 +289,13 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             try (Jedis jedis = redis.connect()) {
                 jedis.slowlogReset();
             }
-            double offered = load.offer(seed, rate, candidates, latencySeconds);
+            ThreadCpu.Recorder cpu = ThreadCpu.Recorder.start(processes, 1_000);
+            double offered;
+            try {
+                offered = load.offer(seed, rate, candidates, latencySeconds);
+            } finally {
+                cpu.stop();
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             long written = keysWritten(redis) - writtenBefore;
             long waitUntil = System.currentTimeMillis() + 15_000;
@@ -348,6 +358,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // give or take the margin) against the rest.
             result.put("checkpoints", windows.size());
             result.put("checkpoint_median_ms", medianDuration(windows));
+            result.put("checkpoints_at_s", windows.stream().map(w -> (w.triggeredMs() - startedMs) / 1000.0).toList());
             result.put("during_checkpoints", latencySummary(duringCheckpoints));
             result.put("between_checkpoints", latencySummary(betweenCheckpoints));
             // The collector's share of the tail: every task of the job stops while it runs.
@@ -362,6 +373,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
             result.put("job_redis_writes_per_s", Math.round(written / seconds));
+            // Where the cores went while the auctions were sent: the job's JVM (the load generator in it too), the
+            // broker and Redis, each with its busiest thread groups, and in the busiest seconds.
+            result.put("cpu", cpu.report(8, 3));
             result.put("clock", "send and notification times are this JVM's wall clock in ms; the producer does not linger");
         }
         return result;
