@@ -65,7 +65,7 @@ final class ThreadCpu {
         return new Sample(System.nanoTime(), ticks);
     }
 
-    /** Each root with its descendants, less those that belong to another root's tree (the broker is the job's child). */
+    /** Each root with its descendants; a process counts under the innermost root above it (the broker is the job's child). */
     private static Map<String, List<Long>> trees(Map<String, Long> roots) {
         Map<String, Set<Long>> trees = new LinkedHashMap<>();
         for (Map.Entry<String, Long> root : roots.entrySet()) {
@@ -78,9 +78,9 @@ final class ThreadCpu {
         for (Map.Entry<String, Set<Long>> tree : trees.entrySet()) {
             List<Long> own = new ArrayList<>();
             for (long pid : tree.getValue()) {
-                boolean other = trees.entrySet().stream().anyMatch(t -> t != tree && t.getValue().contains(pid)
-                        && !t.getValue().contains(roots.get(tree.getKey())));
-                if (!other) {
+                boolean underInnerRoot = trees.entrySet().stream().anyMatch(inner -> inner != tree
+                        && inner.getValue().contains(pid) && tree.getValue().contains(roots.get(inner.getKey())));
+                if (!underInnerRoot) {
                     own.add(pid);
                 }
             }
@@ -131,7 +131,10 @@ final class ThreadCpu {
             stopped = true;
             poller.interrupt();
             poller.join();
-            samples.add(take(roots));
+            Sample last = take(roots);
+            synchronized (samples) {
+                samples.add(last);
+            }
         }
 
         /**
