@@ -159,20 +159,13 @@ final class ThreadCpu {
         private static Map<String, Object> period(Sample start, Sample from, Sample to) {
             double seconds = (to.atNanos() - from.atNanos()) / 1e9;
             Map<String, Long> used = new TreeMap<>();
-            to.ticks().forEach((label, groups) -> groups.forEach((group, ticks) -> {
-                long delta = ticks - from.ticks().getOrDefault(label, Map.of()).getOrDefault(group, 0L);
-                if (delta > 0) {
-                    used.put(label + ": " + group, delta);
-                }
-            }));
+            to.ticks().forEach((label, groups) -> used(from.ticks().getOrDefault(label, Map.of()), groups)
+                    .forEach((group, ticks) -> used.put(label + ": " + group, ticks)));
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("at_s", round((from.atNanos() - start.atNanos()) / 1e9));
             out.put("seconds", round(seconds));
-            out.put("cores", cores(used.values().stream().mapToLong(Long::longValue).sum(), seconds));
-            Map<String, Object> groups = new LinkedHashMap<>();
-            used.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())).limit(5)
-                    .forEach(g -> groups.put(g.getKey(), cores(g.getValue(), seconds)));
-            out.put("thread_groups", groups);
+            out.put("cores", cores(total(used), seconds));
+            out.put("thread_groups", busiest(used, 5, seconds));
             return out;
         }
     }
@@ -214,28 +207,38 @@ final class ThreadCpu {
         Map<String, Object> processes = new LinkedHashMap<>();
         Map<String, Object> threads = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, Long>> process : after.ticks().entrySet()) {
-            Map<String, Long> was = before.ticks().getOrDefault(process.getKey(), Map.of());
-            Map<String, Long> used = new TreeMap<>();
-            process.getValue().forEach((group, ticks) -> {
-                // a group's threads may have ended in between: what is left can be lower than before
-                long delta = ticks - was.getOrDefault(group, 0L);
-                if (delta > 0) {
-                    used.put(group, delta);
-                }
-            });
-            long total = used.values().stream().mapToLong(Long::longValue).sum();
-            processes.put(process.getKey(), cores(total, seconds));
-            Map<String, Object> busiest = new LinkedHashMap<>();
-            List<Map.Entry<String, Long>> sorted = used.entrySet().stream()
-                    .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())).limit(topGroups).toList();
-            for (Map.Entry<String, Long> group : sorted) {
-                busiest.put(group.getKey(), cores(group.getValue(), seconds));
-            }
-            threads.put(process.getKey(), busiest);
+            Map<String, Long> used = used(before.ticks().getOrDefault(process.getKey(), Map.of()), process.getValue());
+            processes.put(process.getKey(), cores(total(used), seconds));
+            threads.put(process.getKey(), busiest(used, topGroups, seconds));
         }
         out.put("cores_by_process", processes);
         out.put("cores_by_thread_group", threads);
         return out;
+    }
+
+    /** Ticks each group used from {@code was} to {@code now}, groups that used none left out. */
+    private static Map<String, Long> used(Map<String, Long> was, Map<String, Long> now) {
+        Map<String, Long> used = new TreeMap<>();
+        now.forEach((group, ticks) -> {
+            // a group's threads may have ended in between: what is left can be lower than before
+            long delta = ticks - was.getOrDefault(group, 0L);
+            if (delta > 0) {
+                used.put(group, delta);
+            }
+        });
+        return used;
+    }
+
+    private static long total(Map<String, Long> used) {
+        return used.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The {@code top} groups that used the most, busiest first, in cores. */
+    private static Map<String, Object> busiest(Map<String, Long> used, int top, double seconds) {
+        Map<String, Object> busiest = new LinkedHashMap<>();
+        used.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())).limit(top)
+                .forEach(g -> busiest.put(g.getKey(), cores(g.getValue(), seconds)));
+        return busiest;
     }
 
     private static double cores(long ticks, double seconds) {
