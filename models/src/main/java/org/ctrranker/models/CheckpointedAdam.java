@@ -66,14 +66,19 @@ final class CheckpointedAdam extends Optimizer {
             NDArray mean = means.get(id);
             out.writeBoolean(mean != null);
             if (mean != null) {
-                FloatArrays.write(out, mean);
-                FloatArrays.write(out, variances.get(id));
+                // zero where the parameter never had a gradient: most of a large embedding table's rows
+                ChangedRows.write(out, ChangedRows.of(mean, null));
+                ChangedRows.write(out, ChangedRows.of(variances.get(id), null));
             }
         }
     }
 
-    /** Replaces all state by what {@link #save} wrote for a network of the same structure. */
-    void load(List<Parameter> parameters, NDManager manager, DataInputStream in) throws IOException {
+    /**
+     * Replaces all state by what {@link #save} wrote for a network of the same structure.
+     *
+     * @param changedRows false: a checkpoint before format v3, with the moments written whole
+     */
+    void load(List<Parameter> parameters, NDManager manager, DataInputStream in, boolean changedRows) throws IOException {
         float savedRate = in.readFloat();
         if (savedRate != learningRate) {
             throw new IllegalArgumentException("checkpoint trained with learning rate " + savedRate + ", this model uses "
@@ -97,11 +102,19 @@ final class CheckpointedAdam extends Optimizer {
                 NDArray weight = p.getArray();
                 NDArray mean = manager.zeros(weight.getShape());
                 means.put(id, mean);
-                FloatArrays.readInto(in, mean, "optimiser state of a parameter");
+                readMoment(in, mean, changedRows);
                 NDArray variance = manager.zeros(weight.getShape());
                 variances.put(id, variance);
-                FloatArrays.readInto(in, variance, "optimiser state of a parameter");
+                readMoment(in, variance, changedRows);
             }
+        }
+    }
+
+    private static void readMoment(DataInputStream in, NDArray into, boolean changedRows) throws IOException {
+        if (changedRows) {
+            ChangedRows.readInto(in, into, null, "optimiser state of a parameter");
+        } else {
+            FloatArrays.readInto(in, into, "optimiser state of a parameter");
         }
     }
 

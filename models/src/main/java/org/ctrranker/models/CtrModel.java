@@ -42,15 +42,20 @@ import org.ctrranker.models.nn.CtrNetwork;
 public final class CtrModel implements AutoCloseable {
 
     /**
-     * Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. v3 writes each
-     * parameter as {@link FloatArrays} does (v2 used DJL's parameter encoding, which copies every array whole
-     * several times); v2 snapshots still restore.
+     * Snapshot format: magic "CTRM", then this version. Bump when the layout below changes. v4 writes each array
+     * as {@link ChangedRows} does: the embedding table as its rows that differ from the initial draw of the seed it
+     * names, when they are fewer. v3 wrote each parameter whole as {@link FloatArrays} does; v2 used DJL's parameter
+     * encoding, which copies every array whole several times. v2 and v3 snapshots still restore.
      */
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
     private static final int OLDEST_READABLE_FORMAT_VERSION = 2;
     private static final int MAGIC = 0x4354524D;
-    /** Training checkpoint format: magic "CTRK", then this version. */
-    public static final int CHECKPOINT_FORMAT_VERSION = 2;
+    /**
+     * Training checkpoint format: magic "CTRK", then this version. v3 holds a v4 snapshot and the optimisers' state
+     * as changed rows against zeros; v2 checkpoints still restore.
+     */
+    public static final int CHECKPOINT_FORMAT_VERSION = 3;
+    private static final int OLDEST_READABLE_CHECKPOINT_FORMAT_VERSION = 2;
     private static final int CHECKPOINT_MAGIC = 0x4354524B;
     /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
     static final int[] BUCKETS = {1, 4, 16, 64, 256, 1024};
@@ -68,6 +73,11 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
+    /**
+     * The seed whose initial table a snapshot's changed rows are relative to: the config's, or that of the last v4
+     * snapshot restored (whose table this one now is), so a restored model's snapshots stay as small.
+     */
+    private long baseSeed;
     /** Size of the last checkpoint: the next one is the same size (see {@link ExactBytes}). */
     private int checkpointSize;
 
@@ -80,14 +90,20 @@ public final class CtrModel implements AutoCloseable {
         this.network = new CtrNetwork(config);
         // The engine's random generator is one per process: seeding and drawing the initial parameters must not
         // interleave with another model's, or models created at once (a job's scorers and trainer) differ by chance.
-        synchronized (INITIALIZATION) {
-            Engine.getEngine("PyTorch").setRandomSeed((int) config.seed());
-            this.network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
-        }
+        initialize(network, manager, config);
+        this.baseSeed = config.seed();
         this.encoder = new BatchEncoder(config);
         this.store = new ParameterStore(manager, false);
         this.optimizer = newOptimizer();
         this.wide = config.wide() ? new WideLinear(config.wideBuckets(), config.denseFeatures(), config.wideLearningRate()) : null;
+    }
+
+    /** Draws a network's initial parameters from {@code config}'s seed. */
+    static void initialize(CtrNetwork network, NDManager manager, ModelConfig config) {
+        synchronized (INITIALIZATION) {
+            Engine.getEngine("PyTorch").setRandomSeed((int) config.seed());
+            network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
+        }
     }
 
     public static CtrModel create(ModelConfig config) {
@@ -330,9 +346,10 @@ public final class CtrModel implements AutoCloseable {
     /** Parameters and normalisation state as bytes: what scorers load. The optimiser state is in {@link #checkpoint()}. */
     public byte[] snapshot() {
         try {
-            ExactBytes bytes = new ExactBytes(snapshotLength());
+            SnapshotPlan plan = planSnapshot();
+            ExactBytes bytes = new ExactBytes(plan.length());
             DataOutputStream out = new DataOutputStream(bytes);
-            writeSnapshot(out);
+            writeSnapshot(out, plan);
             out.flush();
             return bytes.bytes();
         } catch (IOException e) {
@@ -340,7 +357,32 @@ public final class CtrModel implements AutoCloseable {
         }
     }
 
-    private void writeSnapshot(DataOutputStream out) throws IOException {
+    /**
+     * What a snapshot will hold: each parameter's (and the wide part's) changed rows, found before anything is
+     * written, so that its length is known first (a checkpoint holds it after its length).
+     */
+    private record SnapshotPlan(InitialTable base, List<ChangedRows.Changes> parameters, ChangedRows.Changes wide, int length) {}
+
+    private SnapshotPlan planSnapshot() {
+        InitialTable base = InitialTable.of(config, baseSeed);
+        Parameter table = network.embeddingTable();
+        long length = 2 * Integer.BYTES + 2 + config.shapeKey().getBytes(StandardCharsets.UTF_8).length + Long.BYTES
+                + 6 * Double.BYTES + 2 * Long.BYTES;
+        List<ChangedRows.Changes> parameters = new ArrayList<>();
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            Parameter p = entry.getValue();
+            ChangedRows.Changes changes = ChangedRows.of(p.getArray(), p == table ? base.values() : null);
+            parameters.add(changes);
+            length += changes.bytes();
+        }
+        ChangedRows.Changes wideChanges = wide == null ? null : wide.weightChanges();
+        if (wideChanges != null) {
+            length += wideChanges.bytes();
+        }
+        return new SnapshotPlan(base, parameters, wideChanges, Math.toIntExact(length));
+    }
+
+    private void writeSnapshot(DataOutputStream out, SnapshotPlan plan) throws IOException {
         out.writeInt(MAGIC);
         out.writeInt(FORMAT_VERSION);
         out.writeUTF(config.shapeKey());
@@ -348,19 +390,14 @@ public final class CtrModel implements AutoCloseable {
         for (double v : concat(marketPrice.state(), positiveBid.state())) {
             out.writeDouble(v);
         }
-        for (Pair<String, Parameter> entry : network.getParameters()) {
-            FloatArrays.write(out, entry.getValue().getArray());
+        out.writeLong(baseSeed);
+        out.writeLong(plan.base().fingerprint());
+        for (ChangedRows.Changes changes : plan.parameters()) {
+            ChangedRows.write(out, changes);
         }
-        if (wide != null) {
-            wide.saveWeights(out);
+        if (plan.wide() != null) {
+            ChangedRows.write(out, plan.wide());
         }
-    }
-
-    /** What {@link #writeSnapshot} writes, in bytes, known before it writes: a checkpoint holds it after its length. */
-    private int snapshotLength() {
-        long length = 2 * Integer.BYTES + 2 + config.shapeKey().getBytes(StandardCharsets.UTF_8).length + Long.BYTES
-                + 6 * Double.BYTES + parameterBytes();
-        return Math.toIntExact(length);
     }
 
     /** The parameters' part of a v3 snapshot: each array (and the wide part) a count and its floats. */
@@ -400,11 +437,17 @@ public final class CtrModel implements AutoCloseable {
             }
             if (version == OLDEST_READABLE_FORMAT_VERSION) {
                 loadInPlace(in);
-            } else {
+            } else if (version == 3) {
                 loadParameters(in, snapshot.length);
+            } else {
+                loadChangedRows(in, snapshot, snapshot.length - in.available());
             }
             if (wide != null) {
-                wide.loadWeights(in);
+                if (version < 4) {
+                    wide.loadWeights(in);
+                } else {
+                    wide.loadWeightChanges(in);
+                }
             }
             marketPrice.restore(java.util.Arrays.copyOfRange(stats, 0, 3));
             positiveBid.restore(java.util.Arrays.copyOfRange(stats, 3, 6));
@@ -427,6 +470,45 @@ public final class CtrModel implements AutoCloseable {
         for (Pair<String, Parameter> entry : network.getParameters()) {
             FloatArrays.readInto(in, entry.getValue().getArray(), "parameter " + entry.getKey());
         }
+    }
+
+    /**
+     * v4: the base the snapshot names, then each array's changed rows over it. The rest of the snapshot is read
+     * through once first, so a truncated or malformed one changes nothing.
+     */
+    private void loadChangedRows(DataInputStream in, byte[] snapshot, int offset) throws IOException {
+        long seed = in.readLong();
+        long fingerprint = in.readLong();
+        Parameter table = network.embeddingTable();
+        DataInputStream check = new DataInputStream(new ByteArrayInputStream(snapshot, offset + 2 * Long.BYTES,
+                snapshot.length - offset - 2 * Long.BYTES));
+        boolean relativeToBase = false;
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            NDArray array = entry.getValue().getArray();
+            byte tag = ChangedRows.skip(check, Math.toIntExact(array.size()), FloatArrays.rows(array), "parameter " + entry.getKey());
+            relativeToBase |= entry.getValue() == table && tag == ChangedRows.ROWS;
+        }
+        if (wide != null) {
+            ChangedRows.skip(check, wide.size(), wide.size(), "the wide part");
+        }
+        if (check.available() != 0) {
+            throw new IllegalArgumentException("corrupt CTR model snapshot: " + check.available()
+                    + " bytes after this model's parameters");
+        }
+        float[] base = null;
+        if (relativeToBase) {
+            InitialTable initial = InitialTable.of(config, seed);
+            if (initial.fingerprint() != fingerprint) {
+                throw new IllegalArgumentException("snapshot relative to an initial embedding table this build draws "
+                        + "differently (seed " + seed + "): restore with the DJL and PyTorch versions that wrote it");
+            }
+            base = initial.values();
+        }
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            Parameter p = entry.getValue();
+            ChangedRows.readInto(in, p.getArray(), p == table ? base : null, "parameter " + entry.getKey());
+        }
+        baseSeed = seed;
     }
 
     /**
@@ -454,7 +536,8 @@ public final class CtrModel implements AutoCloseable {
      */
     public byte[] checkpoint() {
         try {
-            int parametersLength = snapshotLength();
+            SnapshotPlan plan = planSnapshot();
+            int parametersLength = plan.length();
             ExactBytes bytes = new ExactBytes(checkpointSize > 0 ? checkpointSize : parametersLength * 3 + 1024);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(CHECKPOINT_MAGIC);
@@ -462,7 +545,7 @@ public final class CtrModel implements AutoCloseable {
             out.writeInt(parametersLength);
             // the snapshot goes straight into the checkpoint: no array of its own beside the checkpoint's
             int before = out.size();
-            writeSnapshot(out);
+            writeSnapshot(out, plan);
             if (out.size() - before != parametersLength) {
                 throw new IllegalStateException("wrote a snapshot of " + (out.size() - before) + " bytes, expected "
                         + parametersLength);
@@ -488,16 +571,18 @@ public final class CtrModel implements AutoCloseable {
                 throw new IllegalArgumentException("not a CTR model training checkpoint (bad magic)");
             }
             int version = in.readInt();
-            if (version != CHECKPOINT_FORMAT_VERSION) {
+            if (version < OLDEST_READABLE_CHECKPOINT_FORMAT_VERSION || version > CHECKPOINT_FORMAT_VERSION) {
                 throw new IllegalArgumentException("checkpoint format v" + version + " but this build reads v"
-                        + CHECKPOINT_FORMAT_VERSION + ": restore with the matching build");
+                        + OLDEST_READABLE_CHECKPOINT_FORMAT_VERSION + " to v" + CHECKPOINT_FORMAT_VERSION
+                        + ": restore with the matching build");
             }
             byte[] parameters = new byte[in.readInt()];
             in.readFully(parameters);
             restore(parameters);
-            optimizer.load(network.getParameters().values(), manager, in);
+            boolean changedRows = version >= 3;
+            optimizer.load(network.getParameters().values(), manager, in, changedRows);
             if (wide != null) {
-                wide.loadOptimizer(in);
+                wide.loadOptimizer(in, changedRows);
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt CTR model checkpoint: " + e.getMessage(), e);

@@ -10,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 
 /**
  * Float arrays in snapshots and checkpoints: a length, then the values, big-endian. Java arrays and native
@@ -31,14 +30,7 @@ final class FloatArrays {
      * a concurrent collection cycle that takes CPU from the scorers.
      */
     static void write(DataOutputStream out, float[] values) throws IOException {
-        out.writeInt(values.length);
-        ByteBuffer bytes = ByteBuffer.allocate(Math.min(values.length, CHUNK) * Float.BYTES);
-        for (int from = 0; from < values.length; from += CHUNK) {
-            int n = Math.min(CHUNK, values.length - from);
-            bytes.clear();
-            bytes.asFloatBuffer().put(values, from, n);
-            out.write(bytes.array(), 0, n * Float.BYTES);
-        }
+        writeRows(out, values.length, values.length, 1, reader(values));
     }
 
     /**
@@ -46,30 +38,52 @@ final class FloatArrays {
      * copying them out a slice of rows at a time where {@link NDArray#toFloatArray()} would copy them all at once.
      */
     static void write(DataOutputStream out, NDArray values) throws IOException {
-        long size = values.size();
-        out.writeInt(Math.toIntExact(size));
+        writeRows(out, Math.toIntExact(values.size()), rows(values), Math.toIntExact(values.size()) / rows(values),
+                reader(values));
+    }
+
+    /** The layout of {@link #write} for an array of {@code rows} rows read through {@code reader} a slice at a time. */
+    static void writeRows(DataOutputStream out, int values, int rows, int rowSize, RowReader reader) throws IOException {
+        out.writeInt(values);
+        int rowsPerChunk = Math.max(1, CHUNK / Math.max(1, rowSize));
+        float[] chunk = new float[Math.min(rows, rowsPerChunk) * rowSize];
+        ByteBuffer bytes = ByteBuffer.allocate(chunk.length * Float.BYTES);
+        for (int from = 0; from < rows; from += rowsPerChunk) {
+            int n = Math.min(rowsPerChunk, rows - from);
+            reader.read(from, n, chunk);
+            bytes.clear();
+            bytes.asFloatBuffer().put(chunk, 0, n * rowSize);
+            out.write(bytes.array(), 0, n * rowSize * Float.BYTES);
+        }
+    }
+
+    /** Copies rows [from, from + count) of an array, row-major, into the start of {@code into}. */
+    interface RowReader {
+        void read(int from, int count, float[] into);
+    }
+
+    /** Rows of a native array: its first dimension (one row for a scalar or an empty array). */
+    static int rows(NDArray values) {
         Shape shape = values.getShape();
-        if (shape.dimension() == 0 || size == 0) {
-            float[] few = values.toFloatArray();
-            ByteBuffer bytes = ByteBuffer.allocate(few.length * Float.BYTES);
-            bytes.asFloatBuffer().put(few);
-            out.write(bytes.array());
-            return;
+        return shape.dimension() == 0 || values.size() == 0 ? 1 : Math.toIntExact(shape.get(0));
+    }
+
+    static RowReader reader(float[] values) {
+        return (from, count, into) -> System.arraycopy(values, from, into, 0, count);
+    }
+
+    static RowReader reader(NDArray values) {
+        int size = Math.toIntExact(values.size());
+        int rowSize = size / rows(values);
+        if (values.getShape().dimension() == 0 || size == 0) {
+            return (from, count, into) -> System.arraycopy(values.toFloatArray(), 0, into, 0, size);
         }
-        long rows = shape.get(0);
-        long rowSize = size / rows;
-        long rowsPerChunk = Math.max(1, CHUNK / rowSize);
-        ByteBuffer bytes = ByteBuffer.allocate((int) (Math.min(rows, rowsPerChunk) * rowSize) * Float.BYTES);
-        for (long from = 0; from < rows; from += rowsPerChunk) {
-            try (NDArray part = values.get(new NDIndex("{}:{}", from, Math.min(rows, from + rowsPerChunk)))) {
-                // the engine's bytes in its own order, turned big-endian without a float[] in between
-                FloatBuffer floats = part.toByteBuffer().asFloatBuffer();
-                int n = floats.remaining();
-                bytes.clear();
-                bytes.asFloatBuffer().put(floats);
-                out.write(bytes.array(), 0, n * Float.BYTES);
+        return (from, count, into) -> {
+            try (NDArray part = values.get(new NDIndex("{}:{}", from, from + count))) {
+                // the engine's bytes in its own order, no float[] of the part's own in between
+                part.toByteBuffer().asFloatBuffer().get(into, 0, count * rowSize);
             }
-        }
+        };
     }
 
     /**

@@ -82,19 +82,30 @@ final class WideLinear {
         weights[i] -= (float) (learningRate * g / Math.sqrt(squares[i] + EPSILON));
     }
 
-    void saveWeights(DataOutputStream out) throws IOException {
-        FloatArrays.write(out, weights);
+    /** The weights that differ from zero (their start), for a snapshot. */
+    ChangedRows.Changes weightChanges() {
+        return ChangedRows.of(weights, null);
     }
 
+    /** Snapshots before format v4: every weight. */
     void loadWeights(DataInputStream in) throws IOException {
         FloatArrays.readInto(in, weights, "the wide part");
     }
 
-    void saveOptimizer(DataOutputStream out) throws IOException {
-        FloatArrays.write(out, squares);
+    void loadWeightChanges(DataInputStream in) throws IOException {
+        ChangedRows.readInto(in, weights, null, "the wide part");
     }
 
-    void loadOptimizer(DataInputStream in) throws IOException {
-        FloatArrays.readInto(in, squares, "the wide part's AdaGrad sums");
+    void saveOptimizer(DataOutputStream out) throws IOException {
+        ChangedRows.write(out, ChangedRows.of(squares, null));
+    }
+
+    /** @param changedRows false: a checkpoint before format v3, with every sum */
+    void loadOptimizer(DataInputStream in, boolean changedRows) throws IOException {
+        if (changedRows) {
+            ChangedRows.readInto(in, squares, null, "the wide part's AdaGrad sums");
+        } else {
+            FloatArrays.readInto(in, squares, "the wide part's AdaGrad sums");
+        }
     }
 }

@@ -67,6 +67,11 @@ public final class CtrNetwork extends AbstractBlock {
         return config;
     }
 
+    /** The hashed embedding table shared by every id field: the one parameter whose rows change only when seen. */
+    public Parameter embeddingTable() {
+        return table;
+    }
+
     /** Positions of the arrays in the input list. */
     public static final class Inputs {
         public static final int SPARSE = 0;
