@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -368,7 +367,10 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             result.put("model_versions", delta(countersBefore, countersAfter, "modelVersions"));
             result.put("scorer_model_swaps", delta(countersBefore, countersAfter, "scorerModelSwaps"));
             result.put("scorer_preloaded_swaps", delta(countersBefore, countersAfter, "scorerPreloadedSwaps"));
-            result.put("model_versions_published_at_s", publishedSince(redis, keyPrefix, modelName, startedMs));
+            List<double[]> published = publishedSince(redis, keyPrefix, modelName, startedMs);
+            result.put("model_versions_published_at_s", published.stream().map(p -> p[0]).toList());
+            // what each version carried through the job, its checkpoints and Redis
+            result.put("model_version_bytes", published.stream().map(p -> (long) p[1]).toList());
             result.put("redis_slow_commands", slowCommands(redis, startedMs));
             result.put("auctions_waited_for_watermark", delta(countersBefore, countersAfter, "scorerWaitedAuctions"));
             result.put("auctions_scored_at_max_wait", delta(countersBefore, countersAfter, "scorerTimedOutAuctions"));
@@ -392,25 +394,29 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
 
     /**
      * When the trainer published each version since {@code sinceMs}, in seconds from then (the clock of
-     * {@code --latency-csv}'s sent_ms less the run's start), to set against the slow auctions' times.
+     * {@code --latency-csv}'s sent_ms less the run's start), to set against the slow auctions' times, and the size of
+     * its parameters in bytes; in order of publication.
      */
-    private static List<Double> publishedSince(RedisEndpoint redis, String keyPrefix, String modelName, long sinceMs) {
-        List<Double> published = new ArrayList<>();
+    private static List<double[]> publishedSince(RedisEndpoint redis, String keyPrefix, String modelName, long sinceMs) {
+        List<double[]> published = new ArrayList<>();
         try (Jedis jedis = redis.connect()) {
             ScanParams match = new ScanParams().match(RedisKeys.modelVersionPattern(keyPrefix, modelName)).count(1000);
             String cursor = ScanParams.SCAN_POINTER_START;
             do {
                 ScanResult<String> page = jedis.scan(cursor, match);
                 for (String key : page.getResult()) {
-                    String at = jedis.hget(key, "published_processing_time_ms");
+                    List<String> fields = jedis.hmget(key, "published_processing_time_ms", "parameters_bytes");
+                    String at = fields.get(0);
                     if (at != null && Long.parseLong(at) >= sinceMs) {
-                        published.add((Long.parseLong(at) - sinceMs) / 1000.0);
+                        String bytes = fields.get(1);
+                        published.add(new double[] {(Long.parseLong(at) - sinceMs) / 1000.0,
+                            bytes == null ? -1 : Long.parseLong(bytes)});
                     }
                 }
                 cursor = page.getCursor();
             } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
         }
-        Collections.sort(published);
+        published.sort(java.util.Comparator.comparingDouble(p -> p[0]));
         return published;
     }
 
