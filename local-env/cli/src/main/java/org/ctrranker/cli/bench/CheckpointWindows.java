@@ -19,8 +19,11 @@ final class CheckpointWindows implements AutoCloseable {
 
     private static final long POLL_MS = 20;
 
-    /** A checkpoint from its trigger to its completion (or the end of watching), wall-clock ms. */
-    record Window(long triggeredMs, long completedMs) {}
+    /**
+     * A checkpoint from its trigger to its completion (or the end of watching), wall-clock ms, and the bytes of its
+     * folder when it completed (-1: not complete).
+     */
+    record Window(long triggeredMs, long completedMs, long bytes) {}
 
     private final Path checkpointDir;
     private final Map<Path, long[]> seen = new LinkedHashMap<>();
@@ -52,9 +55,10 @@ final class CheckpointWindows implements AutoCloseable {
                             // One completed before watching began is no window of this run (trigger: -1).
                             long triggered = first && complete ? -1 : now;
                             synchronized (seen) {
-                                long[] times = seen.computeIfAbsent(chk, p -> new long[] {triggered, -1});
+                                long[] times = seen.computeIfAbsent(chk, p -> new long[] {triggered, -1, -1});
                                 if (times[1] < 0 && complete) {
                                     times[1] = now;
+                                    times[2] = bytesUnder(chk);
                                 }
                             }
                         }
@@ -74,6 +78,15 @@ final class CheckpointWindows implements AutoCloseable {
         }
     }
 
+    /** The sizes of the files under {@code folder}; -1 when it went away (Flink keeps only the latest checkpoints). */
+    private static long bytesUnder(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
+    }
+
     /** The checkpoints seen so far; one still running ends now. */
     List<Window> windows() {
         long now = System.currentTimeMillis();
@@ -81,7 +94,7 @@ final class CheckpointWindows implements AutoCloseable {
         synchronized (seen) {
             for (long[] times : seen.values()) {
                 if (times[0] >= 0) {
-                    out.add(new Window(times[0], times[1] < 0 ? now : times[1]));
+                    out.add(new Window(times[0], times[1] < 0 ? now : times[1], times[2]));
                 }
             }
         }

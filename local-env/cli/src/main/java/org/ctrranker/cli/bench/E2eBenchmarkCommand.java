@@ -357,6 +357,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // give or take the margin) against the rest.
             result.put("checkpoints", windows.size());
             result.put("checkpoint_median_ms", medianDuration(windows));
+            // on disk, compressed: the trainer's state and each scorer subtask's versions are most of it
+            result.put("checkpoint_bytes", windows.stream().map(CheckpointWindows.Window::bytes).toList());
             result.put("checkpoints_at_s", windows.stream().map(w -> (w.triggeredMs() - startedMs) / 1000.0).toList());
             result.put("during_checkpoints", latencySummary(duringCheckpoints));
             result.put("between_checkpoints", latencySummary(betweenCheckpoints));

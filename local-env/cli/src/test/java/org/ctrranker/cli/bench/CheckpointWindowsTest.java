@@ -13,7 +13,7 @@ class CheckpointWindowsTest {
     @Test
     void anAuctionCountsAsDuringACheckpointFromItsTriggerToItsCompletionGiveOrTakeTheMargin() {
         List<CheckpointWindows.Window> windows =
-                List.of(new CheckpointWindows.Window(10_000, 10_400), new CheckpointWindows.Window(20_000, 20_050));
+                List.of(new CheckpointWindows.Window(10_000, 10_400, -1), new CheckpointWindows.Window(20_000, 20_050, -1));
         assertThat(CheckpointWindows.during(windows, 9_899, 100)).isFalse();
         assertThat(CheckpointWindows.during(windows, 9_900, 100)).isTrue();
         assertThat(CheckpointWindows.during(windows, 10_200, 100)).isTrue();
@@ -38,13 +38,16 @@ class CheckpointWindowsTest {
             Thread.sleep(30);
             assertThat(watching.windows().get(0).completedMs()).isGreaterThan(endNow);
             assertThat(watching.windows()).hasSize(1);
+            assertThat(watching.windows().get(0).bytes()).as("not complete").isEqualTo(-1);
 
+            Files.write(Files.createDirectories(chk.resolve("op")).resolve("state"), new byte[1000]);
             long beforeMetadata = System.currentTimeMillis();
             Files.writeString(chk.resolve("_metadata"), "done");
             await(() -> closed(watching));
             CheckpointWindows.Window window = watching.windows().get(0);
             assertThat(window.triggeredMs()).isLessThanOrEqualTo(beforeMetadata);
             assertThat(window.completedMs()).isGreaterThanOrEqualTo(beforeMetadata);
+            assertThat(window.bytes()).as("its files, those in subfolders too").isEqualTo(1000 + "done".length());
             assertThat(watching.windows()).hasSize(1);
         }
     }
