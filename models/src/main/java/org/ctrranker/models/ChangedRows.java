@@ -129,7 +129,7 @@ final class ChangedRows {
             FloatArrays.readInto(in, target, what);
             return;
         }
-        Header h = header(in, tag, target.length, target.length, what);
+        Header h = header(in, tag, target.length, ANY_ROWS, what);
         if (base == null) {
             Arrays.fill(target, 0f);
         } else {
@@ -212,7 +212,10 @@ final class ChangedRows {
 
     private record Header(int rowSize, int rows, int changed) {}
 
-    private static Header header(DataInputStream in, byte tag, int values, int rows, String what) throws IOException {
+    /** A Java array has no shape: any row size that divides its length reads back. */
+    private static final int ANY_ROWS = -1;
+
+    private static Header header(DataInputStream in, byte tag, int values, int expectedRows, String what) throws IOException {
         if (tag != ROWS) {
             throw new IllegalArgumentException(what + " is encoded with tag " + tag + ", which this build does not know");
         }
@@ -222,7 +225,8 @@ final class ChangedRows {
         }
         int rowSize = in.readInt();
         int changed = in.readInt();
-        if ((long) rowSize * rows != values || changed < 0 || changed > rows) {
+        int rows = expectedRows != ANY_ROWS ? expectedRows : rowSize > 0 ? values / rowSize : 0;
+        if (rowSize < 0 || (long) rowSize * rows != values || changed < 0 || changed > rows) {
             throw new IllegalArgumentException(what + ": " + changed + " changed rows of " + rowSize
                     + " values do not fit its " + rows + " rows of " + values + " values");
         }

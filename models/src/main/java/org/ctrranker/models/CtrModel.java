@@ -91,6 +91,14 @@ public final class CtrModel implements AutoCloseable {
         // The engine's random generator is one per process: seeding and drawing the initial parameters must not
         // interleave with another model's, or models created at once (a job's scorers and trainer) differ by chance.
         initialize(network, manager, config);
+        if (device.isGpu()) {
+            // The engine draws other numbers on a GPU: start from the CPU's table, the base snapshots are written
+            // against, so that its untrained rows stay out of them here too.
+            NDArray table = network.embeddingTable().getArray();
+            try (NDManager scope = manager.newSubManager()) {
+                scope.create(InitialTable.of(config, config.seed()).values(), table.getShape()).copyTo(table);
+            }
+        }
         this.baseSeed = config.seed();
         this.encoder = new BatchEncoder(config);
         this.store = new ParameterStore(manager, false);

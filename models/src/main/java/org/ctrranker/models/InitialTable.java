@@ -8,9 +8,10 @@ import org.ctrranker.models.nn.CtrNetwork;
 
 /**
  * The embedding table as a model of a given shape and seed starts, drawn on the CPU: the base that snapshots'
- * changed rows are relative to ({@link ChangedRows}). A snapshot names its seed, so a model of another seed or on
- * another device restores it exactly; drawing on the CPU makes the base the same whatever device either side runs on.
- * The last few are kept (a job's scorers and trainer share one): each is the size of the table.
+ * changed rows are relative to ({@link ChangedRows}). A snapshot names its seed, so a model of another seed restores
+ * it exactly. Drawn on the CPU whatever device either side runs on; a model on a GPU starts its table from it (the
+ * engine draws other numbers there). The last few are kept (a job's scorers and trainer share one): each is the size
+ * of the table.
  */
 final class InitialTable {
 
