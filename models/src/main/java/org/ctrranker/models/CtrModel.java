@@ -88,8 +88,6 @@ public final class CtrModel implements AutoCloseable {
         this.device = DeviceChoice.parse(config.device()).resolve();
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         this.network = new CtrNetwork(config);
-        // The engine's random generator is one per process: seeding and drawing the initial parameters must not
-        // interleave with another model's, or models created at once (a job's scorers and trainer) differ by chance.
         initialize(network, manager, config);
         if (device.isGpu()) {
             // The engine draws other numbers on a GPU: start from the CPU's table, the base snapshots are written
@@ -108,6 +106,8 @@ public final class CtrModel implements AutoCloseable {
 
     /** Draws a network's initial parameters from {@code config}'s seed. */
     static void initialize(CtrNetwork network, NDManager manager, ModelConfig config) {
+        // The engine's random generator is one per process: seeding and drawing the initial parameters must not
+        // interleave with another model's, or models created at once (a job's scorers and trainer) differ by chance.
         synchronized (INITIALIZATION) {
             Engine.getEngine("PyTorch").setRandomSeed((int) config.seed());
             network.initialize(manager, DataType.FLOAT32, new Shape(1, config.sparseFields()));
