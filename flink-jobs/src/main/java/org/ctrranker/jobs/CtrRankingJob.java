@@ -151,9 +151,9 @@ public final class CtrRankingJob {
                         OnlineStages.redisWrites(scores))
                 .keyBy(write -> write.key, Types.STRING)
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
-        // A writer of their own: a version's parameters (10 MB at the defaults) in the rankings' pipeline held every
-        // ranking sent with or after it until Redis had taken them (bench e2e with a version every 2,000 samples:
-        // scored-to-Redis p99 383 ms). Keyed, so the trainer's thread never waits on Redis at a checkpoint; by
+        // A writer of their own: a version's parameters (up to 10 MB at the defaults) in the rankings' pipeline held
+        // every ranking sent with or after it until Redis had taken them (bench e2e with a version every 2,000
+        // samples: scored-to-Redis p99 383 ms). Keyed, so the trainer's thread never waits on Redis at a checkpoint; by
         // model, so one writer puts each version's keys in order (parameters, then :v<n>, then :current).
         models.keyBy(update -> update.modelName, Types.STRING)
                 .sinkTo(sinks.modelVersions()).uid("model-redis-sink").name("model versions -> Redis");

@@ -19,10 +19,10 @@ import redis.clients.jedis.Pipeline;
  * its metadata {@code :v<n>} and, for a live version, {@code :current} through a {@link VersionedRedisWriter}, in
  * that order and each step finished before the next: a reader that finds the metadata finds the parameters whole.
  *
- * <p>Why slices: Redis runs one command at a time, and the version's parameters (10 MB at the defaults) in one
- * command held the server 37 ms on an idle machine and up to 440 ms in {@code bench e2e} on the loaded 2-core
- * machine, with every ranking write, and every ad server's read, waiting behind it. One 256 KB slice holds it
- * about 0.3 ms, and it serves the other clients between them. Slices of one string value would not do: Redis
+ * <p>Why slices: Redis runs one command at a time, and the version's parameters (up to 10 MB at the defaults, once
+ * every row has trained) in one command held the server 37 ms on an idle machine and up to 440 ms in
+ * {@code bench e2e} on the loaded 2-core machine, with every ranking write, and every ad server's read, waiting
+ * behind it. One 256 KB slice holds it about 0.3 ms, and it serves the other clients between them. Slices of one string value would not do: Redis
  * allocates and zeroes the whole value in one command (8 to 11 ms idle, 23 to 61 ms loaded, for 10 MB). Writing
  * the same slices again (a replay after a failover) changes nothing, as the versioned metadata writes do not.
  */
