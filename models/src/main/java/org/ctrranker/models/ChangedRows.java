@@ -26,8 +26,7 @@ final class ChangedRows {
 
     static final byte ALL = 0;
     static final byte ROWS = 1;
-    /** Floats read per native copy: 64 KB. */
-    private static final int CHUNK = 16 * 1024;
+    private static final int CHUNK = FloatArrays.CHUNK;
 
     private ChangedRows() {}
 
@@ -162,11 +161,15 @@ final class ChangedRows {
         int pending = h.changed > 0 ? indices.next() : Integer.MAX_VALUE;
         try (NDManager scope = target.getManager().newSubManager()) {
             NDList parts = new NDList();
+            // scope.create copies the values: one Java array serves every full slice
+            float[] full = new float[Math.min(rows, rowsPerChunk) * h.rowSize];
             for (int from = 0; from < rows; from += rowsPerChunk) {
                 int n = Math.min(rowsPerChunk, rows - from);
-                float[] chunk = new float[n * h.rowSize];
+                float[] chunk = n * h.rowSize == full.length ? full : new float[n * h.rowSize];
                 if (base != null) {
                     System.arraycopy(base, from * h.rowSize, chunk, 0, chunk.length);
+                } else {
+                    Arrays.fill(chunk, 0f);
                 }
                 while (pending < from + n) {
                     for (int j = 0; j < h.rowSize; j++) {

@@ -22,7 +22,7 @@ final class FloatArrays {
     private FloatArrays() {}
 
     /** Floats per write: one buffer of 64 KB, not one the size of the array. */
-    private static final int CHUNK = 16 * 1024;
+    static final int CHUNK = 16 * 1024;
 
     /**
      * Writes the values big-endian after their count, through a small buffer: the optimiser's moments are
