@@ -7,8 +7,9 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.ctrranker.events.TrainingSample;
-import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
  * Keyed state holding the newest held-out samples, a ring of {@code capacity} slots indexed by arrival
@@ -27,8 +28,10 @@ final class HoldoutWindow {
     private final int capacity;
 
     HoldoutWindow(RuntimeContext context, int capacity) {
-        this.slots = context.getMapState(
-                new MapStateDescriptor<>("trainer-holdout", Types.INT, AvroTypeInfo.forRecord(TrainingSample.class)));
+        // Samples are never changed here, so the copy of the map a checkpoint takes while it is written out shares
+        // them: deep copies of the 5,000 were about 60 MB of garbage per checkpoint (bench e2e, profiled).
+        this.slots = context.getMapState(new MapStateDescriptor<>("trainer-holdout", IntSerializer.INSTANCE,
+                SharedValueSerializer.of(context, TrainingSample.class)));
         this.livePredictions = context.getMapState(
                 new MapStateDescriptor<>("trainer-holdout-live-predictions", Types.INT, Types.FLOAT));
         this.capacity = capacity;

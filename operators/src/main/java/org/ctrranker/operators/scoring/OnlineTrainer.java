@@ -20,7 +20,6 @@ import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.Sample;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
-import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -114,9 +113,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     @Override
     public void open(OpenContext openContext) {
         DjlRuntime.prepare();
-        waiting = new EventTimeBuffer(getRuntimeContext(), "trainer-waiting", null);
+        // The trainer never changes a sample: its states share them with their checkpoint copies.
+        waiting = EventTimeBuffer.sharingSamples(getRuntimeContext(), "trainer-waiting");
         pending = getRuntimeContext().getListState(
-                new ListStateDescriptor<>("trainer-pending", AvroTypeInfo.forRecord(TrainingSample.class)));
+                new ListStateDescriptor<>("trainer-pending", SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
         holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow());
         model = CtrModel.create(config.modelConfig());
         // Until a version goes live the scorers serve the initial weights (version 0): the gate compares against them.

@@ -1,6 +1,8 @@
 package org.ctrranker.operators.serde;
 
 import java.io.IOException;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.typeutils.CompositeTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -23,6 +25,11 @@ public final class SharedValueSerializer<T> extends TypeSerializer<T> {
 
     public SharedValueSerializer(TypeSerializer<T> format) {
         this.format = format;
+    }
+
+    /** Shares values of the Avro record {@code type} in the format {@link AvroTypeInfo} writes. */
+    public static <T extends SpecificRecord> SharedValueSerializer<T> of(RuntimeContext context, Class<T> type) {
+        return new SharedValueSerializer<>(context.createSerializer(AvroTypeInfo.forRecord(type)));
     }
 
     TypeSerializer<T> format() {

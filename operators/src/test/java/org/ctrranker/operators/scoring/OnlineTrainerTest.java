@@ -306,7 +306,7 @@ class OnlineTrainerTest {
      * A world the model can learn: ad-0 is clicked most, ad-3 least. Samples {@code flipFrom} (incl.) to
      * {@code flipTo} (excl.) that are not held out carry the opposite label.
      */
-    private static List<TrainingSample> samples(int count, int flipFrom, int flipTo) {
+    static List<TrainingSample> samples(int count, int flipFrom, int flipTo) {
         QualityGate gate = config(Map.of()).gate();
         double[] ctr = {0.6, 0.3, 0.1, 0.03};
         List<TrainingSample> out = new ArrayList<>();
