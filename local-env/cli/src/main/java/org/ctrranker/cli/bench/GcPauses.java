@@ -32,11 +32,11 @@ final class GcPauses implements AutoCloseable {
 
     private GcPauses() {}
 
-    /** Starts recording; ZGC's and Shenandoah's cycles are concurrent and their beans count cycles, not pauses. */
+    /** Starts recording the collectors' pauses. */
     static GcPauses record() {
         GcPauses recorder = new GcPauses();
         for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (bean instanceof NotificationEmitter emitter) {
+            if (bean instanceof NotificationEmitter emitter && countsPauses(bean.getName())) {
                 NotificationListener listener = (notification, handback) -> {
                     if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
                         GarbageCollectionNotificationInfo info =
@@ -54,6 +54,14 @@ final class GcPauses implements AutoCloseable {
 
     private synchronized void add(Pause pause) {
         pauses.add(pause);
+    }
+
+    /**
+     * False for the beans of ZGC's and Shenandoah's cycles ("ZGC Cycles", "Shenandoah Cycles"), which run beside the
+     * application: their durations are not pauses. Their pause beans ("ZGC Pauses", "Shenandoah Pauses") are.
+     */
+    static boolean countsPauses(String collectorBean) {
+        return !collectorBean.endsWith(" Cycles");
     }
 
     synchronized List<Pause> pauses() {

@@ -24,6 +24,15 @@ class GcPausesTest {
     }
 
     @Test
+    void theConcurrentCollectorsCyclesAreNotPausesButTheirPausesAre() {
+        assertThat(GcPauses.countsPauses("ZGC Cycles")).isFalse();
+        assertThat(GcPauses.countsPauses("Shenandoah Cycles")).isFalse();
+        assertThat(GcPauses.countsPauses("ZGC Pauses")).isTrue();
+        assertThat(GcPauses.countsPauses("Shenandoah Pauses")).isTrue();
+        assertThat(GcPauses.countsPauses("G1 Young Generation")).isTrue();
+    }
+
+    @Test
     void recordsThisJvmsCollections() throws InterruptedException {
         try (GcPauses recorder = GcPauses.record()) {
             long before = System.currentTimeMillis();
