@@ -34,7 +34,7 @@ class SharedSampleStateTest {
     private static final List<TrainingSample> TAKEN = new ArrayList<>();
 
     @Test
-    void aChangeAfterACheckpointSharesTheWaitingAndHeldOutSamples() throws Exception {
+    void aChangeWhileACheckpointIsWrittenOutSharesTheWaitingAndHeldOutSamples() throws Exception {
         TAKEN.clear();
         List<TrainingSample> samples = OnlineTrainerTest.samples(2, -1, -1);
         TrainingSample first = samples.get(0);
