@@ -138,9 +138,31 @@ public final class CtrModel implements AutoCloseable {
 
     /** One optimiser step on {@code samples}; returns the batch loss. */
     public float train(List<Sample> samples) {
+        return samples.isEmpty() ? Float.NaN : step(samples, false).loss;
+    }
+
+    /**
+     * Progressive validation in one forward pass: the click probabilities {@link #predict} gives for
+     * {@code samples} before this step, taken from the training step's own forward pass, then the step. The
+     * same values bit for bit (CtrModelTest) when the batch fills a padding bucket (1, 4, 16, 64, 256, 1024
+     * rows), where both passes run the same kernels on the same rows; another size is padded by
+     * {@link #predict} but not by training, so it takes the two passes.
+     */
+    public float[] predictThenTrain(List<Sample> samples) {
         if (samples.isEmpty()) {
-            return Float.NaN;
+            return new float[0];
         }
+        if (!isPaddingBucket(samples.size())) {
+            float[] predicted = predict(samples);
+            train(samples);
+            return predicted;
+        }
+        return step(samples, true).probabilities;
+    }
+
+    private record Step(float loss, float[] probabilities) {}
+
+    private Step step(List<Sample> samples, boolean probabilities) {
         int n = samples.size();
         float[] labels = new float[n];
         float[] weights = new float[n];
@@ -205,18 +227,25 @@ public final class CtrModel implements AutoCloseable {
                     BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
             collector.backward(loss);
             value = loss.getFloat();
-            logits = wide == null ? null : logit.toFloatArray();
-            step();
+            logits = wide == null && !probabilities ? null : logit.toFloatArray();
+            update();
         } finally {
             TRAINING.unlock();
         }
         if (wide != null) {
             wide.train(features, CtrLoss.logitGradients(logits, labels, weights, fakeNegative));
         }
-        return value;
+        float[] predicted = null;
+        if (probabilities) {
+            predicted = new float[n];
+            for (int i = 0; i < n; i++) {
+                predicted[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+            }
+        }
+        return new Step(value, predicted);
     }
 
-    private void step() {
+    private void update() {
         for (Pair<String, Parameter> entry : network.getParameters()) {
             NDArray weight = entry.getValue().getArray();
             try (NDArray gradient = weight.getGradient()) {

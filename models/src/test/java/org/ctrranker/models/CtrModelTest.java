@@ -72,6 +72,25 @@ class CtrModelTest {
         }
     }
 
+    /** The trainer's progressive validation: one forward pass must give what predict-then-train gives. */
+    @Test
+    void predictThenTrainMatchesPredictFollowedByTrainBitForBit() {
+        Random random = new Random(21);
+        try (CtrModel oneCall = CtrModel.create(small().build()); CtrModel twoCalls = CtrModel.create(small().build())) {
+            for (int size : new int[] {256, 256, 64, 100, 256}) {
+                List<Sample> batch = samples(random, size);
+                float[] expected = twoCalls.predict(batch);
+                twoCalls.train(batch);
+                assertThat(oneCall.predictThenTrain(batch)).as("batch of %d", size).containsExactly(expected);
+                assertThat(oneCall.checkpoint()).as("after a batch of %d", size).isEqualTo(twoCalls.checkpoint());
+            }
+            // the probabilities are those before the step: the same batch scores otherwise afterwards
+            List<Sample> batch = samples(random, 256);
+            float[] before = oneCall.predictThenTrain(batch);
+            assertThat(oneCall.predict(batch)).isNotEqualTo(before);
+        }
+    }
+
     @Test
     void posteriorFieldsDoNotChangePredictions() {
         Random random = new Random(5);
