@@ -215,7 +215,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         if (batch.isEmpty()) {
             return;
         }
-        float[] predicted = model.predict(batch);
+        // the training step's own forward pass, so a batch costs one pass (the same bits as predict, then train)
+        float[] predicted = model.predictThenTrain(batch);
         for (int i = 0; i < predicted.length; i++) {
             state.record(predicted[i], batch.get(i).label());
             TrainingSample s = originals.get(i);
@@ -224,7 +225,6 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                         s.getLabelTimeMs(), predicted[i], batch.get(i).label()));
             }
         }
-        model.train(batch);
         checkpointStale = true;
         state.samplesTrained += batch.size();
         state.samplesSincePublish += batch.size();
