@@ -15,19 +15,36 @@ public final class FeatureHash {
     private FeatureHash() {}
 
     public static long of(String namespace, String value) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : namespace.getBytes(StandardCharsets.UTF_8)) {
-            h = (h ^ (b & 0xff)) * 0x100000001b3L;
-        }
-        h = (h ^ 0x1f) * 0x100000001b3L;
-        for (byte b : (value == null ? "" : value).getBytes(StandardCharsets.UTF_8)) {
-            h = (h ^ (b & 0xff)) * 0x100000001b3L;
-        }
-        return mix(h);
+        return mix(append((append(OFFSET_BASIS, namespace) ^ SEPARATOR) * PRIME, value == null ? "" : value));
     }
 
     public static long item(String itemId) {
-        return of(ITEM, itemId);
+        return mix(append(ITEM_PREFIX, itemId == null ? "" : itemId));
+    }
+
+    private static final long OFFSET_BASIS = 0xcbf29ce484222325L;
+    private static final long PRIME = 0x100000001b3L;
+    private static final int SEPARATOR = 0x1f;
+    /** The item namespace and separator, hashed once: histories hash hundreds of item ids per sample. */
+    private static final long ITEM_PREFIX = (append(OFFSET_BASIS, ITEM) ^ SEPARATOR) * PRIME;
+
+    /**
+     * FNV-1a over {@code s}'s UTF-8 bytes. ASCII characters are their own bytes, so ids (nearly always ASCII)
+     * are hashed from their characters without encoding them first.
+     */
+    private static long append(long h, String s) {
+        long x = h;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+                    h = (h ^ (b & 0xff)) * PRIME;
+                }
+                return h;
+            }
+            x = (x ^ c) * PRIME;
+        }
+        return x;
     }
 
     /** The embedding row of a key; row 0 is reserved for padding. */
