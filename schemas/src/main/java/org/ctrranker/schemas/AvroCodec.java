@@ -24,9 +24,8 @@ public final class AvroCodec<T extends SpecificRecord> {
 
     AvroCodec(Class<T> type, Schema schema, Iterable<Schema> olderWriterSchemas) {
         this.type = type;
-        SpecificData model = SpecificData.getForClass(type);
-        this.encoder = new BinaryMessageEncoder<>(model, schema);
-        this.decoder = new BinaryMessageDecoder<>(model, schema);
+        this.encoder = new BinaryMessageEncoder<>(AvroModels.forWriting(type), schema);
+        this.decoder = new BinaryMessageDecoder<>(SpecificData.getForClass(type), schema);
         for (Schema older : olderWriterSchemas) {
             decoder.addSchema(older);
         }

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -28,6 +29,7 @@ import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.schemas.AvroModels;
 
 /**
  * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
@@ -244,10 +246,13 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
                 config.redisTtlMs(), fields);
     }
 
+    private static final BinaryMessageEncoder<UserFeedbackSnapshot> SNAPSHOT_ENCODER = new BinaryMessageEncoder<>(
+            AvroModels.forWriting(UserFeedbackSnapshot.class), UserFeedbackSnapshot.getClassSchema());
+
     /** Avro single-object encoding (marker, schema fingerprint, body): what the mirror stores. */
     public static byte[] encode(UserFeedbackSnapshot snapshot) {
         try {
-            ByteBuffer buffer = UserFeedbackSnapshot.getEncoder().encode(snapshot);
+            ByteBuffer buffer = SNAPSHOT_ENCODER.encode(snapshot);
             byte[] bytes = new byte[buffer.remaining()];
             buffer.get(bytes);
             return bytes;

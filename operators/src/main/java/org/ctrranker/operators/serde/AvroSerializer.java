@@ -16,6 +16,7 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
+import org.ctrranker.schemas.AvroModels;
 
 /**
  * Avro binary serializer of one generated record class. Reads bytes written with {@code writerSchema}
@@ -109,7 +110,7 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
             throw new IllegalStateException("the first Avro state format is read on restore only");
         }
         if (writer == null) {
-            writer = new SpecificDatumWriter<>(schema(), SpecificData.getForClass(type));
+            writer = new SpecificDatumWriter<>(schema(), AvroModels.forWriting(type));
             buffer = new ExposedByteArrayOutputStream();
         }
         buffer.reset();
