@@ -25,12 +25,7 @@ class FeedbackStateSizeTest {
         FeedbackConfig config = FeedbackConfig.defaults();
         FullUserHistory.Events events = FullUserHistory.of("full-user", 40);
         try (var h = UserFeedbackFunctionTest.harness(config)) {
-            for (TrainingSample s : events.impressions()) {
-                h.processElement1(s, s.getImpressionTimeMs());
-            }
-            for (var c : events.clicks()) {
-                h.processElement2(c, c.getClickTimeMs());
-            }
+            events.feed(h);
             long settled = events.lastTimeMs() + config.attributionWindowMs();
             h.processBothWatermarks(new Watermark(settled));
 

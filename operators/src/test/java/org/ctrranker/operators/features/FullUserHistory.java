@@ -6,6 +6,7 @@ import static org.ctrranker.operators.features.FeedbackEvents.impression;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.TrainingSample;
 
@@ -21,7 +22,19 @@ final class FullUserHistory {
 
     private FullUserHistory() {}
 
-    record Events(List<TrainingSample> impressions, List<AdClick> clicks, long lastTimeMs) {}
+    record Events(List<TrainingSample> impressions, List<AdClick> clicks, long lastTimeMs) {
+
+        /** Into a user feedback harness: every impression, then every click, each at its event time. */
+        void feed(KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> harness)
+                throws Exception {
+            for (TrainingSample s : impressions) {
+                harness.processElement1(s, s.getImpressionTimeMs());
+            }
+            for (AdClick c : clicks) {
+                harness.processElement2(c, c.getClickTimeMs());
+            }
+        }
+    }
 
     static Events of(String userId, int clicks) {
         List<TrainingSample> impressions = new ArrayList<>();
