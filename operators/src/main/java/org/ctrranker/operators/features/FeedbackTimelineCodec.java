@@ -15,7 +15,8 @@ import java.util.TreeSet;
  *
  * <p>Strings are {@code DataOutput.writeUTF}'s (a two-byte length, then modified UTF-8), read and written
  * on a plain array: the feedback stage decodes and encodes a user's state at every event, timer included,
- * and the stream classes' per-byte calls and buffer growth were half of that stage's CPU (bench e2e, profiled).
+ * and the stream classes' per-byte calls and buffer growth were two thirds of that stage's Java samples (bench e2e,
+ * profiled).
  */
 public final class FeedbackTimelineCodec {
 
