@@ -64,7 +64,8 @@ class FeedbackTimelineCodecTest {
         for (int round = 0; round < 200; round++) {
             FeedbackTimeline t = new FeedbackTimeline(CONFIG);
             long time = 1_700_000_000_000L + random.nextInt(1_000_000);
-            for (int i = 0; i < random.nextInt(40); i++) {
+            int exposures = random.nextInt(40);
+            for (int i = 0; i < exposures; i++) {
                 time += random.nextInt(700);
                 StringBuilder ad = new StringBuilder("ad");
                 for (int k = random.nextInt(6); k > 0; k--) {
