@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import java.util.Map;
 final class BatchEncoder {
 
     private final ModelConfig config;
+    /** Scratch for {@link #lookedUpRows}: all false between calls. */
+    private boolean[] seen;
 
     BatchEncoder(ModelConfig config) {
         this.config = config;
@@ -148,6 +151,40 @@ final class BatchEncoder {
                 e.scenario[i * s + j] = j < ids.length ? FeatureHash.bucket(ids[j], config.hashBuckets()) : 0;
             }
         }
+    }
+
+    /**
+     * The embedding table's rows that {@code e} looks up (its ids, histories and scenario), ascending and each once:
+     * the only rows a training step on it gives a gradient.
+     */
+    long[] lookedUpRows(Encoded e) {
+        if (seen == null) {
+            seen = new boolean[config.hashBuckets()];
+        }
+        long[] rows = new long[Math.min(config.hashBuckets(), e.sparse.length + e.clicks.length + e.unclicks.length
+                + (e.scenario == null ? 0 : e.scenario.length))];
+        int count = mark(e.sparse, rows, 0);
+        count = mark(e.clicks, rows, count);
+        count = mark(e.unclicks, rows, count);
+        if (e.scenario != null) {
+            count = mark(e.scenario, rows, count);
+        }
+        long[] distinct = Arrays.copyOf(rows, count);
+        Arrays.sort(distinct);
+        for (long row : distinct) {
+            seen[(int) row] = false;
+        }
+        return distinct;
+    }
+
+    private int mark(long[] buckets, long[] rows, int count) {
+        for (long b : buckets) {
+            if (!seen[(int) b]) {
+                seen[(int) b] = true;
+                rows[count++] = b;
+            }
+        }
+        return count;
     }
 
     NDList toArrays(NDManager manager, Encoded e) {

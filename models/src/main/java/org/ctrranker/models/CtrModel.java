@@ -51,10 +51,11 @@ public final class CtrModel implements AutoCloseable {
     private static final int OLDEST_READABLE_FORMAT_VERSION = 2;
     private static final int MAGIC = 0x4354524D;
     /**
-     * Training checkpoint format: magic "CTRK", then this version. v3 holds a v4 snapshot and the optimisers' state
-     * as changed rows against zeros; v2 checkpoints still restore.
+     * Training checkpoint format: magic "CTRK", then this version. v4 holds a v4 snapshot and the optimisers' state
+     * as changed rows against zeros, with the embedding table's rows' ages ({@link LiveRows}); v3 (without the ages:
+     * dense Adam) and v2 checkpoints still restore.
      */
-    public static final int CHECKPOINT_FORMAT_VERSION = 3;
+    public static final int CHECKPOINT_FORMAT_VERSION = 4;
     private static final int OLDEST_READABLE_CHECKPOINT_FORMAT_VERSION = 2;
     private static final int CHECKPOINT_MAGIC = 0x4354524B;
     /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
@@ -228,7 +229,7 @@ public final class CtrModel implements AutoCloseable {
             collector.backward(loss);
             value = loss.getFloat();
             logits = wide == null && !probabilities ? null : logit.toFloatArray();
-            update();
+            update(encoder.lookedUpRows(encoded));
         } finally {
             TRAINING.unlock();
         }
@@ -245,11 +246,18 @@ public final class CtrModel implements AutoCloseable {
         return new Step(value, predicted);
     }
 
-    private void update() {
+    /** @param tableRows the embedding table's rows the batch looked up: the others have no gradient */
+    private void update(long[] tableRows) {
+        Parameter table = network.embeddingTable();
         for (Pair<String, Parameter> entry : network.getParameters()) {
-            NDArray weight = entry.getValue().getArray();
+            Parameter parameter = entry.getValue();
+            NDArray weight = parameter.getArray();
             try (NDArray gradient = weight.getGradient()) {
-                optimizer.update(entry.getValue().getId(), weight, gradient);
+                if (parameter == table) {
+                    optimizer.updateRows(parameter.getId(), weight, gradient, tableRows);
+                } else {
+                    optimizer.update(parameter.getId(), weight, gradient);
+                }
                 gradient.subi(gradient);
             }
         }
@@ -616,10 +624,9 @@ public final class CtrModel implements AutoCloseable {
             byte[] parameters = new byte[in.readInt()];
             in.readFully(parameters);
             restore(parameters);
-            boolean changedRows = version >= 3;
-            optimizer.load(network.getParameters().values(), manager, in, changedRows);
+            optimizer.load(network.getParameters().values(), network.embeddingTable(), manager, in, version);
             if (wide != null) {
-                wide.loadOptimizer(in, changedRows);
+                wide.loadOptimizer(in, version >= 3);
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt CTR model checkpoint: " + e.getMessage(), e);

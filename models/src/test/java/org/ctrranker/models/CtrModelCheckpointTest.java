@@ -71,7 +71,7 @@ class CtrModelCheckpointTest {
             assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[0]);
             restored.train(batch);
             assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[1]);
-            assertThat(restored.checkpoint()[7]).isEqualTo((byte) CtrModel.CHECKPOINT_FORMAT_VERSION).isEqualTo((byte) 3);
+            assertThat(restored.checkpoint()[7]).isEqualTo((byte) CtrModel.CHECKPOINT_FORMAT_VERSION).isEqualTo((byte) 4);
         }
     }
 
@@ -132,6 +132,61 @@ class CtrModelCheckpointTest {
                 assertThat((double) ourResult[i]).isCloseTo(w[i], within(1e-5));
                 assertThat(ourResult[i]).isNotEqualTo(start[i]);
             }
+        }
+    }
+
+    /**
+     * The embedding table's row-wise step against dense Adam on the same gradients: hot rows, rare rows that freeze
+     * and come back, steps with over half the table live (the dense path), and rows never given a gradient, which
+     * neither moves. The row-wise weights stay within a thousandth of the largest movement (lazy Adam, which steps
+     * only the rows with a gradient, is off by most of a rare row's movement).
+     */
+    @Test
+    void theTablesRowWiseStepIsDenseAdamToAThousandth() {
+        int rows = 1000;
+        int d = 4;
+        Random random = new Random(6);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            float[] start = new float[rows * d];
+            for (int i = 0; i < start.length; i++) {
+                start[i] = (float) random.nextGaussian();
+            }
+            NDArray dense = manager.create(start, new Shape(rows, d));
+            NDArray rowWise = manager.create(start, new Shape(rows, d));
+            CheckpointedAdam denseAdam = new CheckpointedAdam(0.01f);
+            CheckpointedAdam rowWiseAdam = new CheckpointedAdam(0.01f);
+            for (int step = 1; step <= 400; step++) {
+                boolean wide = step % 150 == 0;
+                float[] g = new float[rows * d];
+                List<Long> touched = new java.util.ArrayList<>();
+                for (int r = 0; r < 900; r++) {
+                    double p = wide ? 0.7 : r < 100 ? 0.5 : 0.01;
+                    if (random.nextDouble() < p) {
+                        touched.add((long) r);
+                        for (int j = 0; j < d; j++) {
+                            g[r * d + j] = (float) random.nextGaussian();
+                        }
+                    }
+                }
+                try (NDArray g1 = manager.create(g, new Shape(rows, d)); NDArray g2 = manager.create(g, new Shape(rows, d))) {
+                    denseAdam.update("table", dense, g1);
+                    rowWiseAdam.updateRows("table", rowWise, g2, touched.stream().mapToLong(Long::longValue).toArray());
+                }
+            }
+            float[] a = dense.toFloatArray();
+            float[] b = rowWise.toFloatArray();
+            double largestMove = 0;
+            double largestDifference = 0;
+            for (int i = 0; i < a.length; i++) {
+                largestMove = Math.max(largestMove, Math.abs(a[i] - start[i]));
+                largestDifference = Math.max(largestDifference, Math.abs(a[i] - b[i]));
+                if (i >= 900 * d) {
+                    assertThat(b[i]).isEqualTo(start[i]);
+                    assertThat(a[i]).isEqualTo(start[i]);
+                }
+            }
+            assertThat(largestMove).isGreaterThan(0.5);
+            assertThat(largestDifference).isLessThan(1e-3 * largestMove);
         }
     }
 }
