@@ -46,6 +46,14 @@ final class BatchEncoder {
      * @param padTo at least candidates.size(); padded rows repeat row 0
      */
     Encoded encode(List<Features> candidates, List<UserHistory> histories, boolean share, int padTo) {
+        return encode(candidates, histories, share, padTo, 0);
+    }
+
+    /**
+     * @param historyLength history arrays of this many clicks by K slots whatever the batch's histories (a fixed
+     *     shape; at least {@link #historyLength} of each of them); 0: trimmed to the batch's histories
+     */
+    Encoded encode(List<Features> candidates, List<UserHistory> histories, boolean share, int padTo, int historyLength) {
         int f = config.sparseFields();
         int denseWidth = Math.max(1, config.denseFeatures());
         int l = config.historyLength();
@@ -86,8 +94,8 @@ final class BatchEncoder {
                 }
             }
         }
-        e.historyLength = Math.min(l, ceilPowerOfTwo(longest));
-        e.slots = Math.min(k, ceilPowerOfTwo(widest));
+        e.historyLength = historyLength > 0 ? historyLength : Math.min(l, ceilPowerOfTwo(longest));
+        e.slots = historyLength > 0 ? k : Math.min(k, ceilPowerOfTwo(widest));
         e.clicks = new long[users * e.historyLength];
         e.unclicks = new long[users * e.historyLength * e.slots];
         boolean[] written = new boolean[users];
@@ -116,6 +124,11 @@ final class BatchEncoder {
             }
         }
         return e;
+    }
+
+    /** The history length a batch of this history alone is trimmed to: a power of two up to L. */
+    int historyLength(UserHistory history) {
+        return Math.min(config.historyLength(), ceilPowerOfTwo(Math.min(config.historyLength(), history.size())));
     }
 
     private static int ceilPowerOfTwo(int x) {

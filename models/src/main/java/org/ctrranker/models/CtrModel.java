@@ -316,8 +316,61 @@ public final class CtrModel implements AutoCloseable {
     }
 
     private float[] logits(List<Features> features, List<UserHistory> histories, boolean share) {
-        int padTo = bucket(features.size());
-        BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo);
+        return logits(features, histories, share, bucket(features.size()), 0);
+    }
+
+    /**
+     * The history length {@link #scoreInFixedShape} encodes {@code history} at when a call holds only histories of its
+     * class: the power of two (at most L) that holds its clicks.
+     */
+    public int historyClass(UserHistory history) {
+        return encoder.historyLength(history);
+    }
+
+    /**
+     * Click probabilities per request and candidate from one call of a shape the requests do not choose: exactly
+     * {@code rows} rows (padded by repeating the first candidate) and history arrays of {@code historyLength} clicks
+     * by K slots. So the other requests of the call change no bit of a request's scores (the scorer's replay-exact
+     * calls), as long as each request's call shape depends on it alone.
+     *
+     * @param rows one of the padding buckets, at least the requests' candidates
+     * @param historyLength 1 to L, at least every request's {@link #historyClass}
+     */
+    public float[][] scoreInFixedShape(List<ScoringRequest> requests, int rows, int historyLength) {
+        if (!isPaddingBucket(rows)) {
+            throw new IllegalArgumentException("rows " + rows + " is not one of " + Arrays.toString(BUCKETS));
+        }
+        if (historyLength < 1 || historyLength > config.historyLength()) {
+            throw new IllegalArgumentException("history length " + historyLength + " is not within 1 to " + config.historyLength());
+        }
+        List<Features> features = new ArrayList<>();
+        List<UserHistory> histories = new ArrayList<>();
+        for (ScoringRequest r : requests) {
+            if (historyClass(r.history()) > historyLength) {
+                throw new IllegalArgumentException("a request's history needs length " + historyClass(r.history())
+                        + ", over the call's " + historyLength);
+            }
+            features.addAll(r.candidates());
+            histories.addAll(Collections.nCopies(r.candidates().size(), r.history()));
+        }
+        if (features.size() > rows) {
+            throw new IllegalArgumentException(features.size() + " candidates do not fit a call of " + rows + " rows");
+        }
+        float[] logits = logits(features, histories, true, rows, historyLength);
+        float[][] out = new float[requests.size()][];
+        int at = 0;
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new float[requests.get(i).candidates().size()];
+            for (int c = 0; c < out[i].length; c++) {
+                out[i][c] = (float) (1 / (1 + Math.exp(-logits[at++])));
+            }
+        }
+        return out;
+    }
+
+    /** @param historyLength a fixed history length (see {@link BatchEncoder#encode}); 0: the batch's own */
+    private float[] logits(List<Features> features, List<UserHistory> histories, boolean share, int padTo, int historyLength) {
+        BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo, historyLength);
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager batch = manager.newSubManager()) {
@@ -332,6 +385,12 @@ public final class CtrModel implements AutoCloseable {
         } finally {
             JniUtils.setGradMode(gradMode);
         }
+    }
+
+    /** The smallest padding bucket that holds {@code rows}; -1 over the largest. */
+    public static int paddingBucketFor(int rows) {
+        int bucket = bucket(rows);
+        return bucket == rows && !isPaddingBucket(rows) ? -1 : bucket;
     }
 
     /** Whether {@code rows} is one of the row counts a scoring call is padded to (a call of it is not padded further). */

@@ -442,4 +442,27 @@ class CtrModelTest {
         assertThat(auc[1]).as("with FM").isGreaterThan(0.75);
         assertThat(small().fm(true).build().shapeKey()).isNotEqualTo(small().fm(false).build().shapeKey());
     }
+
+    /** The replay-exact call's shape: history classes, and what does not fit the call is refused with a reason. */
+    @Test
+    void fixedShapeCallsTakeHistoriesOfTheirClassOnly() {
+        try (CtrModel model = CtrModel.create(small().build())) { // L = 4
+            UserHistory three = new UserHistory(new long[] {1, 2, 3}, new long[][] {{4}, {5}, {6}});
+            assertThat(model.historyClass(UserHistory.EMPTY)).isEqualTo(1);
+            assertThat(model.historyClass(three)).isEqualTo(4);
+            List<Features> candidates = samples(new Random(1), 5).stream().map(Sample::features).toList();
+            ScoringRequest request = new ScoringRequest(three, candidates);
+            float[] alone = model.scoreInFixedShape(List.of(request), 16, 4)[0];
+            ScoringRequest other = new ScoringRequest(new UserHistory(new long[] {7, 8}, new long[][] {{9}, {10}}),
+                    candidates.subList(0, 3));
+            assertThat(alone).hasSize(5);
+            assertThat(model.scoreInFixedShape(List.of(other, request), 16, 4)[1]).containsExactly(alone);
+            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 16, 2)).hasMessageContaining("needs length 4");
+            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 4, 4)).hasMessageContaining("do not fit");
+            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 20, 4)).hasMessageContaining("not one of");
+            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 16, 5)).hasMessageContaining("within 1 to 4");
+            assertThat(CtrModel.paddingBucketFor(65)).isEqualTo(256);
+            assertThat(CtrModel.paddingBucketFor(1025)).isEqualTo(-1);
+        }
+    }
 }

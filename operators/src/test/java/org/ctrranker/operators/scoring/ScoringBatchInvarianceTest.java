@@ -34,7 +34,8 @@ class ScoringBatchInvarianceTest {
         List<ScoringRequest> requests = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             int candidates = 1 + random.nextInt(12);
-            requests.add(request(random, candidates, random.nextInt(6)));
+            // every history class (1, 2, 4, 8, 16 and L = 30 clicks) in the batch
+            requests.add(request(random, candidates, i % 4 == 0 ? random.nextInt(31) : random.nextInt(6)));
         }
         try (CtrModel model = CtrModel.create(config.modelConfig())) {
             int rawDifferences = countRawDifferences(model, requests);
@@ -96,7 +97,7 @@ class ScoringBatchInvarianceTest {
         return bits;
     }
 
-    private static ScoringRequest request(Random random, int candidates, int clicks) {
+    static ScoringRequest request(Random random, int candidates, int clicks) {
         List<Features> features = new ArrayList<>();
         String user = "u" + random.nextInt(1000);
         for (int c = 0; c < candidates; c++) {
