@@ -356,7 +356,8 @@ public final class CtrModel implements AutoCloseable {
         if (features.size() > rows) {
             throw new IllegalArgumentException(features.size() + " candidates do not fit a call of " + rows + " rows");
         }
-        float[] logits = logits(features, histories, true, rows, historyLength);
+        // padding repeats the first candidate: without one there is nothing to pad with, and nothing to score
+        float[] logits = features.isEmpty() ? new float[0] : logits(features, histories, true, rows, historyLength);
         float[][] out = new float[requests.size()][];
         int at = 0;
         for (int i = 0; i < out.length; i++) {

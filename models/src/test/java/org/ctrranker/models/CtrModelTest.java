@@ -457,6 +457,7 @@ class CtrModelTest {
                     candidates.subList(0, 3));
             assertThat(alone).hasSize(5);
             assertThat(model.scoreInFixedShape(List.of(other, request), 16, 4)[1]).containsExactly(alone);
+            assertThat(model.scoreInFixedShape(List.of(new ScoringRequest(three, List.of())), 16, 4)[0]).isEmpty();
             assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 16, 2)).hasMessageContaining("needs length 4");
             assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 4, 4)).hasMessageContaining("do not fit");
             assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 20, 4)).hasMessageContaining("not one of");
