@@ -287,16 +287,25 @@ public final class CtrModel implements AutoCloseable {
     public float[][] score(List<ScoringRequest> requests, boolean sharePerUser) {
         List<Features> features = new ArrayList<>();
         List<UserHistory> histories = new ArrayList<>();
+        flatten(requests, features, histories);
+        return perRequest(requests, scoreFlat(features, histories, sharePerUser));
+    }
+
+    /** Every request's candidates in order, each with its request's history. */
+    private static void flatten(List<ScoringRequest> requests, List<Features> features, List<UserHistory> histories) {
         for (ScoringRequest r : requests) {
             features.addAll(r.candidates());
             histories.addAll(Collections.nCopies(r.candidates().size(), r.history()));
         }
-        float[] flat = scoreFlat(features, histories, sharePerUser);
+    }
+
+    /** {@code flat}, one value per candidate in {@link #flatten}'s order, cut back into the requests. */
+    private static float[][] perRequest(List<ScoringRequest> requests, float[] flat) {
         float[][] out = new float[requests.size()][];
         int at = 0;
         for (int i = 0; i < out.length; i++) {
             int size = requests.get(i).candidates().size();
-            out[i] = java.util.Arrays.copyOfRange(flat, at, at + size);
+            out[i] = Arrays.copyOfRange(flat, at, at + size);
             at += size;
         }
         return out;
@@ -343,30 +352,24 @@ public final class CtrModel implements AutoCloseable {
         if (historyLength < 1 || historyLength > config.historyLength()) {
             throw new IllegalArgumentException("history length " + historyLength + " is not within 1 to " + config.historyLength());
         }
-        List<Features> features = new ArrayList<>();
-        List<UserHistory> histories = new ArrayList<>();
         for (ScoringRequest r : requests) {
             if (historyClass(r.history()) > historyLength) {
                 throw new IllegalArgumentException("a request's history needs length " + historyClass(r.history())
                         + ", over the call's " + historyLength);
             }
-            features.addAll(r.candidates());
-            histories.addAll(Collections.nCopies(r.candidates().size(), r.history()));
         }
+        List<Features> features = new ArrayList<>();
+        List<UserHistory> histories = new ArrayList<>();
+        flatten(requests, features, histories);
         if (features.size() > rows) {
             throw new IllegalArgumentException(features.size() + " candidates do not fit a call of " + rows + " rows");
         }
         // padding repeats the first candidate: without one there is nothing to pad with, and nothing to score
-        float[] logits = features.isEmpty() ? new float[0] : logits(features, histories, true, rows, historyLength);
-        float[][] out = new float[requests.size()][];
-        int at = 0;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new float[requests.get(i).candidates().size()];
-            for (int c = 0; c < out[i].length; c++) {
-                out[i][c] = (float) (1 / (1 + Math.exp(-logits[at++])));
-            }
+        float[] probabilities = features.isEmpty() ? new float[0] : logits(features, histories, true, rows, historyLength);
+        for (int i = 0; i < probabilities.length; i++) {
+            probabilities[i] = (float) (1 / (1 + Math.exp(-probabilities[i])));
         }
-        return out;
+        return perRequest(requests, probabilities);
     }
 
     /** @param historyLength a fixed history length (see {@link BatchEncoder#encode}); 0: the batch's own */
