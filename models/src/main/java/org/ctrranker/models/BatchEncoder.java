@@ -50,10 +50,10 @@ final class BatchEncoder {
     }
 
     /**
-     * @param historyLength history arrays of this many clicks by K slots whatever the batch's histories (a fixed
-     *     shape; at least {@link #historyLength} of each of them); 0: trimmed to the batch's histories
+     * @param minHistoryLength history arrays of at least this many clicks (at most L); 0 or 1: trimmed to the batch's
+     *     histories only
      */
-    Encoded encode(List<Features> candidates, List<UserHistory> histories, boolean share, int padTo, int historyLength) {
+    Encoded encode(List<Features> candidates, List<UserHistory> histories, boolean share, int padTo, int minHistoryLength) {
         int f = config.sparseFields();
         int denseWidth = Math.max(1, config.denseFeatures());
         int l = config.historyLength();
@@ -94,8 +94,8 @@ final class BatchEncoder {
                 }
             }
         }
-        e.historyLength = historyLength > 0 ? historyLength : Math.min(l, ceilPowerOfTwo(longest));
-        e.slots = historyLength > 0 ? k : Math.min(k, ceilPowerOfTwo(widest));
+        e.historyLength = Math.min(l, Math.max(minHistoryLength, ceilPowerOfTwo(longest)));
+        e.slots = Math.min(k, ceilPowerOfTwo(widest));
         e.clicks = new long[users * e.historyLength];
         e.unclicks = new long[users * e.historyLength * e.slots];
         boolean[] written = new boolean[users];
@@ -126,16 +126,15 @@ final class BatchEncoder {
         return e;
     }
 
-    /** The history length a batch of this history alone is trimmed to: a power of two up to L. */
-    int historyLength(UserHistory history) {
-        return Math.min(config.historyLength(), ceilPowerOfTwo(Math.min(config.historyLength(), history.size())));
-    }
-
     private static int ceilPowerOfTwo(int x) {
         return x <= 1 ? 1 : Integer.highestOneBit(x - 1) << 1;
     }
 
-    /** The latest L clicks, left-padded; each click's first K aligned unclicks. */
+    /**
+     * The latest L clicks, oldest first and padded after the newest; each click's first K aligned unclicks. Padding
+     * at the end keeps each click at the same slot whatever the array's length, so a longer array only adds
+     * masked slots after the real ones (what keeps {@code CtrModel.scoreBatchInvariant} invariant).
+     */
     private void writeHistory(UserHistory h, int user, Encoded e) {
         if (!config.tem4ctr()) {
             return;
@@ -146,7 +145,7 @@ final class BatchEncoder {
         int kept = Math.min(l, h.size());
         for (int c = 0; c < kept; c++) {
             int source = h.size() - kept + c;
-            int slot = l - kept + c;
+            int slot = c;
             e.clicks[user * l + slot] = FeatureHash.bucket(h.click(source), buckets);
             long[] aligned = h.aligned(source);
             for (int j = 0; j < Math.min(k, aligned.length); j++) {

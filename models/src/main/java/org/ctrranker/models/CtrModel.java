@@ -60,6 +60,18 @@ public final class CtrModel implements AutoCloseable {
     private static final int CHECKPOINT_MAGIC = 0x4354524B;
     /** Candidate batch sizes the scorer pads to (and warms up); larger requests are split. */
     static final int[] BUCKETS = {1, 4, 16, 64, 256, 1024};
+    /** The shortest history arrays of {@link #scoreBatchInvariant}'s calls, in clicks (at most L). */
+    public static final int BATCH_INVARIANT_HISTORY = 16;
+    /**
+     * Calls of {@link #scoreBatchInvariant}: at least 16 rows (a one-row call takes another kernel), at most 64 (a
+     * larger micro-batch is cut into calls of 64 rows: fewer padded rows, and the per-candidate attention's
+     * intermediate arrays stay in cache).
+     */
+    private static final CallRows BATCH_INVARIANT_ROWS = new CallRows(16, 64);
+    private static final CallRows ALL_ROWS = new CallRows(1, BUCKETS[BUCKETS.length - 1]);
+
+    /** The smallest and the largest model call, in rows: padding buckets. */
+    private record CallRows(int min, int max) {}
     private static final ReentrantLock TRAINING = new ReentrantLock();
 
     private final ModelConfig config;
@@ -272,7 +284,7 @@ public final class CtrModel implements AutoCloseable {
             features.add(s.features());
             histories.add(s.history());
         }
-        return scoreFlat(features, histories, true);
+        return scoreFlat(features, histories, true, ALL_ROWS, 0);
     }
 
     /** Click probabilities per request and candidate; the per-user part runs once per request. */
@@ -288,7 +300,7 @@ public final class CtrModel implements AutoCloseable {
         List<Features> features = new ArrayList<>();
         List<UserHistory> histories = new ArrayList<>();
         flatten(requests, features, histories);
-        return perRequest(requests, scoreFlat(features, histories, sharePerUser));
+        return perRequest(requests, scoreFlat(features, histories, sharePerUser, ALL_ROWS, 0));
     }
 
     /** Every request's candidates in order, each with its request's history. */
@@ -311,12 +323,15 @@ public final class CtrModel implements AutoCloseable {
         return out;
     }
 
-    private float[] scoreFlat(List<Features> features, List<UserHistory> histories, boolean share) {
+    /** @param rows the smallest and the largest call, in rows (padding buckets) */
+    private float[] scoreFlat(List<Features> features, List<UserHistory> histories, boolean share, CallRows rows,
+            int minHistoryLength) {
         float[] out = new float[features.size()];
-        int max = BUCKETS[BUCKETS.length - 1];
+        int max = rows.max();
         for (int from = 0; from < features.size(); from += max) {
             int to = Math.min(features.size(), from + max);
-            float[] logits = logits(features.subList(from, to), histories.subList(from, to), share);
+            float[] logits = logits(features.subList(from, to), histories.subList(from, to), share,
+                    bucket(Math.max(rows.min(), to - from)), minHistoryLength);
             for (int i = from; i < to; i++) {
                 out[i] = (float) (1 / (1 + Math.exp(-logits[i - from])));
             }
@@ -324,57 +339,29 @@ public final class CtrModel implements AutoCloseable {
         return out;
     }
 
-    private float[] logits(List<Features> features, List<UserHistory> histories, boolean share) {
-        return logits(features, histories, share, bucket(features.size()), 0);
-    }
-
     /**
-     * The history length {@link #scoreInFixedShape} encodes {@code history} at when a call holds only histories of its
-     * class: the power of two (at most L) that holds its clicks.
-     */
-    public int historyClass(UserHistory history) {
-        return encoder.historyLength(history);
-    }
-
-    /**
-     * Click probabilities per request and candidate from one call of a shape the requests do not choose: exactly
-     * {@code rows} rows (padded by repeating the first candidate) and history arrays of {@code historyLength} clicks
-     * by K slots. So the other requests of the call change no bit of a request's scores (the scorer's replay-exact
-     * calls), as long as each request's call shape depends on it alone.
+     * As {@link #score(List)}, but a request's scores do not depend on the other requests of the call, to the bit:
+     * a replay that batches the same auctions otherwise serves the same pCTRs (the scorer's replay-exact calls).
      *
-     * @param rows one of the padding buckets, at least the requests' candidates
-     * @param historyLength 1 to L, at least every request's {@link #historyClass}
+     * <p>Plain calls are not batch-invariant on the CPU: the encoder trims the history arrays to the call's longest
+     * history, and a request scored alone at 4 or 8 clicks differed from the same request in a call encoded at 16 or
+     * 30 by an ulp in 1 to 3% of candidates (measured with PyTorch's CPU kernels here: softmax and sums over the
+     * history take other vector paths at those lengths), and a one-row call (one candidate alone) another matrix
+     * kernel. Calls of 16 rows or more with every history encoded at {@link #BATCH_INVARIANT_HISTORY} clicks or more,
+     * padded after the newest click (BatchEncoder), gave the same bits at every call shape tried: 16 to 1,024 rows,
+     * 16 or 30 clicks, 2 to 10 aligned-unclick slots, any number of users. ScoringBatchInvarianceTest holds a
+     * machine's kernels to that.
      */
-    public float[][] scoreInFixedShape(List<ScoringRequest> requests, int rows, int historyLength) {
-        if (!isPaddingBucket(rows)) {
-            throw new IllegalArgumentException("rows " + rows + " is not one of " + Arrays.toString(BUCKETS));
-        }
-        if (historyLength < 1 || historyLength > config.historyLength()) {
-            throw new IllegalArgumentException("history length " + historyLength + " is not within 1 to " + config.historyLength());
-        }
-        for (ScoringRequest r : requests) {
-            if (historyClass(r.history()) > historyLength) {
-                throw new IllegalArgumentException("a request's history needs length " + historyClass(r.history())
-                        + ", over the call's " + historyLength);
-            }
-        }
+    public float[][] scoreBatchInvariant(List<ScoringRequest> requests) {
         List<Features> features = new ArrayList<>();
         List<UserHistory> histories = new ArrayList<>();
         flatten(requests, features, histories);
-        if (features.size() > rows) {
-            throw new IllegalArgumentException(features.size() + " candidates do not fit a call of " + rows + " rows");
-        }
-        // padding repeats the first candidate: without one there is nothing to pad with, and nothing to score
-        float[] probabilities = features.isEmpty() ? new float[0] : logits(features, histories, true, rows, historyLength);
-        for (int i = 0; i < probabilities.length; i++) {
-            probabilities[i] = (float) (1 / (1 + Math.exp(-probabilities[i])));
-        }
-        return perRequest(requests, probabilities);
+        return perRequest(requests, scoreFlat(features, histories, true, BATCH_INVARIANT_ROWS, BATCH_INVARIANT_HISTORY));
     }
 
-    /** @param historyLength a fixed history length (see {@link BatchEncoder#encode}); 0: the batch's own */
-    private float[] logits(List<Features> features, List<UserHistory> histories, boolean share, int padTo, int historyLength) {
-        BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo, historyLength);
+    /** @param minHistoryLength see {@link BatchEncoder#encode}; 0: the batch's own */
+    private float[] logits(List<Features> features, List<UserHistory> histories, boolean share, int padTo, int minHistoryLength) {
+        BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo, minHistoryLength);
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager batch = manager.newSubManager()) {
@@ -391,14 +378,8 @@ public final class CtrModel implements AutoCloseable {
         }
     }
 
-    /** The smallest padding bucket that holds {@code rows}; -1 over the largest. */
-    public static int paddingBucketFor(int rows) {
-        int bucket = bucket(rows);
-        return bucket == rows && !isPaddingBucket(rows) ? -1 : bucket;
-    }
-
     /** Whether {@code rows} is one of the row counts a scoring call is padded to (a call of it is not padded further). */
-    public static boolean isPaddingBucket(int rows) {
+    private static boolean isPaddingBucket(int rows) {
         return Arrays.stream(BUCKETS).anyMatch(b -> b == rows);
     }
 

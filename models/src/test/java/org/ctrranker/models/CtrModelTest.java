@@ -443,27 +443,34 @@ class CtrModelTest {
         assertThat(small().fm(true).build().shapeKey()).isNotEqualTo(small().fm(false).build().shapeKey());
     }
 
-    /** The replay-exact call's shape: history classes, and what does not fit the call is refused with a reason. */
+    /**
+     * Replay-exact calls encode every history at 16 clicks or more: a long history alone is encoded as a plain call
+     * encodes it, and a short one gets the same bits alone and beside a user of 20 clicks.
+     */
     @Test
-    void fixedShapeCallsTakeHistoriesOfTheirClassOnly() {
-        try (CtrModel model = CtrModel.create(small().build())) { // L = 4
-            UserHistory three = new UserHistory(new long[] {1, 2, 3}, new long[][] {{4}, {5}, {6}});
-            assertThat(model.historyClass(UserHistory.EMPTY)).isEqualTo(1);
-            assertThat(model.historyClass(three)).isEqualTo(4);
-            List<Features> candidates = samples(new Random(1), 5).stream().map(Sample::features).toList();
-            ScoringRequest request = new ScoringRequest(three, candidates);
-            float[] alone = model.scoreInFixedShape(List.of(request), 16, 4)[0];
-            ScoringRequest other = new ScoringRequest(new UserHistory(new long[] {7, 8}, new long[][] {{9}, {10}}),
-                    candidates.subList(0, 3));
-            assertThat(alone).hasSize(5);
-            assertThat(model.scoreInFixedShape(List.of(other, request), 16, 4)[1]).containsExactly(alone);
-            assertThat(model.scoreInFixedShape(List.of(new ScoringRequest(three, List.of())), 16, 4)[0]).isEmpty();
-            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 16, 2)).hasMessageContaining("needs length 4");
-            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 4, 4)).hasMessageContaining("do not fit");
-            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 20, 4)).hasMessageContaining("not one of");
-            assertThatThrownBy(() -> model.scoreInFixedShape(List.of(request), 16, 5)).hasMessageContaining("within 1 to 4");
-            assertThat(CtrModel.paddingBucketFor(65)).isEqualTo(256);
-            assertThat(CtrModel.paddingBucketFor(1025)).isEqualTo(-1);
+    void batchInvariantCallsEncodeHistoriesAtSixteenClicksOrMore() {
+        try (CtrModel model = CtrModel.create(small().historyLength(30).build())) {
+            Random random = new Random(3);
+            List<Features> candidates = samples(random, 6).stream().map(Sample::features).toList();
+            ScoringRequest tenClicks = new ScoringRequest(history(random, 10), candidates);
+            ScoringRequest threeClicks = new ScoringRequest(history(random, 3), candidates.subList(0, 4));
+            ScoringRequest twentyClicks = new ScoringRequest(history(random, 20), candidates.subList(2, 5));
+
+            assertThat(model.scoreBatchInvariant(List.of(tenClicks))[0]).containsExactly(model.score(List.of(tenClicks))[0]);
+            float[] alone = model.scoreBatchInvariant(List.of(threeClicks))[0];
+            assertThat(alone).hasSize(4);
+            assertThat(model.scoreBatchInvariant(List.of(twentyClicks, threeClicks))[1]).containsExactly(alone);
+            assertThat(model.scoreBatchInvariant(List.of(new ScoringRequest(tenClicks.history(), List.of())))[0]).isEmpty();
         }
+    }
+
+    private static UserHistory history(Random random, int clicks) {
+        long[] keys = new long[clicks];
+        long[][] aligned = new long[clicks][];
+        for (int c = 0; c < clicks; c++) {
+            keys[c] = 1 + random.nextInt(200);
+            aligned[c] = new long[] {1 + random.nextInt(200), 1 + random.nextInt(200)};
+        }
+        return new UserHistory(keys, aligned);
     }
 }

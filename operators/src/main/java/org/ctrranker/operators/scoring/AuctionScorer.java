@@ -75,8 +75,8 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
  * (processing time); then the buffer is scored per model version (a change swaps in the {@link StandbyModel},
  * which loaded the version when it arrived, or restores it in place when the standby holds another)
- * through {@link InvariantBatches}, whose results do not depend on the batch's other auctions
- * ({@code ctr.scoring.replay-exact=false} trades that for plain, cheaper calls). The
+ * through {@code CtrModel.scoreBatchInvariant}, whose results do not depend on the batch's other auctions
+ * ({@code ctr.scoring.replay-exact=false} trades that for plain calls, cheaper for users with short histories). The
  * buffer is scored before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at end of
  * input, so a checkpoint never holds a buffered auction.
  *
@@ -106,7 +106,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient long firstCheckpointWithVersions;
     private transient CtrModel model;
     private transient StandbyModel standby;
-    private transient InvariantBatches batches;
     private transient byte[] initialParameters;
     /** Version whose parameters the model holds now (0: the initial ones). */
     private transient long loadedVersion;
@@ -170,7 +169,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         standby = new StandbyModel(CtrModel.create(config.modelConfig()),
                 "scorer version loader " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
         versions.newest().ifPresent(standby::load);
-        batches = config.replayExactScores() ? new InvariantBatches(config) : null;
         pending = new ArrayList<>();
         scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
@@ -403,7 +401,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 }
             }
             load(version, pending.get(group.get(0)).version());
-            float[][] scored = batches == null ? model.score(requests) : batches.score(model, requests);
+            float[][] scored = config.replayExactScores() ? model.scoreBatchInvariant(requests) : model.score(requests);
             for (int g = 0; g < group.size(); g++) {
                 pctrs[group.get(g)] = scored[g];
             }

@@ -3,7 +3,6 @@ package org.ctrranker.operators.scoring;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Map;
-import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.ModelConfig;
 
 /**
@@ -19,7 +18,6 @@ public final class OnlineConfig implements Serializable {
     /** The defaults file's value, for callers (tools, tests) that build the settings themselves. */
     static final long DEFAULT_STATE_LAG_MS = 15_000;
     static final long DEFAULT_MAX_WAIT_MS = 200;
-    static final int DEFAULT_EXACT_CALL_ROWS = 64;
 
     private final String modelName;
     private final String device;
@@ -37,7 +35,6 @@ public final class OnlineConfig implements Serializable {
     private final long stateLagMs;
     private final long maxWaitMs;
     private final boolean replayExactScores;
-    private final int exactCallRows;
     private final long scorerFailAfterAuctions;
     private final int trainingBatchSize;
     private final long publishEverySamples;
@@ -69,11 +66,6 @@ public final class OnlineConfig implements Serializable {
         stateLagMs = number(s, "ctr.scoring.state-lag-ms", 1, DEFAULT_STATE_LAG_MS);
         maxWaitMs = number(s, "ctr.scoring.max-wait-ms", 0, DEFAULT_MAX_WAIT_MS);
         replayExactScores = flag(s, "ctr.scoring.replay-exact", true);
-        exactCallRows = (int) number(s, "ctr.scoring.exact-call-rows", 16, DEFAULT_EXACT_CALL_ROWS);
-        if (!CtrModel.isPaddingBucket(exactCallRows)) {
-            throw new IllegalArgumentException("ctr.scoring.exact-call-rows=" + exactCallRows
-                    + " must be one of the model's padding buckets: 16, 64, 256 or 1024");
-        }
         scorerFailAfterAuctions = number(s, "ctr.fault-injection.scorer-fail-after-auctions", 0, 0);
         String outOfOrderness = s.get("ctr.watermark.max-out-of-orderness-ms");
         if (outOfOrderness != null && !outOfOrderness.isBlank() && stateLagMs <= Long.parseLong(outOfOrderness.trim())) {
@@ -131,8 +123,6 @@ public final class OnlineConfig implements Serializable {
      */
     public long maxWaitMs() { return maxWaitMs; }
     public boolean replayExactScores() { return replayExactScores; }
-    /** Rows of every replay-exact model call ({@link InvariantBatches}): a fixed shape, whatever the micro-batch. */
-    public int exactCallRows() { return exactCallRows; }
     /** Chaos testing: each scorer subtask fails once, on the first attempt, after this many auctions; 0: never. */
     public long scorerFailAfterAuctions() { return scorerFailAfterAuctions; }
     public int trainingBatchSize() { return trainingBatchSize; }

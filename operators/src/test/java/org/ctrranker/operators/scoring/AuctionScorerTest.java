@@ -320,7 +320,8 @@ class AuctionScorerTest {
             auction.getCandidates().forEach(c -> candidates.add(
                     ModelInputs.candidate(auction, c, ModelInputs.UserFatigue.of(
                             snapshot, auction.getRequestTimeMs(), config.attributionWindowMs()))));
-            float[] pctr = new InvariantBatches(config).score(model, List.of(new ScoringRequest(history, candidates)))[0];
+            List<ScoringRequest> request = List.of(new ScoringRequest(history, candidates));
+            float[] pctr = (config.replayExactScores() ? model.scoreBatchInvariant(request) : model.score(request))[0];
             Map<String, Float> byAd = new HashMap<>();
             for (int c = 0; c < pctr.length; c++) {
                 byAd.put(auction.getCandidates().get(c).getAdId(), pctr[c]);

@@ -1,7 +1,6 @@
 package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,39 +18,41 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A replay must score an auction exactly as the first run did, whatever micro-batch it lands in: the
- * same request scored alone, inside a batch of 64, or at another position of the batch gets the same
- * pCTR bit for bit through {@link InvariantBatches}, which the scorer uses (plain CtrModel.score does not:
- * the first test prints how many differ).
+ * A replay must score an auction exactly as the first run did, whatever micro-batch it lands in: the same request
+ * scored alone, inside a batch of 64, or at another position of the batch gets the same pCTR bit for bit through
+ * {@code CtrModel.scoreBatchInvariant}, which the scorer uses (plain CtrModel.score does not: the first test prints
+ * how many differ). The invariance rests on how this machine's kernels sum (see scoreBatchInvariant), so the batches
+ * here take every shape a call can: 1 to 12 candidates, 0 to 30 clicks, 0 to 10 aligned unclicks per click, and
+ * micro-batches of 1 to 1,440 candidates.
  */
 class ScoringBatchInvarianceTest {
 
-    @ParameterizedTest(name = "calls of {0} rows")
-    @ValueSource(ints = {16, 64, 256})
-    void theSameRequestGetsTheSameBitsAloneInABatchOf64AndAtAnotherPosition(int callRows) {
-        OnlineConfig config = configOfTheDefaultShape(callRows);
-        Random random = new Random(5);
+    @ParameterizedTest(name = "up to {0} aligned unclicks per click")
+    @ValueSource(ints = {1, 4, 10})
+    void theSameRequestGetsTheSameBitsAloneInABatchOf64AndAtAnotherPosition(int maxUnclicks) {
+        Random random = new Random(5 + maxUnclicks);
         List<ScoringRequest> requests = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             int candidates = 1 + random.nextInt(12);
-            // every history class (1, 2, 4, 8, 16 and L = 30 clicks) in the batch
-            requests.add(request(random, candidates, i % 4 == 0 ? random.nextInt(31) : random.nextInt(6)));
+            // every history length the encoder trims to (1, 2, 4, 8, 16 and L = 30 clicks) in the batch
+            int clicks = i % 4 == 0 ? random.nextInt(31) : random.nextInt(9);
+            requests.add(request(random, candidates, clicks, maxUnclicks));
         }
-        try (CtrModel model = CtrModel.create(config.modelConfig())) {
+        try (CtrModel model = CtrModel.create(configOfTheDefaultShape().modelConfig())) {
             int rawDifferences = countRawDifferences(model, requests);
             System.out.println("CtrModel.score alone vs in a batch of 64: " + rawDifferences + " pCTRs differ");
 
-            InvariantBatches batches = new InvariantBatches(config);
-            float[][] inBatch = batches.score(model, requests);
+            float[][] inBatch = model.scoreBatchInvariant(requests);
             List<ScoringRequest> reversed = new ArrayList<>(requests);
             Collections.reverse(reversed);
-            float[][] reversedBatch = batches.score(model, reversed);
+            float[][] reversedBatch = model.scoreBatchInvariant(reversed);
             for (int i = 0; i < requests.size(); i++) {
                 ScoringRequest request = requests.get(i);
-                assertThat(bits(batches.score(model, List.of(request))[0])).as("request %d alone", i).isEqualTo(bits(inBatch[i]));
+                assertThat(bits(model.scoreBatchInvariant(List.of(request))[0])).as("request %d alone", i)
+                        .isEqualTo(bits(inBatch[i]));
                 assertThat(bits(reversedBatch[requests.size() - 1 - i])).as("request %d at position %d", i, 63 - i)
                         .isEqualTo(bits(inBatch[i]));
-                assertThat(bits(batches.score(model, List.of(requests.get((i + 7) % 64), request))[1]))
+                assertThat(bits(model.scoreBatchInvariant(List.of(requests.get((i + 7) % 64), request))[1]))
                         .as("request %d second of two", i).isEqualTo(bits(inBatch[i]));
             }
         }
@@ -59,18 +60,17 @@ class ScoringBatchInvarianceTest {
 
     @Test
     void aMicroBatchOverOneModelCallIsSplitWithoutChangingAScore() {
-        OnlineConfig config = configOfTheDefaultShape(64);
         Random random = new Random(11);
         List<ScoringRequest> requests = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
-            requests.add(request(random, 12, random.nextInt(8)));
+            requests.add(request(random, 12, random.nextInt(31), 10));
         }
-        try (CtrModel model = CtrModel.create(config.modelConfig())) {
-            InvariantBatches batches = new InvariantBatches(config);
-            float[][] all = batches.score(model, requests); // 1440 candidates: 24 model calls of 64 rows (5 requests each)
+        try (CtrModel model = CtrModel.create(configOfTheDefaultShape().modelConfig())) {
+            float[][] all = model.scoreBatchInvariant(requests); // 1,440 candidates: 23 calls of 64 rows
             assertThat(all.length).isEqualTo(120);
-            for (int i : new int[] {0, 20, 21, 119}) {
-                assertThat(bits(batches.score(model, List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
+            // requests 5 (candidates 60 to 71) and 85 (1,020 to 1,031) straddle two calls
+            for (int i : new int[] {0, 5, 20, 85, 86, 119}) {
+                assertThat(bits(model.scoreBatchInvariant(List.of(requests.get(i)))[0])).as("request %d", i).isEqualTo(bits(all[i]));
             }
         }
     }
@@ -97,7 +97,8 @@ class ScoringBatchInvarianceTest {
         return bits;
     }
 
-    static ScoringRequest request(Random random, int candidates, int clicks) {
+    /** A user with {@code clicks} clicks, each with 0 to {@code maxUnclicks} aligned unclicks, and its candidates. */
+    static ScoringRequest request(Random random, int candidates, int clicks, int maxUnclicks) {
         List<Features> features = new ArrayList<>();
         String user = "u" + random.nextInt(1000);
         for (int c = 0; c < candidates; c++) {
@@ -119,7 +120,7 @@ class ScoringBatchInvarianceTest {
             long[][] slots = new long[clicks][];
             for (int k = 0; k < clicks; k++) {
                 clickKeys[k] = FeatureHash.item("ad-" + random.nextInt(500));
-                slots[k] = new long[random.nextInt(5)];
+                slots[k] = new long[random.nextInt(maxUnclicks + 1)];
                 for (int s = 0; s < slots[k].length; s++) {
                     slots[k][s] = FeatureHash.item("ad-" + random.nextInt(500));
                 }
@@ -129,17 +130,8 @@ class ScoringBatchInvarianceTest {
         return new ScoringRequest(history, features);
     }
 
-    @Test
-    void callRowsOutsideTheModelsPaddingBucketsAreRejectedNamingThem() {
+    private static OnlineConfig configOfTheDefaultShape() {
         Map<String, String> s = new HashMap<>(AuctionScorerTest.settings(64, 5));
-        s.put("ctr.scoring.exact-call-rows", "100");
-        assertThatThrownBy(() -> OnlineConfig.fromSettings(s))
-                .hasMessage("ctr.scoring.exact-call-rows=100 must be one of the model's padding buckets: 16, 64, 256 or 1024");
-    }
-
-    private static OnlineConfig configOfTheDefaultShape(int callRows) {
-        Map<String, String> s = new HashMap<>(AuctionScorerTest.settings(64, 5));
-        s.put("ctr.scoring.exact-call-rows", Integer.toString(callRows));
         s.put("ctr.model.embedding-dim", "16");
         s.put("ctr.model.hash-buckets", "16384");
         s.put("ctr.model.hidden-layers", "200,80");
