@@ -24,6 +24,11 @@ public final class Tem4CtrBlock extends AbstractBlock {
 
     /** Added to the scores of padded slots; large enough to vanish in softmax, safe in float32. */
     private static final float MASKED = -1e9f;
+    /**
+     * The packed attention call's rows are padded to a multiple of this: MKL's sgemm sums a row of a partial
+     * block in another order, and a request's scores would then depend on its micro-batch (scoreBatchInvariant).
+     */
+    private static final long PACKED_ROWS_STEP = 16;
 
     private final int dim;
     private final Mlp aggregation;
@@ -52,9 +57,27 @@ public final class Tem4CtrBlock extends AbstractBlock {
      * @return [enhanced clicks ct [U, L, d], aggregated unclicks a [U, L, d]]
      */
     public NDList userPart(ParameterStore store, NDArray clicks, NDArray unclicks, NDArray unclickMask, boolean training) {
-        long k = unclicks.getShape().get(2);
-        NDArray query = clicks.expandDims(2).repeat(2, k);
-        NDArray scores = score(store, aggregation, query, unclicks, unclickMask, training);
+        Shape slots = unclickMask.getShape();
+        long l = slots.get(1);
+        long k = slots.get(2);
+        // The attention MLP scores the real slots only: short histories and clicks with few aligned unclicks are
+        // padded to L x K, and a padded slot's score is masked to nothing anyway.
+        NDArray real = unclickMask.nonzero(); // [P, 3]: (user, click, slot)
+        long p = real.getShape().get(0);
+        long rows = Math.max(1, (p + PACKED_ROWS_STEP - 1) / PACKED_ROWS_STEP) * PACKED_ROWS_STEP;
+        if (rows > p) {
+            real = real.concat(real.getManager().zeros(new Shape(rows - p, 3), real.getDataType()), 0);
+        }
+        NDArray click = real.get(":, 0").mul(l).add(real.get(":, 1"));
+        NDArray slot = click.mul(k).add(real.get(":, 2"));
+        NDArray query = CtrNetwork.lookup(click, clicks.reshape(-1, dim));
+        NDArray keys = CtrNetwork.lookup(slot, unclicks.reshape(-1, dim));
+        NDArray packed = aggregation.apply(store, attentionFeatures(query, keys), training).reshape(rows, 1);
+        // each slot's row among the packed scores; a padded slot's is the row after them, the masked score
+        NDArray isReal = unclickMask.reshape(-1).toType(DataType.INT64, false);
+        NDArray row = isReal.cumSum(0).sub(1).mul(isReal).add(isReal.neg().add(1).mul(rows));
+        NDArray masked = packed.getManager().full(new Shape(1, 1), MASKED, packed.getDataType());
+        NDArray scores = CtrNetwork.lookup(row, packed.concat(masked, 0)).reshape(slots);
         NDArray alpha = scores.softmax(-1).expandDims(-1);
         NDArray aggregated = unclicks.mul(alpha).sum(new int[] {2});
         NDArray enhanced = clicks.add(project(aggregated, clicks));
@@ -89,9 +112,12 @@ public final class Tem4CtrBlock extends AbstractBlock {
 
     /** DIN-style scores MLP([q, k, q-k, q*k]) with padded slots pushed to {@link #MASKED}. */
     private static NDArray score(ParameterStore store, Mlp mlp, NDArray query, NDArray keys, NDArray mask, boolean training) {
-        NDArray features = NDArrays.concat(new NDList(query, keys, query.sub(keys), query.mul(keys)), -1);
-        NDArray raw = mlp.apply(store, features, training).squeeze(-1);
+        NDArray raw = mlp.apply(store, attentionFeatures(query, keys), training).squeeze(-1);
         return raw.add(mask.sub(1f).mul(-MASKED));
+    }
+
+    private static NDArray attentionFeatures(NDArray query, NDArray keys) {
+        return NDArrays.concat(new NDList(query, keys, query.sub(keys), query.mul(keys)), -1);
     }
 
     @Override

@@ -105,14 +105,97 @@ class Tem4CtrBlockTest {
         return dot / norm * (y[0] + y[1] + y[2]);
     }
 
+    /**
+     * userPart scores only the real slots (packed); the definition scores all L x K slots and masks the padded
+     * ones. Both must agree, values and gradients, on ragged histories: users with 0 to L clicks, clicks with 0 to
+     * K aligned unclicks, more real slots than one padded call of 16 rows.
+     */
+    @Test
+    void userPartEqualsTheMaskedDefinitionOverEverySlot() {
+        int u = 4;
+        int l = 5;
+        int k = 6;
+        int d = 8;
+        Tem4CtrBlock block = initializedBlock(d);
+        ParameterStore store = new ParameterStore(manager, false);
+        Random random = new Random(17);
+        int[] clicksPerUser = {0, 5, 2, 3};
+        float[] clickMaskValues = new float[u * l];
+        float[] unclickMaskValues = new float[u * l * k];
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j < clicksPerUser[i]; j++) {
+                clickMaskValues[i * l + j] = 1;
+                int slots = j == 1 ? 0 : 1 + random.nextInt(k);
+                for (int s = 0; s < slots; s++) {
+                    unclickMaskValues[(i * l + j) * k + s] = 1;
+                }
+            }
+        }
+        NDArray clickMask = manager.create(clickMaskValues, new Shape(u, l));
+        NDArray unclickMask = manager.create(unclickMaskValues, new Shape(u, l, k));
+        NDArray clicks = manager.randomNormal(new Shape(u, l, d)).mul(clickMask.expandDims(-1));
+        NDArray unclicks = manager.randomNormal(new Shape(u, l, k, d)).mul(unclickMask.expandDims(-1));
+        Mlp aggregation = (Mlp) block.getChildren().stream()
+                .filter(child -> child.getKey().endsWith("aggregation"))
+                .findFirst()
+                .orElseThrow()
+                .getValue();
+
+        NDList packed;
+        try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            packed = block.userPart(store, clicks, unclicks, unclickMask, true);
+            collector.backward(packed.get(0).sum().add(packed.get(1).sum()));
+        }
+        float[][] packedGradients = aggregationGradients(aggregation);
+        NDArray enhanced;
+        NDArray aggregated;
+        try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray query = clicks.expandDims(2).repeat(2, k);
+            NDArray features = query.concat(unclicks, -1).concat(query.sub(unclicks), -1).concat(query.mul(unclicks), -1);
+            NDArray scores = aggregation.apply(store, features, true).squeeze(-1)
+                    .add(unclickMask.sub(1f).mul(1e9f));
+            aggregated = unclicks.mul(scores.softmax(-1).expandDims(-1)).sum(new int[] {2});
+            enhanced = clicks.add(Tem4CtrBlock.project(aggregated, clicks));
+            collector.backward(enhanced.sum().add(aggregated.sum()));
+        }
+        float[][] definitionGradients = aggregationGradients(aggregation);
+
+        assertThat(packed.get(0).sub(enhanced).abs().max().getFloat()).isLessThan(1e-5f);
+        assertThat(packed.get(1).sub(aggregated).abs().max().getFloat()).isLessThan(1e-5f);
+        assertThat(aggregated.abs().sum().getFloat()).as("some clicks aggregate unclicks").isGreaterThan(0f);
+        for (int i = 0; i < packedGradients.length; i++) {
+            assertThat(packedGradients[i]).hasSameSizeAs(definitionGradients[i]);
+            for (int j = 0; j < packedGradients[i].length; j++) {
+                assertThat(packedGradients[i][j]).isCloseTo(definitionGradients[i][j], within(1e-4f));
+            }
+        }
+    }
+
+    private Tem4CtrBlock initializedBlock(int d) {
+        Tem4CtrBlock block = new Tem4CtrBlock(d);
+        block.initialize(manager, DataType.FLOAT32, new Shape(1, d));
+        return block;
+    }
+
+    /** The aggregation MLP's gradients, each then zeroed for the next pass. */
+    private static float[][] aggregationGradients(Mlp aggregation) {
+        float[][] out = new float[aggregation.getParameters().size()][];
+        int i = 0;
+        for (Pair<String, Parameter> p : aggregation.getParameters()) {
+            NDArray grad = p.getValue().getArray().getGradient();
+            out[i++] = grad.toFloatArray();
+            grad.subi(grad);
+        }
+        return out;
+    }
+
     @Test
     void shapesMaskingAndGradientsReachEveryAttention() {
         int n = 3;
         int l = 4;
         int k = 6;
         int d = 8;
-        Tem4CtrBlock block = new Tem4CtrBlock(d);
-        block.initialize(manager, DataType.FLOAT32, new Shape(1, d));
+        Tem4CtrBlock block = initializedBlock(d);
         ParameterStore store = new ParameterStore(manager, false);
         NDArray target = manager.randomNormal(new Shape(n, d));
         NDArray clickMask = manager.create(new float[] {0, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0}, new Shape(n, l));
