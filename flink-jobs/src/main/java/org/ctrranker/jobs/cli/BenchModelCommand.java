@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
         description = {"Benchmarks the full CTR model (the synthetic evaluation's shape, full L x K histories):",
                 "candidates/s of the served forward pass at each batch size with 10 candidates per user, with the",
                 "per-user TEM4CTR part shared and recomputed per candidate, and training samples/s (the step alone, and",
-                "scored first as the job's trainer does: two forward passes or one, taking turns). Prints one JSON line;",
+                "scored first as the job's trainer does: two forward passes or one, taking turns; and scored first on a",
+                "batch shaped as the trainer's, each sample its own user with 0 to L clicks and 0 to K unclicks per",
+                "click: ragged_predict_then_train). Prints one JSON line;",
                 "rates per CPU-second of the scoring thread are given too (wall time is distorted on a loaded machine)."})
 public final class BenchModelCommand implements Callable<Integer> {
 
