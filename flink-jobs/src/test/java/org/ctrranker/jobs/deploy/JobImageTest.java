@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
@@ -81,6 +83,19 @@ class JobImageTest {
         String jobPom = DeployLayout.readText(DeployLayout.root().resolve("flink-jobs/pom.xml"));
         assertThat(jobPom).contains("<shadedClassifierName>job</shadedClassifierName>")
                 .contains("<exclude>ai.djl:*</exclude>").contains("<exclude>ai.djl.pytorch:*</exclude>");
+    }
+
+    @Test
+    void imageTunesGlibcMallocAsTheLauncherDoes() {
+        String launcher = DeployLayout.readText(DeployLayout.root().resolve("bin/ctr"));
+        Matcher exported = Pattern.compile("(MALLOC_[A-Z_]+)=(\\d+)").matcher(launcher);
+        Map<String, String> launcherValues = new LinkedHashMap<>();
+        while (exported.find()) {
+            launcherValues.put(exported.group(1), exported.group(2));
+        }
+
+        assertThat(launcherValues).containsOnlyKeys("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_");
+        assertThat(CPU.env()).containsAllEntriesOf(launcherValues);
     }
 
     @Test
