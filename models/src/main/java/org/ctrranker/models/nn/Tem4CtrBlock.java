@@ -17,7 +17,7 @@ import ai.djl.util.PairList;
  * the history for the candidate.
  *
  * <p>The work splits in two so serving can share it: {@link #userPart} depends only on the user's
- * history (the L x K attention, the bulk of the cost) and runs once per user;
+ * history (the L x K attention) and runs once per user;
  * {@link #targetPart} runs per candidate.
  */
 public final class Tem4CtrBlock extends AbstractBlock {
@@ -25,7 +25,7 @@ public final class Tem4CtrBlock extends AbstractBlock {
     /** Added to the scores of padded slots; large enough to vanish in softmax, safe in float32. */
     private static final float MASKED = -1e9f;
     /**
-     * The packed attention call's rows are padded to a multiple of this: MKL's sgemm sums a row of a partial
+     * The packed attention calls' rows are padded to a multiple of this: MKL's sgemm sums a row of a partial
      * block in another order, and a request's scores would then depend on its micro-batch (scoreBatchInvariant).
      */
     private static final long PACKED_ROWS_STEP = 16;
@@ -57,27 +57,8 @@ public final class Tem4CtrBlock extends AbstractBlock {
      * @return [enhanced clicks ct [U, L, d], aggregated unclicks a [U, L, d]]
      */
     public NDList userPart(ParameterStore store, NDArray clicks, NDArray unclicks, NDArray unclickMask, boolean training) {
-        Shape slots = unclickMask.getShape();
-        long l = slots.get(1);
-        long k = slots.get(2);
-        // The attention MLP scores the real slots only: short histories and clicks with few aligned unclicks are
-        // padded to L x K, and a padded slot's score is masked to nothing anyway.
-        NDArray real = unclickMask.nonzero(); // [P, 3]: (user, click, slot)
-        long p = real.getShape().get(0);
-        long rows = Math.max(1, (p + PACKED_ROWS_STEP - 1) / PACKED_ROWS_STEP) * PACKED_ROWS_STEP;
-        if (rows > p) {
-            real = real.concat(real.getManager().zeros(new Shape(rows - p, 3), real.getDataType()), 0);
-        }
-        NDArray click = real.get(":, 0").mul(l).add(real.get(":, 1"));
-        NDArray slot = click.mul(k).add(real.get(":, 2"));
-        NDArray query = CtrNetwork.lookup(click, clicks.reshape(-1, dim));
-        NDArray keys = CtrNetwork.lookup(slot, unclicks.reshape(-1, dim));
-        NDArray packed = aggregation.apply(store, attentionFeatures(query, keys), training).reshape(rows, 1);
-        // each slot's row among the packed scores; a padded slot's is the row after them, the masked score
-        NDArray isReal = unclickMask.reshape(-1).toType(DataType.INT64, false);
-        NDArray row = isReal.cumSum(0).sub(1).mul(isReal).add(isReal.neg().add(1).mul(rows));
-        NDArray masked = packed.getManager().full(new Shape(1, 1), MASKED, packed.getDataType());
-        NDArray scores = CtrNetwork.lookup(row, packed.concat(masked, 0)).reshape(slots);
+        NDArray scores = maskedScores(store, aggregation, clicks.reshape(-1, dim), unclicks.reshape(-1, dim), unclickMask,
+                training);
         NDArray alpha = scores.softmax(-1).expandDims(-1);
         NDArray aggregated = unclicks.mul(alpha).sum(new int[] {2});
         NDArray enhanced = clicks.add(project(aggregated, clicks));
@@ -95,10 +76,10 @@ public final class Tem4CtrBlock extends AbstractBlock {
      */
     public NDArray targetPart(ParameterStore store, NDArray target, NDArray enhanced, NDArray aggregated,
             NDArray clickMask, boolean training) {
-        long l = enhanced.getShape().get(1);
-        NDArray query = target.expandDims(1).repeat(1, l);
-        NDArray clickWeights = score(store, clickAttention, query, enhanced, clickMask, training).softmax(-1).expandDims(-1);
-        NDArray unclickWeights = score(store, unclickAttention, query, aggregated, clickMask, training).softmax(-1).expandDims(-1);
+        NDArray clickWeights = maskedScores(store, clickAttention, target, enhanced.reshape(-1, dim), clickMask, training)
+                .softmax(-1).expandDims(-1);
+        NDArray unclickWeights = maskedScores(store, unclickAttention, target, aggregated.reshape(-1, dim), clickMask,
+                training).softmax(-1).expandDims(-1);
         NDArray vClick = enhanced.mul(clickWeights).sum(new int[] {1});
         NDArray vUnclick = aggregated.mul(unclickWeights).sum(new int[] {1});
         return vClick.concat(vUnclick, -1);
@@ -110,10 +91,32 @@ public final class Tem4CtrBlock extends AbstractBlock {
         return c.mul(coefficient);
     }
 
-    /** DIN-style scores MLP([q, k, q-k, q*k]) with padded slots pushed to {@link #MASKED}. */
-    private static NDArray score(ParameterStore store, Mlp mlp, NDArray query, NDArray keys, NDArray mask, boolean training) {
-        NDArray raw = mlp.apply(store, attentionFeatures(query, keys), training).squeeze(-1);
-        return raw.add(mask.sub(1f).mul(-MASKED));
+    /**
+     * DIN-style scores MLP([q, k, q-k, q*k]), shaped as {@code mask} [..., m]: the i-th query (of the mask's rows of
+     * m) against its m keys, rows i * m to i * m + m - 1 of {@code keys}. Only the real positions are scored, packed
+     * into one call; a padded one gets {@link #MASKED} (histories are padded to L clicks and K slots, most of them
+     * padding, and a padded score vanishes in softmax anyway).
+     */
+    private static NDArray maskedScores(ParameterStore store, Mlp mlp, NDArray queries, NDArray keys, NDArray mask,
+            boolean training) {
+        Shape shape = mask.getShape();
+        long m = shape.get(shape.dimension() - 1);
+        NDArray real = mask.reshape(-1, m).nonzero(); // [P, 2]: (query, position)
+        long p = real.getShape().get(0);
+        long rows = Math.max(1, (p + PACKED_ROWS_STEP - 1) / PACKED_ROWS_STEP) * PACKED_ROWS_STEP;
+        if (rows > p) {
+            real = real.concat(real.getManager().zeros(new Shape(rows - p, 2), real.getDataType()), 0);
+        }
+        NDArray query = real.get(":, 0");
+        NDArray key = query.mul(m).add(real.get(":, 1"));
+        NDArray features = attentionFeatures(CtrNetwork.lookup(query, queries), CtrNetwork.lookup(key, keys));
+        NDArray packed = mlp.apply(store, features, training).reshape(rows, 1);
+        // Each position's row among the packed scores; a padded one's is the row after them, the masked score.
+        // (A gather: scattering the packed scores into a masked array was slower.)
+        NDArray isReal = mask.reshape(-1).toType(DataType.INT64, false);
+        NDArray row = isReal.cumSum(0).sub(1).mul(isReal).add(isReal.neg().add(1).mul(rows));
+        NDArray masked = packed.getManager().full(new Shape(1, 1), MASKED, packed.getDataType());
+        return CtrNetwork.lookup(row, packed.concat(masked, 0)).reshape(shape);
     }
 
     private static NDArray attentionFeatures(NDArray query, NDArray keys) {

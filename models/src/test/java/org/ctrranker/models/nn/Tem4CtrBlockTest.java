@@ -13,6 +13,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -106,13 +108,13 @@ class Tem4CtrBlockTest {
     }
 
     /**
-     * userPart scores only the real slots (packed); the definition scores all L x K slots and masks the padded
-     * ones. Both must agree, values and gradients, on ragged histories: users with 0 to L clicks, clicks with 0 to
-     * K aligned unclicks, more real slots than one padded call of 16 rows.
+     * The attentions score only the real positions (packed); the definition scores all L x K slots and all L clicks
+     * and masks the padded ones. Both must agree, values and every parameter's gradient, on ragged histories: users
+     * with 0 to L clicks, clicks with 0 to K aligned unclicks, more real positions than one padded call of 16 rows.
      */
     @Test
-    void userPartEqualsTheMaskedDefinitionOverEverySlot() {
-        int u = 4;
+    void attentionsEqualTheirMaskedDefinitionsOverEveryPosition() {
+        int n = 4;
         int l = 5;
         int k = 6;
         int d = 8;
@@ -120,9 +122,9 @@ class Tem4CtrBlockTest {
         ParameterStore store = new ParameterStore(manager, false);
         Random random = new Random(17);
         int[] clicksPerUser = {0, 5, 2, 3};
-        float[] clickMaskValues = new float[u * l];
-        float[] unclickMaskValues = new float[u * l * k];
-        for (int i = 0; i < u; i++) {
+        float[] clickMaskValues = new float[n * l];
+        float[] unclickMaskValues = new float[n * l * k];
+        for (int i = 0; i < n; i++) {
             for (int j = 0; j < clicksPerUser[i]; j++) {
                 clickMaskValues[i * l + j] = 1;
                 int slots = j == 1 ? 0 : 1 + random.nextInt(k);
@@ -131,44 +133,57 @@ class Tem4CtrBlockTest {
                 }
             }
         }
-        NDArray clickMask = manager.create(clickMaskValues, new Shape(u, l));
-        NDArray unclickMask = manager.create(unclickMaskValues, new Shape(u, l, k));
-        NDArray clicks = manager.randomNormal(new Shape(u, l, d)).mul(clickMask.expandDims(-1));
-        NDArray unclicks = manager.randomNormal(new Shape(u, l, k, d)).mul(unclickMask.expandDims(-1));
-        Mlp aggregation = (Mlp) block.getChildren().stream()
-                .filter(child -> child.getKey().endsWith("aggregation"))
-                .findFirst()
-                .orElseThrow()
-                .getValue();
+        NDArray clickMask = manager.create(clickMaskValues, new Shape(n, l));
+        NDArray unclickMask = manager.create(unclickMaskValues, new Shape(n, l, k));
+        NDArray target = manager.randomNormal(new Shape(n, d));
+        NDArray clicks = manager.randomNormal(new Shape(n, l, d)).mul(clickMask.expandDims(-1));
+        NDArray unclicks = manager.randomNormal(new Shape(n, l, k, d)).mul(unclickMask.expandDims(-1));
 
-        NDList packed;
+        NDArray packed;
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            packed = block.userPart(store, clicks, unclicks, unclickMask, true);
-            collector.backward(packed.get(0).sum().add(packed.get(1).sum()));
+            packed = block.forward(store, new NDList(target, clicks, unclicks, clickMask, unclickMask), true)
+                    .singletonOrThrow();
+            collector.backward(packed.sum());
         }
-        float[][] packedGradients = aggregationGradients(aggregation);
-        NDArray enhanced;
-        NDArray aggregated;
+        List<float[]> packedGradients = gradients(block);
+        NDArray definition;
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray query = clicks.expandDims(2).repeat(2, k);
-            NDArray features = query.concat(unclicks, -1).concat(query.sub(unclicks), -1).concat(query.mul(unclicks), -1);
-            NDArray scores = aggregation.apply(store, features, true).squeeze(-1)
-                    .add(unclickMask.sub(1f).mul(1e9f));
-            aggregated = unclicks.mul(scores.softmax(-1).expandDims(-1)).sum(new int[] {2});
-            enhanced = clicks.add(Tem4CtrBlock.project(aggregated, clicks));
-            collector.backward(enhanced.sum().add(aggregated.sum()));
+            NDArray alpha = definitionWeights(store, child(block, "aggregation"), clicks.expandDims(2).repeat(2, k),
+                    unclicks, unclickMask);
+            NDArray aggregated = unclicks.mul(alpha).sum(new int[] {2});
+            NDArray enhanced = clicks.add(Tem4CtrBlock.project(aggregated, clicks));
+            NDArray query = target.expandDims(1).repeat(1, l);
+            NDArray vClick = enhanced.mul(definitionWeights(store, child(block, "click_attention"), query, enhanced,
+                    clickMask)).sum(new int[] {1});
+            NDArray vUnclick = aggregated.mul(definitionWeights(store, child(block, "unclick_attention"), query,
+                    aggregated, clickMask)).sum(new int[] {1});
+            definition = vClick.concat(vUnclick, -1);
+            collector.backward(definition.sum());
         }
-        float[][] definitionGradients = aggregationGradients(aggregation);
+        List<float[]> definitionGradients = gradients(block);
 
-        assertThat(packed.get(0).sub(enhanced).abs().max().getFloat()).isLessThan(1e-5f);
-        assertThat(packed.get(1).sub(aggregated).abs().max().getFloat()).isLessThan(1e-5f);
-        assertThat(aggregated.abs().sum().getFloat()).as("some clicks aggregate unclicks").isGreaterThan(0f);
-        for (int i = 0; i < packedGradients.length; i++) {
-            assertThat(packedGradients[i]).hasSameSizeAs(definitionGradients[i]);
-            for (int j = 0; j < packedGradients[i].length; j++) {
-                assertThat(packedGradients[i][j]).isCloseTo(definitionGradients[i][j], within(1e-4f));
+        assertThat(packed.sub(definition).abs().max().getFloat()).isLessThan(1e-5f);
+        assertThat(definition.get(0).abs().sum().getFloat()).as("a user without clicks pools nothing").isEqualTo(0f);
+        assertThat(definition.abs().sum().getFloat()).isGreaterThan(0f);
+        assertThat(packedGradients).hasSameSizeAs(definitionGradients);
+        for (int i = 0; i < packedGradients.size(); i++) {
+            float[] expected = definitionGradients.get(i);
+            for (int j = 0; j < expected.length; j++) {
+                assertThat(packedGradients.get(i)[j]).isCloseTo(expected[j], within(1e-4f));
             }
         }
+    }
+
+    /** Softmax over the last axis of MLP([q, k, q-k, q*k]) at every position, the padded ones pushed to -1e9. */
+    private static NDArray definitionWeights(ParameterStore store, Mlp mlp, NDArray query, NDArray keys, NDArray mask) {
+        NDArray features = query.concat(keys, -1).concat(query.sub(keys), -1).concat(query.mul(keys), -1);
+        NDArray scores = mlp.apply(store, features, true).squeeze(-1).add(mask.sub(1f).mul(1e9f));
+        return scores.softmax(-1).expandDims(-1);
+    }
+
+    private static Mlp child(Tem4CtrBlock block, String name) {
+        return (Mlp) block.getChildren().stream().filter(c -> c.getKey().replaceFirst("^[0-9]+", "").equals(name)).findFirst().orElseThrow()
+                .getValue();
     }
 
     private Tem4CtrBlock initializedBlock(int d) {
@@ -177,13 +192,12 @@ class Tem4CtrBlockTest {
         return block;
     }
 
-    /** The aggregation MLP's gradients, each then zeroed for the next pass. */
-    private static float[][] aggregationGradients(Mlp aggregation) {
-        float[][] out = new float[aggregation.getParameters().size()][];
-        int i = 0;
-        for (Pair<String, Parameter> p : aggregation.getParameters()) {
+    /** Every parameter's gradient, each then zeroed for the next pass. */
+    private static List<float[]> gradients(Tem4CtrBlock block) {
+        List<float[]> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray grad = p.getValue().getArray().getGradient();
-            out[i++] = grad.toFloatArray();
+            out.add(grad.toFloatArray());
             grad.subi(grad);
         }
         return out;
