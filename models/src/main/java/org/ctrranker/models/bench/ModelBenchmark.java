@@ -17,8 +17,9 @@ import org.ctrranker.models.UserHistory;
 /**
  * Throughput of the full model on this machine: candidates/s of the served forward pass at fixed
  * batch sizes with 10 candidates per user, with the per-user TEM4CTR part shared or recomputed per
- * candidate, and training samples/s (also on a batch shaped as the job's trainer's). Reports wall-clock rates and rates per CPU-second of the
- * calling thread (PyTorch runs on it with num_threads=1), since wall time on a shared machine lies.
+ * candidate, and training samples/s (also on a batch shaped as the job's trainer's). Reports wall-clock
+ * rates and rates per CPU-second of the calling thread (PyTorch runs on it with num_threads=1), since
+ * wall time on a shared machine lies.
  */
 public final class ModelBenchmark {
 

@@ -109,7 +109,9 @@ public final class Tem4CtrBlock extends AbstractBlock {
         }
         NDArray query = real.get(":, 0");
         NDArray key = query.mul(m).add(real.get(":, 1"));
-        NDArray features = attentionFeatures(CtrNetwork.lookup(query, queries), CtrNetwork.lookup(key, keys));
+        NDArray q = CtrNetwork.lookup(query, queries);
+        NDArray k = CtrNetwork.lookup(key, keys);
+        NDArray features = NDArrays.concat(new NDList(q, k, q.sub(k), q.mul(k)), -1);
         NDArray packed = mlp.apply(store, features, training).reshape(rows, 1);
         // Each position's row among the packed scores; a padded one's is the row after them, the masked score.
         // (A gather: scattering the packed scores into a masked array was slower.)
@@ -117,10 +119,6 @@ public final class Tem4CtrBlock extends AbstractBlock {
         NDArray row = isReal.cumSum(0).sub(1).mul(isReal).add(isReal.neg().add(1).mul(rows));
         NDArray masked = packed.getManager().full(new Shape(1, 1), MASKED, packed.getDataType());
         return CtrNetwork.lookup(row, packed.concat(masked, 0)).reshape(shape);
-    }
-
-    private static NDArray attentionFeatures(NDArray query, NDArray keys) {
-        return NDArrays.concat(new NDList(query, keys, query.sub(keys), query.mul(keys)), -1);
     }
 
     @Override
