@@ -91,6 +91,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private static final long serialVersionUID = 1L;
 
+    /** Accumulators of the slowest subtask's watermark on input 1 (auctions and feedback snapshots) and input 2 (versions). */
+    public static final String AUCTIONS_WATERMARK = "scorerAuctionsWatermarkMs";
+    public static final String VERSIONS_WATERMARK = "scorerVersionsWatermarkMs";
+
     public static final OutputTag<VersionedWrite> REDIS =
             new OutputTag<>("scores-redis", TypeInformation.of(VersionedWrite.class));
 
@@ -127,6 +131,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter backfillAuctions;
     private transient LongCounter scoredCandidates;
     private transient LowestWatermark watermarkAccumulator;
+    /** Each input's watermark: which one holds the scorer's event time back (auctions and snapshots, or versions). */
+    private transient LowestWatermark auctionsWatermarkAccumulator;
+    private transient LowestWatermark versionsWatermarkAccumulator;
     /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
     private transient LongCounter scoringBatches;
     private transient LongCounter scoringCpuMicros;
@@ -204,6 +211,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // The same, polled by bench e2e: a job keeps up only while auctions are scored on arrival.
         watermarkAccumulator = new LowestWatermark();
         getRuntimeContext().addAccumulator("scorerWatermarkMs", watermarkAccumulator);
+        auctionsWatermarkAccumulator = new LowestWatermark();
+        getRuntimeContext().addAccumulator(AUCTIONS_WATERMARK, auctionsWatermarkAccumulator);
+        versionsWatermarkAccumulator = new LowestWatermark();
+        getRuntimeContext().addAccumulator(VERSIONS_WATERMARK, versionsWatermarkAccumulator);
     }
 
     @Override
@@ -371,6 +382,18 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         if (update.version > Math.max(loadedVersion, standby.version())) {
             standby.load(update);
         }
+    }
+
+    @Override
+    public void processWatermark1(Watermark mark) throws Exception {
+        auctionsWatermarkAccumulator.add(mark.getTimestamp());
+        super.processWatermark1(mark);
+    }
+
+    @Override
+    public void processWatermark2(Watermark mark) throws Exception {
+        versionsWatermarkAccumulator.add(mark.getTimestamp());
+        super.processWatermark2(mark);
     }
 
     @Override

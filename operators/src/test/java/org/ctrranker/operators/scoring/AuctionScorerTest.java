@@ -226,8 +226,12 @@ class AuctionScorerTest {
                     .as("the versions' input has no watermark yet: neither has the operator").isEqualTo(Long.MIN_VALUE);
             harness.processWatermark2(new Watermark(T0 - LAG));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 - LAG);
+            assertThat(accumulators.get(AuctionScorer.AUCTIONS_WATERMARK).getLocalValue()).as("which input trails")
+                    .isEqualTo(T0);
+            assertThat(accumulators.get(AuctionScorer.VERSIONS_WATERMARK).getLocalValue()).isEqualTo(T0 - LAG);
             harness.processBothWatermarks(new Watermark(T0 + LAG));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 + LAG);
+            assertThat(accumulators.get(AuctionScorer.VERSIONS_WATERMARK).getLocalValue()).isEqualTo(T0 + LAG);
         }
     }
 

@@ -21,6 +21,7 @@ import org.ctrranker.localenv.WorkDirs;
 import org.ctrranker.models.bench.ModelBenchmark;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.scoring.AuctionScorer;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.operators.scoring.ServingWrites;
 import picocli.CommandLine.Command;
@@ -185,14 +186,15 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             double recovery = 0;
             Long delay = watermarkDelayMs(run);
             while ((delay == null || delay >= stateLagMs) && recovery < latencyRecoverySeconds) {
-                System.err.printf("latency warm-up: the scorers' event time trails by %s ms, %.0f s more%n", delay,
-                        RECOVERY_ROUND_SECONDS);
+                System.err.printf("latency warm-up: the scorers' event time trails by %s ms (by input: %s), %.0f s more%n",
+                        delay, inputDelaysMs(run), RECOVERY_ROUND_SECONDS);
                 new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, RECOVERY_ROUND_SECONDS);
                 recovery += RECOVERY_ROUND_SECONDS;
                 delay = watermarkDelayMs(run);
             }
             report.put("latency_warm_up_seconds", latencyWarmUpSeconds + recovery);
             report.put("watermark_delay_before_latency_ms", delay);
+            report.put("scorer_input_delays_before_latency_ms", inputDelaysMs(run));
             // Not recovered: the latency run measures the max wait, not the pipeline; say so beside its figures.
             report.put("recovered_before_latency", delay != null && delay < stateLagMs);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
@@ -251,6 +253,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         long writtenAfter = keysWritten(redis);
         Long watermarkDelay = watermarkDelayMs(run);
+        Map<String, Long> inputDelays = inputDelaysMs(run);
         Thread.sleep(SETTLE_MS);
         Map<String, Long> after = run.counters();
         Step step = new Step();
@@ -265,6 +268,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         step.candidatesPerCpuSecond = cpuMicros == 0 ? 0 : delta(before, after, "scoredCandidates") * 1e6 / cpuMicros;
         step.redisWritesPerSecond = (writtenAfter - writtenBefore) / seconds;
         step.watermarkDelayMs = watermarkDelay;
+        step.inputDelaysMs = inputDelays;
         step.timedOut = delta(before, after, "scorerTimedOutAuctions");
         step.batchCandidates = batchCandidates(before, after);
         // Scoring alone keeping pace is not enough: once the labelled side (attribution, statistics, the trainer)
@@ -392,6 +396,22 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     private static Long watermarkDelayMs(LiveRun run) {
         Long watermark = run.counters().get("scorerWatermarkMs");
         return watermark == null || watermark == Long.MIN_VALUE ? null : System.currentTimeMillis() - watermark;
+    }
+
+    /**
+     * {@link #watermarkDelayMs} per input of the scorers: the auctions with the feedback snapshots, and the model
+     * versions (the trainer's event time); the larger one is what holds the scorers back.
+     */
+    private static Map<String, Long> inputDelaysMs(LiveRun run) {
+        Map<String, Long> counters = run.counters();
+        long now = System.currentTimeMillis();
+        Map<String, Long> delays = new LinkedHashMap<>();
+        for (String[] input : new String[][] {{"auctions_and_feedback", AuctionScorer.AUCTIONS_WATERMARK},
+                {"model_versions", AuctionScorer.VERSIONS_WATERMARK}}) {
+            Long watermark = counters.get(input[1]);
+            delays.put(input[0], watermark == null || watermark == Long.MIN_VALUE ? null : now - watermark);
+        }
+        return delays;
     }
 
     /**
@@ -541,6 +561,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         double candidatesPerCpuSecond;
         double redisWritesPerSecond;
         Long watermarkDelayMs;
+        Map<String, Long> inputDelaysMs;
         long timedOut;
         int batchCandidates;
         boolean keptUp;
@@ -555,6 +576,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             m.put("batch_candidates", batchCandidates);
             m.put("job_redis_writes_per_s", Math.round(redisWritesPerSecond));
             m.put("scorer_watermark_delay_ms", watermarkDelayMs);
+            m.put("scorer_input_delays_ms", inputDelaysMs);
             m.put("auctions_scored_at_max_wait", timedOut);
             m.put("kept_up", keptUp);
             return m;
