@@ -184,17 +184,19 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             // The failed step left the labelled side (and the versions' watermark) behind; event time moves only
             // with traffic, so the job catches up under the latency run's own rate, in short rounds, bounded.
             double recovery = 0;
-            Long delay = watermarkDelayMs(run);
+            Map<String, Long> polled = run.counters();
+            Long delay = watermarkDelayMs(polled);
             while ((delay == null || delay >= stateLagMs) && recovery < latencyRecoverySeconds) {
                 System.err.printf("latency warm-up: the scorers' event time trails by %s ms (by input: %s), %.0f s more%n",
-                        delay, inputDelaysMs(run), RECOVERY_ROUND_SECONDS);
+                        delay, inputDelaysMs(polled), RECOVERY_ROUND_SECONDS);
                 new AuctionLoad(bootstrap, false).offer(seed++, latencyRate, candidates, RECOVERY_ROUND_SECONDS);
                 recovery += RECOVERY_ROUND_SECONDS;
-                delay = watermarkDelayMs(run);
+                polled = run.counters();
+                delay = watermarkDelayMs(polled);
             }
             report.put("latency_warm_up_seconds", latencyWarmUpSeconds + recovery);
             report.put("watermark_delay_before_latency_ms", delay);
-            report.put("scorer_input_delays_before_latency_ms", inputDelaysMs(run));
+            report.put("scorer_input_delays_before_latency_ms", inputDelaysMs(polled));
             // Not recovered: the latency run measures the max wait, not the pipeline; say so beside its figures.
             report.put("recovered_before_latency", delay != null && delay < stateLagMs);
             System.err.printf("latency: %.0f auctions/s for %.0f s%n", latencyRate, latencySeconds);
@@ -252,8 +254,9 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         double offered = load.offer(seed, rate, candidates, stepSeconds);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long writtenAfter = keysWritten(redis);
-        Long watermarkDelay = watermarkDelayMs(run);
-        Map<String, Long> inputDelays = inputDelaysMs(run);
+        Map<String, Long> atEnd = run.counters();
+        Long watermarkDelay = watermarkDelayMs(atEnd);
+        Map<String, Long> inputDelays = inputDelaysMs(atEnd);
         Thread.sleep(SETTLE_MS);
         Map<String, Long> after = run.counters();
         Step step = new Step();
@@ -393,8 +396,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
      * How far the scorers' event time (the slowest subtask's watermark: auctions with the feedback snapshots, and
      * the trainer's model versions) trails the wall clock, as of the last heartbeat; null before the first.
      */
-    private static Long watermarkDelayMs(LiveRun run) {
-        Long watermark = run.counters().get("scorerWatermarkMs");
+    private static Long watermarkDelayMs(Map<String, Long> counters) {
+        Long watermark = counters.get("scorerWatermarkMs");
         return watermark == null || watermark == Long.MIN_VALUE ? null : System.currentTimeMillis() - watermark;
     }
 
@@ -402,8 +405,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
      * {@link #watermarkDelayMs} per input of the scorers: the auctions with the feedback snapshots, and the model
      * versions (the trainer's event time); the larger one is what holds the scorers back.
      */
-    private static Map<String, Long> inputDelaysMs(LiveRun run) {
-        Map<String, Long> counters = run.counters();
+    private static Map<String, Long> inputDelaysMs(Map<String, Long> counters) {
         long now = System.currentTimeMillis();
         Map<String, Long> delays = new LinkedHashMap<>();
         for (String[] input : new String[][] {{"auctions_and_feedback", AuctionScorer.AUCTIONS_WATERMARK},
