@@ -55,10 +55,20 @@ final class CheckpointWindows implements AutoCloseable {
                             // One completed before watching began is no window of this run (trigger: -1).
                             long triggered = first && complete ? -1 : now;
                             synchronized (seen) {
-                                long[] times = seen.computeIfAbsent(chk, p -> new long[] {triggered, -1, -1});
+                                // triggered, completed, bytes, when _metadata appeared, its size at the last poll
+                                long[] times = seen.computeIfAbsent(chk, p -> new long[] {triggered, -1, -1, -1, -1});
                                 if (times[1] < 0 && complete) {
-                                    times[1] = now;
-                                    times[2] = bytesUnder(chk);
+                                    // Flink writes _metadata in place: the checkpoint counts as complete, from when
+                                    // the file appeared, once its size holds across two polls, so its bytes are all in
+                                    long metadata = chk.resolve("_metadata").toFile().length();
+                                    if (times[3] < 0) {
+                                        times[3] = now;
+                                    }
+                                    if (metadata > 0 && metadata == times[4]) {
+                                        times[1] = times[3];
+                                        times[2] = bytesUnder(chk);
+                                    }
+                                    times[4] = metadata;
                                 }
                             }
                         }
