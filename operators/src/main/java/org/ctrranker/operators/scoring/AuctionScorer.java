@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import org.apache.flink.api.common.accumulators.IntMaximum;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -12,6 +11,8 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -68,8 +69,9 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
- * before (pruned on a timer); the versions likewise ({@link ModelVersions}, union operator state: each
- * subtask writes the versions it has, a restore takes them all).
+ * before (pruned on a timer), and their times in order (the index an auction's lookup searches); the versions
+ * likewise ({@link ModelVersions}, union operator state: each subtask writes the versions it has, a restore takes
+ * them all).
  *
  * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
@@ -116,6 +118,11 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient ModelVersions versions;
     private transient ListState<ModelVersions.Due> versionsState;
     private transient MapState<Long, byte[]> snapshots;
+    /**
+     * The record times of the user's {@link #snapshots}, ascending: an auction finds its snapshot by a binary search
+     * and one lookup instead of reading every snapshot the user has (on RocksDB, each one's bytes).
+     */
+    private transient ValueState<long[]> snapshotTimes;
     private transient ListState<AdAuction> waiting;
     private transient InternalTimerService<VoidNamespace> timers;
     private transient List<Scoring> pending;
@@ -166,6 +173,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         DjlRuntime.prepare();
         snapshots = getRuntimeContext().getMapState(new MapStateDescriptor<>("feedback-snapshots",
                 BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        snapshotTimes = getRuntimeContext().getState(new ValueStateDescriptor<>("feedback-snapshot-times",
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         waiting = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("waiting-auctions", AvroTypeInfo.forRecord(AdAuction.class)));
         timers = getInternalTimerService("scorer-timers", VoidNamespaceSerializer.INSTANCE, this);
@@ -264,13 +273,45 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     /** Keeps a snapshot by its record time; of two at one time, the later as-of time, then the larger bytes. */
     private void keep(long at, UserFeedbackSnapshot snapshot) throws Exception {
         byte[] encoded = UserFeedbackFunction.encode(snapshot);
-        byte[] existing = snapshots.get(at);
-        if (existing == null || newer(snapshot.getAsOfMs(), encoded, existing)) {
+        long[] times = snapshotTimes();
+        int found = Arrays.binarySearch(times, at);
+        if (found < 0) {
+            int insertAt = -found - 1;
+            long[] more = new long[times.length + 1];
+            System.arraycopy(times, 0, more, 0, insertAt);
+            more[insertAt] = at;
+            System.arraycopy(times, insertAt, more, insertAt + 1, times.length - insertAt);
+            snapshotTimes.update(more);
             snapshots.put(at, encoded);
+        } else {
+            byte[] existing = snapshots.get(at);
+            if (existing == null || newer(snapshot.getAsOfMs(), encoded, existing)) {
+                snapshots.put(at, encoded);
+            }
         }
         // one prune timer per user and lag period, after this snapshot is due
         long lag = config.stateLagMs();
         timers.registerEventTimeTimer(VoidNamespace.INSTANCE, Math.floorDiv(at + lag, lag) * lag + lag);
+    }
+
+    /** The user's snapshot times; state written before the index existed gets it built from the snapshots once. */
+    private long[] snapshotTimes() throws Exception {
+        long[] times = snapshotTimes.value();
+        if (times == null) {
+            List<Long> keys = new ArrayList<>();
+            snapshots.keys().forEach(keys::add);
+            times = keys.stream().mapToLong(Long::longValue).sorted().toArray();
+            if (times.length > 0) {
+                snapshotTimes.update(times);
+            }
+        }
+        return times;
+    }
+
+    /** Index in {@code times} of the newest time at or before {@code asOfMs}; -1 if none. */
+    private static int newestAtOrBefore(long[] times, long asOfMs) {
+        int found = Arrays.binarySearch(times, asOfMs);
+        return found >= 0 ? found : -found - 2;
     }
 
     private static boolean newer(long asOf, byte[] encoded, byte[] existing) throws java.io.IOException {
@@ -318,35 +359,23 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     /** Drops the user's snapshots older than the newest one due at {@code asOfMs}. */
     private void pruneSnapshots(long asOfMs) throws Exception {
-        Long newestDue = null;
-        for (Long at : snapshots.keys()) {
-            if (at <= asOfMs && (newestDue == null || at > newestDue)) {
-                newestDue = at;
-            }
-        }
-        if (newestDue == null) {
+        long[] times = snapshotTimes();
+        int newestDue = newestAtOrBefore(times, asOfMs);
+        if (newestDue <= 0) {
             return;
         }
-        List<Long> older = new ArrayList<>();
-        for (Long at : snapshots.keys()) {
-            if (at < newestDue) {
-                older.add(at);
-            }
+        for (int i = 0; i < newestDue; i++) {
+            snapshots.remove(times[i]);
         }
-        for (Long at : older) {
-            snapshots.remove(at);
-        }
+        snapshotTimes.update(Arrays.copyOfRange(times, newestDue, times.length));
     }
 
     /** The newest snapshot with record time at or before {@code asOfMs}, or null. */
     private UserFeedbackSnapshot snapshotAt(long asOfMs) throws Exception {
-        Map.Entry<Long, byte[]> best = null;
-        for (Map.Entry<Long, byte[]> e : snapshots.entries()) {
-            if (e.getKey() <= asOfMs && (best == null || e.getKey() > best.getKey())) {
-                best = e;
-            }
-        }
-        return best == null ? null : UserFeedbackFunction.decode(best.getValue());
+        long[] times = snapshotTimes();
+        int newest = newestAtOrBefore(times, asOfMs);
+        byte[] bytes = newest < 0 ? null : snapshots.get(times[newest]);
+        return bytes == null ? null : UserFeedbackFunction.decode(bytes);
     }
 
     /** Decides the auction's inputs (its user's key is current) and buffers it for the next micro-batch. */

@@ -9,8 +9,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.types.Either;
@@ -29,8 +38,11 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The scorer on Flink's operator harness: micro-batches close on size, on the processing-time delay and
@@ -119,6 +131,65 @@ class AuctionScorerTest {
             assertThat(preloadedSwaps(restored)).as("v2, restored from the checkpoint, was loaded off the scoring thread")
                     .isEqualTo(1L);
             assertThat(restored.getSideOutput(AuctionScorer.REDIS)).as("a ranking and user scores per auction").hasSize(4);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void ofManySnapshotsAnAuctionTakesTheNewestDueAndPruningKeepsTheNewestBeforeTheWatermark(String backend)
+            throws Exception {
+        OnlineConfig config = config(1, 50);
+        long first = T0 - 3 * LAG;
+        int count = 12;
+        UserFeedbackSnapshot[] kept = new UserFeedbackSnapshot[count];
+        OperatorSubtaskState checkpoint;
+        try (var harness = open(config, backend)) {
+            harness.processBothWatermarks(new Watermark(first - 1));
+            for (int k : new int[] {5, 0, 11, 3, 8, 1, 10, 2, 7, 4, 9, 6}) { // out of order
+                kept[k] = snapshot(first + k * 1_000L, "clicked-" + k);
+                harness.processElement1(feedback("u9", kept[k], first + k * 1_000L));
+            }
+            // a second snapshot at k = 4's time with an older as-of time: kept out
+            harness.processElement1(feedback("u9", snapshot(first + 3_500, "clicked-stale"), first + 4_000));
+            harness.processBothWatermarks(new Watermark(first + 6_500));
+            harness.processElement1(auction("a1", "u9", first + 5_500 + LAG));
+            assertThat(byAd(scores(harness))).as("the newest at or before its time minus the lag: k = 5")
+                    .isEqualTo(expected(config, null, kept[5], auction("a1", "u9", first + 5_500 + LAG)));
+            harness.processElement1(auction("a2", "u9", first + 4_000 + LAG));
+            assertThat(byAd(scores(harness).subList(3, 6))).as("k = 4 at its own time, not the stale one")
+                    .isEqualTo(expected(config, null, kept[4], auction("a2", "u9", first + 4_000 + LAG)));
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint = harness.snapshot(1, 1_000);
+        }
+        try (var restored = harness(config, backend)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            // the prune timer at T0 - lag drops every snapshot older than the newest due then (k = 10 at T0 - 2 lag)
+            restored.processBothWatermarks(new Watermark(T0 - LAG));
+            assertThat(snapshotTimes(restored, "u9")).containsExactly(first + 10_000, first + 11_000);
+            restored.processElement1(auction("a3", "u9", first + 10_700 + LAG));
+            assertThat(byAd(scores(restored))).isEqualTo(expected(config, null, kept[10],
+                    auction("a3", "u9", first + 10_700 + LAG)));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void snapshotsKeptBeforeTheirTimesWereIndexedAreFoundAndIndexed(String backend) throws Exception {
+        OnlineConfig config = config(1, 50);
+        UserFeedbackSnapshot older = snapshot(T0 - 3 * LAG, "clicked-older");
+        UserFeedbackSnapshot newer = snapshot(T0 - 2 * LAG, "clicked-newer");
+        try (var harness = open(config, backend)) {
+            // as the scorer kept them before it had the index: the snapshots only
+            MapState<Long, byte[]> written = keyedState(harness, "u9").getPartitionedState(VoidNamespace.INSTANCE,
+                    VoidNamespaceSerializer.INSTANCE, new MapStateDescriptor<>("feedback-snapshots",
+                            BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            written.put(T0 - 2 * LAG, UserFeedbackFunction.encode(newer));
+            written.put(T0 - 3 * LAG, UserFeedbackFunction.encode(older));
+            harness.processBothWatermarks(new Watermark(T0 - LAG));
+            harness.processElement1(auction("a1", "u9", T0));
+            assertThat(byAd(scores(harness))).isEqualTo(expected(config, null, newer, auction("a1", "u9", T0)));
+            assertThat(snapshotTimes(harness, "u9")).containsExactly(T0 - 3 * LAG, T0 - 2 * LAG);
         }
     }
 
@@ -409,6 +480,38 @@ class AuctionScorerTest {
     private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
             open(OnlineConfig config) throws Exception {
         var harness = harness(config);
+        harness.open();
+        return harness;
+    }
+
+    private static org.apache.flink.runtime.state.KeyedStateBackend<Object> keyedState(
+            KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness, String user) {
+        org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(user);
+        return backend;
+    }
+
+    /** The scorer's index of the user's snapshot times (null when it has none). */
+    private static long[] snapshotTimes(KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness,
+            String user) throws Exception {
+        ValueState<long[]> times = keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
+                        PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        return times.value();
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+            harness(OnlineConfig config, String backend) throws Exception {
+        var harness = harness(config);
+        if (backend.equals("rocksdb")) {
+            harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        return harness;
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+            open(OnlineConfig config, String backend) throws Exception {
+        var harness = harness(config, backend);
         harness.open();
         return harness;
     }
