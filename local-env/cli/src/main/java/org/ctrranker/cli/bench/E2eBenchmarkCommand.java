@@ -1,6 +1,7 @@
 package org.ctrranker.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.runtime.state.StateBackendLoader;
+import org.apache.flink.util.DynamicCodeLoadingException;
 import org.ctrranker.jobs.cli.CommandFailure;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.live.LiveRun;
@@ -103,6 +108,11 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             description = "A job setting for the run (repeatable), e.g. --set ctr.scoring.replay-exact=false.")
     Map<String, String> settings = new LinkedHashMap<>();
 
+    @Option(names = "--flink", paramLabel = "KEY=VALUE",
+            description = "A Flink option for the mini cluster (repeatable), e.g. the state backend Kubernetes runs: "
+                    + "--flink state.backend.type=rocksdb --flink execution.checkpointing.incremental=true.")
+    Map<String, String> flinkOptions = new LinkedHashMap<>();
+
     /** Accumulators reach the client with the TaskManager heartbeat (1 s in LiveRun): wait that out. */
     private static final long SETTLE_MS = 2_500;
     /** An auction sent this close to a checkpoint's window counts as delayed by it (it was in flight then). */
@@ -115,9 +125,12 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
                     + "--candidates, --redis-writes and --parallelism >= 1, --latency-rate >= 0");
         }
+        Configuration flink;
         try {
             OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
-        } catch (IllegalArgumentException e) {
+            flink = Configuration.fromMap(flinkOptions);
+            StateBackendLoader.loadStateBackendFromConfig(flink, getClass().getClassLoader(), null);
+        } catch (IllegalArgumentException | IllegalConfigurationException | DynamicCodeLoadingException | IOException e) {
             throw new CommandFailure(e.getMessage());
         }
         Path work = Files.createTempDirectory("ctr-bench-e2e");
@@ -139,7 +152,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             report.put("settings", overrides);
             System.err.println("Kafka alone: 100 records/s for 10 s");
             report.put("kafka_round_trip_before_job", KafkaRoundTrip.measure(bootstrap, 100, 10));
-            run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty());
+            run = LiveRun.start(config, parallelism, work.resolve("checkpoints"), Optional.empty(), flink);
+            report.put("flink_options", flinkOptions);
             report.put("parallelism", parallelism);
             report.put("candidates_per_auction", candidates);
 
