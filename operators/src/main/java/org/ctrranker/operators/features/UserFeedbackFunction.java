@@ -64,8 +64,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public static final String FIELD_AS_OF = "as_of_ms";
     public static final String FIELD_CLICKS = "clicks";
 
-    /** Idle-expiry timers are rounded up to this grid: at most one per user per grid step. */
-    static final long IDLE_TIMER_GRID_MS = 3_600_000L;
+    /** Idle-expiry timers are rounded up to this grid: at most one per user per grid step (the scorer's too). */
+    public static final long IDLE_TIMER_GRID_MS = 3_600_000L;
 
     private final FeedbackConfig config;
 

@@ -69,9 +69,10 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
- * before (pruned on a timer), and their times in order (the index an auction's lookup searches); the versions
- * likewise ({@link ModelVersions}, union operator state: each subtask writes the versions it has, a restore takes
- * them all).
+ * before (pruned on a timer), and their times in order (the index an auction's lookup searches), all dropped
+ * once the newest is older than {@code ctr.features.feedback.user-idle-timeout-ms} (counted in
+ * {@code scorerIdleUsers}); the versions likewise ({@link ModelVersions}, union operator state: each subtask
+ * writes the versions it has, a restore takes them all).
  *
  * <p>Micro-batches (latency and CPU): auctions due for scoring wait in a buffer until it holds
  * {@code ctr.scoring.batch-max-auctions} or the oldest has waited {@code ctr.scoring.batch-max-delay-ms}
@@ -136,6 +137,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     /** Swaps to a version the standby model had loaded off the scoring thread. */
     private transient LongCounter preloadedSwaps;
     private transient JobCounter backfillAuctions;
+    private transient JobCounter idleUsers;
     private transient LongCounter scoredCandidates;
     private transient LowestWatermark watermarkAccumulator;
     /** Each input's watermark: which one holds the scorer's event time back (auctions and snapshots, or versions). */
@@ -191,6 +193,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         waitedAuctions = JobCounter.register(getRuntimeContext(), "scorerWaitedAuctions");
         timedOutAuctions = JobCounter.register(getRuntimeContext(), "scorerTimedOutAuctions");
         lateRecords = JobCounter.register(getRuntimeContext(), "scorerLateRecords");
+        idleUsers = JobCounter.register(getRuntimeContext(), "scorerIdleUsers");
         modelSwaps = JobCounter.register(getRuntimeContext(), "scorerModelSwaps");
         preloadedSwaps = new LongCounter();
         getRuntimeContext().addAccumulator("scorerPreloadedSwaps", preloadedSwaps);
@@ -274,6 +277,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private void keep(long at, UserFeedbackSnapshot snapshot) throws Exception {
         byte[] encoded = UserFeedbackFunction.encode(snapshot);
         long[] times = snapshotTimes();
+        if (times.length == 0 || idleCheckAt(at) > idleCheckAt(times[times.length - 1])) {
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, idleCheckAt(at));
+        }
         int found = Arrays.binarySearch(times, at);
         if (found < 0) {
             int insertAt = -found - 1;
@@ -292,6 +298,28 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // one prune timer per user and lag period, after this snapshot is due
         long lag = config.stateLagMs();
         timers.registerEventTimeTimer(VoidNamespace.INSTANCE, Math.floorDiv(at + lag, lag) * lag + lag);
+    }
+
+    /** The idle check after a snapshot at {@code at}: the user's timeout later, on the feedback stage's grid. */
+    private long idleCheckAt(long at) {
+        long grid = UserFeedbackFunction.IDLE_TIMER_GRID_MS;
+        return Math.floorDiv(at + config.userIdleTimeoutMs() + grid - 1, grid) * grid;
+    }
+
+    /**
+     * Drops the user's snapshots when the newest is older than the idle timeout: the feedback stage has dropped
+     * the user's history by then too, and a user never seen again would otherwise hold state for good.
+     */
+    private void expireIfIdle(long time) throws Exception {
+        long[] times = snapshotTimes();
+        if (times.length == 0 || times[times.length - 1] > time - config.userIdleTimeoutMs() || waiting.get().iterator().hasNext()) {
+            return;
+        }
+        for (long at : times) {
+            snapshots.remove(at);
+        }
+        snapshotTimes.clear();
+        idleUsers.inc();
     }
 
     /** The user's snapshot times; state written before the index existed gets it built from the snapshots once. */
@@ -338,6 +366,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             waiting.update(stillWaiting);
         }
         pruneSnapshots(watermark - config.stateLagMs());
+        if (Math.floorMod(timer.getTimestamp(), UserFeedbackFunction.IDLE_TIMER_GRID_MS) == 0) {
+            expireIfIdle(timer.getTimestamp());
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Map;
 import org.ctrranker.models.ModelConfig;
+import org.ctrranker.operators.features.FeedbackConfig;
 
 /**
  * Settings of the online stages (scorer, trainer, their Redis keys), read from the job's flat settings
@@ -40,6 +41,7 @@ public final class OnlineConfig implements Serializable {
     private final long publishEverySamples;
     private final int metricsWindow;
     private final long attributionWindowMs;
+    private final long userIdleTimeoutMs;
     private final String redisKeyPrefix;
     private final long rankingTtlMs;
     private final long userScoresTtlMs;
@@ -77,6 +79,7 @@ public final class OnlineConfig implements Serializable {
         publishEverySamples = number(s, "ctr.training.publish-every-samples", 1);
         metricsWindow = (int) number(s, "ctr.training.metrics-window", 2);
         attributionWindowMs = number(s, "ctr.attribution.window-ms", 1);
+        userIdleTimeoutMs = number(s, FeedbackConfig.USER_IDLE_TIMEOUT_MS, 1, FeedbackConfig.defaults().userIdleTimeoutMs());
         redisKeyPrefix = text(s, "ctr.redis.key-prefix");
         rankingTtlMs = number(s, "ctr.scoring.ranking-redis-ttl-ms", 1);
         userScoresTtlMs = number(s, "ctr.scoring.user-scores-redis-ttl-ms", 1);
@@ -129,6 +132,8 @@ public final class OnlineConfig implements Serializable {
     public long publishEverySamples() { return publishEverySamples; }
     public int metricsWindow() { return metricsWindow; }
     public long attributionWindowMs() { return attributionWindowMs; }
+    /** Event time without a new snapshot of a user after which the scorer drops the user's snapshots. */
+    public long userIdleTimeoutMs() { return userIdleTimeoutMs; }
     public String redisKeyPrefix() { return redisKeyPrefix; }
     public long rankingTtlMs() { return rankingTtlMs; }
     public long userScoresTtlMs() { return userScoresTtlMs; }

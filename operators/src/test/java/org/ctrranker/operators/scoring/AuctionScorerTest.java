@@ -193,6 +193,40 @@ class AuctionScorerTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aUserIdleForTheTimeoutLosesItsSnapshotsAndAnActiveOneKeepsThem(String backend) throws Exception {
+        Map<String, String> settings = settings(1, 50);
+        long hour = 3_600_000L;
+        settings.put("ctr.features.feedback.user-idle-timeout-ms", Long.toString(2 * hour));
+        OnlineConfig config = OnlineConfig.fromSettings(settings);
+        long start = T0 - 10 * hour; // on the hourly grid, as T0 is
+        UserFeedbackSnapshot idle = snapshot(start + 1_000, "clicked-idle");
+        UserFeedbackSnapshot active = snapshot(start + 1_000, "clicked-active");
+        try (var harness = open(config, backend)) {
+            harness.processBothWatermarks(new Watermark(start));
+            harness.processElement1(feedback("u-idle", idle, start + 1_000));
+            harness.processElement1(feedback("u-active", active, start + 1_000));
+            UserFeedbackSnapshot later = snapshot(start + hour + 30 * 60_000, "clicked-later");
+            harness.processBothWatermarks(new Watermark(start + hour));
+            harness.processElement1(feedback("u-active", later, start + hour + 30 * 60_000));
+
+            harness.processBothWatermarks(new Watermark(start + 3 * hour - 1));
+            assertThat(snapshotTimes(harness, "u-idle")).as("idle for less than the timeout").hasSize(1);
+            harness.processBothWatermarks(new Watermark(start + 3 * hour));
+            assertThat(snapshotTimes(harness, "u-idle")).as("idle for the timeout at the grid's check").isNull();
+            assertThat(snapshotTimes(harness, "u-active")).as("a snapshot within the timeout").hasSize(1);
+            harness.processElement1(auction("a1", "u-idle", start + 3 * hour + LAG));
+            assertThat(byAd(scores(harness))).as("scored without a history")
+                    .isEqualTo(expected(config, null, null, auction("a1", "u-idle", start + 3 * hour + LAG)));
+            harness.processElement1(auction("a2", "u-active", start + 3 * hour + LAG));
+            assertThat(byAd(scores(harness).subList(3, 6)))
+                    .isEqualTo(expected(config, null, later, auction("a2", "u-active", start + 3 * hour + LAG)));
+            harness.processBothWatermarks(new Watermark(start + 4 * hour));
+            assertThat(snapshotTimes(harness, "u-active")).isNull();
+        }
+    }
+
     @Test
     void pastTheMaxWaitAnAuctionIsScoredWithTheInputsThatHaveArrivedAndOnlyOnce() throws Exception {
         Map<String, String> settings = settings(1, 50);
