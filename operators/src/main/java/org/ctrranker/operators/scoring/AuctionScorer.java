@@ -312,7 +312,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
      */
     private void expireIfIdle(long time) throws Exception {
         long[] times = snapshotTimes();
-        if (times.length == 0 || times[times.length - 1] > time - config.userIdleTimeoutMs() || waiting.get().iterator().hasNext()) {
+        if (times.length == 0 || times[times.length - 1] > time - config.userIdleTimeoutMs()
+                || waiting.get().iterator().hasNext()) {
             return;
         }
         for (long at : times) {

@@ -79,7 +79,8 @@ public final class OnlineConfig implements Serializable {
         publishEverySamples = number(s, "ctr.training.publish-every-samples", 1);
         metricsWindow = (int) number(s, "ctr.training.metrics-window", 2);
         attributionWindowMs = number(s, "ctr.attribution.window-ms", 1);
-        userIdleTimeoutMs = number(s, FeedbackConfig.USER_IDLE_TIMEOUT_MS, 1, FeedbackConfig.defaults().userIdleTimeoutMs());
+        userIdleTimeoutMs = number(s, FeedbackConfig.USER_IDLE_TIMEOUT_MS, 1,
+                FeedbackConfig.defaults().userIdleTimeoutMs());
         redisKeyPrefix = text(s, "ctr.redis.key-prefix");
         rankingTtlMs = number(s, "ctr.scoring.ranking-redis-ttl-ms", 1);
         userScoresTtlMs = number(s, "ctr.scoring.user-scores-redis-ttl-ms", 1);

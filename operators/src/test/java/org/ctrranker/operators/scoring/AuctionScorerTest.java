@@ -504,11 +504,7 @@ class AuctionScorerTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
             harness(OnlineConfig config) throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>(
-                new AuctionScorer(config), e -> e.isLeft() ? e.left().getUserId() : e.right().getUserId(),
-                r -> r.route, Types.STRING);
-        harness.setup(AvroTypeInfo.forRecord(CtrScore.class).createSerializer(new SerializerConfigImpl()));
-        return harness;
+        return harness(config, "hashmap");
     }
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
@@ -536,10 +532,13 @@ class AuctionScorerTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
             harness(OnlineConfig config, String backend) throws Exception {
-        var harness = harness(config);
+        var harness = new KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>(
+                new AuctionScorer(config), e -> e.isLeft() ? e.left().getUserId() : e.right().getUserId(),
+                r -> r.route, Types.STRING);
         if (backend.equals("rocksdb")) {
-            harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+            harness.setStateBackend(new EmbeddedRocksDBStateBackend()); // before setup, which builds the backend
         }
+        harness.setup(AvroTypeInfo.forRecord(CtrScore.class).createSerializer(new SerializerConfigImpl()));
         return harness;
     }
 
@@ -547,6 +546,8 @@ class AuctionScorerTest {
             open(OnlineConfig config, String backend) throws Exception {
         var harness = harness(config, backend);
         harness.open();
+        assertThat(harness.getOperator().getKeyedStateBackend().getClass().getSimpleName())
+                .startsWith(backend.equals("rocksdb") ? "RocksDB" : "Heap");
         return harness;
     }
 

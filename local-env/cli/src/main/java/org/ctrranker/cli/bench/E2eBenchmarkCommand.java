@@ -130,7 +130,8 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
             flink = Configuration.fromMap(flinkOptions);
             StateBackendLoader.loadStateBackendFromConfig(flink, getClass().getClassLoader(), null);
-        } catch (IllegalArgumentException | IllegalConfigurationException | DynamicCodeLoadingException | IOException e) {
+        } catch (IllegalArgumentException | IllegalConfigurationException | DynamicCodeLoadingException
+                | IOException e) {
             throw new CommandFailure(e.getMessage());
         }
         Path work = Files.createTempDirectory("ctr-bench-e2e");
