@@ -89,6 +89,11 @@ class CtrCliIT {
         assertThat(unknownFormat.exitCode()).isEqualTo(2);
         assertThat(unknownFormat.stderr()).contains("--format").contains("ipinyou, mind");
 
+        CliRun badBackend = CliRun.of("bench", "e2e", "--flink", "state.backend.type=rocksbd");
+        assertThat(badBackend.exitCode()).isEqualTo(2);
+        assertThat(badBackend.stderr().strip()).isEqualTo("ctr bench e2e: --flink: Cannot find configured state backend "
+                + "factory class: rocksbd (state.backend.type: hashmap or rocksdb)");
+
         for (String command : List.of("stack", "generate", "replay")) {
             CliRun help = CliRun.of(command, "--help");
             assertThat(help.exitCode()).isZero();

@@ -125,14 +125,17 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
             throw new CommandFailure("--start-rate > 0, --factor > 1, --step-seconds and --latency-seconds >= 2, "
                     + "--candidates, --redis-writes and --parallelism >= 1, --latency-rate >= 0");
         }
-        Configuration flink;
         try {
             OnlineConfig.fromSettings(CtrConfig.load(null, settings).asMap());
-            flink = Configuration.fromMap(flinkOptions);
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure(e.getMessage());
+        }
+        Configuration flink = Configuration.fromMap(flinkOptions);
+        try {
             StateBackendLoader.loadStateBackendFromConfig(flink, getClass().getClassLoader(), null);
         } catch (IllegalArgumentException | IllegalConfigurationException | DynamicCodeLoadingException
                 | IOException e) {
-            throw new CommandFailure(e.getMessage());
+            throw new CommandFailure("--flink: " + e.getMessage() + " (state.backend.type: hashmap or rocksdb)");
         }
         Path work = Files.createTempDirectory("ctr-bench-e2e");
         Map<String, Object> report = new LinkedHashMap<>();
