@@ -9,6 +9,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.models.Sample;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -20,12 +21,23 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * scores with the live version only the samples added since, not the whole window again (a window of
  * 5,000 with the job's model is 70 to 300 ms of a core per version, on the cores the scorers share). A slot's
  * prediction is dropped when its sample is replaced; the caller replaces them all when another version goes live.
+ *
+ * <p>The state is written through but read once per function instance: the gate reads the whole window at every
+ * version, which on RocksDB decoded every sample and looked up every prediction again, and on either backend
+ * turned every sample into model inputs again. So the window is mirrored in memory (samples, their model inputs,
+ * the live predictions), filled from the state at the first read after a restore, and used by one key only.
  */
 final class HoldoutWindow {
 
     private final MapState<Integer, TrainingSample> slots;
     private final MapState<Integer, Float> livePredictions;
     private final int capacity;
+    private final TrainingSample[] samples;
+    private final Sample[] inputs;
+    private final float[] live;
+    private final boolean[] hasLive;
+    /** Whether the arrays hold what the state holds; false until the first read after the function opened. */
+    private boolean mirrored;
 
     HoldoutWindow(RuntimeContext context, int capacity) {
         // Samples are never changed here, so the copy of the map a checkpoint takes while it is written out shares
@@ -35,36 +47,47 @@ final class HoldoutWindow {
         this.livePredictions = context.getMapState(
                 new MapStateDescriptor<>("trainer-holdout-live-predictions", Types.INT, Types.FLOAT));
         this.capacity = capacity;
+        this.samples = new TrainingSample[capacity];
+        this.inputs = new Sample[capacity];
+        this.live = new float[capacity];
+        this.hasLive = new boolean[capacity];
     }
 
     /** Stores the {@code number}-th held-out sample (0-based), replacing the oldest once full. */
     void add(long number, TrainingSample sample) throws Exception {
-        slots.put(slot(number), sample);
-        livePredictions.remove(slot(number));
+        int slot = slot(number);
+        slots.put(slot, sample);
+        livePredictions.remove(slot);
+        if (mirrored) {
+            samples[slot] = sample;
+            inputs[slot] = null;
+            hasLive[slot] = false;
+        }
     }
 
     /**
      * The live version's predictions of {@link #newest}{@code (count)}, in its order: kept ones where there
-     * are, {@code predictLive} over the rest (which are then kept).
+     * are, {@code predictLive} over the model inputs of the rest (which are then kept).
      */
-    float[] livePredictions(long count, List<TrainingSample> newest, Function<List<TrainingSample>, float[]> predictLive)
-            throws Exception {
-        float[] out = new float[newest.size()];
+    float[] livePredictions(long count, Function<List<Sample>, float[]> predictLive) throws Exception {
+        mirror(count);
+        int n = size(count);
+        float[] out = new float[n];
         List<Integer> missing = new ArrayList<>();
-        long first = count - newest.size();
-        for (int i = 0; i < out.length; i++) {
-            Float kept = livePredictions.get(slot(first + i));
-            if (kept == null) {
-                missing.add(i);
+        long first = count - n;
+        for (int i = 0; i < n; i++) {
+            int slot = slot(first + i);
+            if (hasLive[slot]) {
+                out[i] = live[slot];
             } else {
-                out[i] = kept;
+                missing.add(i);
             }
         }
         if (!missing.isEmpty()) {
-            float[] predicted = predictLive.apply(missing.stream().map(newest::get).toList());
+            float[] predicted = predictLive.apply(missing.stream().map(i -> input(slot(first + i))).toList());
             for (int m = 0; m < predicted.length; m++) {
                 out[missing.get(m)] = predicted[m];
-                livePredictions.put(slot(first + missing.get(m)), predicted[m]);
+                keepLive(slot(first + missing.get(m)), predicted[m]);
             }
         }
         return out;
@@ -72,23 +95,68 @@ final class HoldoutWindow {
 
     /** Keeps {@code predictions} of {@link #newest}{@code (count)} as the live version's (it just went live). */
     void replaceLivePredictions(long count, float[] predictions) throws Exception {
+        mirror(count);
         long first = count - predictions.length;
         for (int i = 0; i < predictions.length; i++) {
-            livePredictions.put(slot(first + i), predictions[i]);
+            keepLive(slot(first + i), predictions[i]);
         }
-    }
-
-    private int slot(long number) {
-        return (int) (number % capacity);
     }
 
     /** The newest samples of {@code count} added so far, oldest first. */
     List<TrainingSample> newest(long count) throws Exception {
-        int n = (int) Math.min(count, capacity);
+        mirror(count);
+        int n = size(count);
         List<TrainingSample> out = new ArrayList<>(n);
         for (long i = count - n; i < count; i++) {
-            out.add(slots.get(slot(i)));
+            out.add(samples[slot(i)]);
         }
         return out;
+    }
+
+    /** The model inputs of {@link #newest}{@code (count)}, in its order. */
+    List<Sample> newestInputs(long count) throws Exception {
+        mirror(count);
+        int n = size(count);
+        List<Sample> out = new ArrayList<>(n);
+        for (long i = count - n; i < count; i++) {
+            out.add(input(slot(i)));
+        }
+        return out;
+    }
+
+    private void keepLive(int slot, float prediction) throws Exception {
+        livePredictions.put(slot, prediction);
+        live[slot] = prediction;
+        hasLive[slot] = true;
+    }
+
+    private Sample input(int slot) {
+        if (inputs[slot] == null) {
+            inputs[slot] = ModelInputs.sample(samples[slot]);
+        }
+        return inputs[slot];
+    }
+
+    private void mirror(long count) throws Exception {
+        if (mirrored) {
+            return;
+        }
+        int n = size(count);
+        for (long i = count - n; i < count; i++) {
+            int slot = slot(i);
+            samples[slot] = slots.get(slot);
+            Float kept = livePredictions.get(slot);
+            hasLive[slot] = kept != null;
+            live[slot] = kept == null ? 0f : kept;
+        }
+        mirrored = true;
+    }
+
+    private int size(long count) {
+        return (int) Math.min(count, capacity);
+    }
+
+    private int slot(long number) {
+        return (int) (number % capacity);
     }
 }

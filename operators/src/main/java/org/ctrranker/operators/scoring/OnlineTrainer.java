@@ -44,9 +44,9 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  *       Each is judged by the {@link QualityGate} against the live version; rejected ones keep their
  *       number but do not go live. Training goes on from the candidate either way.
  *   <li>State: the model's training checkpoint (Adam's moments included), the live version's parameters,
- *       counters and metric window in union operator state (whichever subtask owns the key after a
- *       rescale takes it); the waiting samples, the unfinished batch and the held-out window are keyed
- *       state. A restore continues exactly where the checkpoint was.
+ *       counters, metric window and the unfinished batch in union operator state (whichever subtask owns the
+ *       key after a rescale takes it); the waiting samples and the held-out window are keyed state. A restore
+ *       continues exactly where the checkpoint was.
  * </ul>
  */
 public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSample, ModelUpdate>
@@ -67,7 +67,15 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient TrainerState state;
     private transient ListState<TrainerState> stateStore;
     private transient EventTimeBuffer waiting;
-    private transient ListState<TrainingSample> pending;
+    /**
+     * The unfinished batch, on the owner; checkpointed in {@link #pendingStore}. Kept out of keyed state, where on
+     * RocksDB every sample of every batch was encoded and decoded once more.
+     */
+    private transient List<TrainingSample> pending;
+    private transient ListState<TrainingSample> pendingStore;
+    /** Where the unfinished batch was kept before (keyed state): moved into {@link #pending} at the first keyed call. */
+    private transient ListState<TrainingSample> keyedPending;
+    private transient boolean keyedPendingMoved;
     private transient HoldoutWindow holdout;
     /** Whether the model trained since {@link TrainerState#checkpoint} was taken (a checkpoint is tens of MB). */
     private transient boolean checkpointStale;
@@ -99,7 +107,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         var task = getRuntimeContext().getTaskInfo();
         owner = KeyGroupRangeAssignment.assignKeyToParallelOperator(config.modelName(),
                 task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask();
+        pendingStore = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("trainer-batch",
+                SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
         state = null;
+        pending = new ArrayList<>();
         if (owner) {
             for (TrainerState restored : stateStore.get()) {
                 if (state == null || restored.version > state.version
@@ -107,6 +118,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                     state = restored;
                 }
             }
+            // Only the owner writes the batch, so the union holds its samples alone, in the order it took them.
+            pendingStore.get().forEach(pending::add);
         }
     }
 
@@ -115,8 +128,9 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         DjlRuntime.prepare();
         // The trainer never changes a sample: its states share them with their checkpoint copies.
         waiting = EventTimeBuffer.sharingSamples(getRuntimeContext(), "trainer-waiting");
-        pending = getRuntimeContext().getListState(
+        keyedPending = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("trainer-pending", SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
+        keyedPendingMoved = false;
         holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow());
         model = CtrModel.create(config.modelConfig());
         // Until a version goes live the scorers serve the initial weights (version 0): the gate compares against them.
@@ -162,6 +176,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
             samplesBackfill.inc();
             return;
         }
+        moveKeyedPending();
         long due = sample.getLabelTimeMs();
         long watermark = ctx.timerService().currentWatermark();
         if (due <= watermark) {
@@ -177,6 +192,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ModelUpdate> out) throws Exception {
+        moveKeyedPending();
         for (TrainingSample sample : waiting.take(timestamp, ORDER)) {
             handle(sample, timestamp, out);
         }
@@ -186,6 +202,23 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                 publish(timestamp, out);
             }
         }
+    }
+
+    /**
+     * A checkpoint written before the batch moved to operator state holds it in keyed state, readable only under the
+     * key: it goes ahead of anything taken since (nothing, unless a checkpoint came before the first keyed call).
+     */
+    private void moveKeyedPending() throws Exception {
+        if (keyedPendingMoved) {
+            return;
+        }
+        List<TrainingSample> earlier = new ArrayList<>();
+        keyedPending.get().forEach(earlier::add);
+        if (!earlier.isEmpty()) {
+            pending.addAll(0, earlier);
+            keyedPending.clear();
+        }
+        keyedPendingMoved = true;
     }
 
     private void handle(TrainingSample sample, long now, Collector<ModelUpdate> out) throws Exception {
@@ -207,7 +240,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private void trainPending() throws Exception {
         List<Sample> batch = new ArrayList<>(config.trainingBatchSize());
         List<TrainingSample> originals = new ArrayList<>(config.trainingBatchSize());
-        for (TrainingSample s : pending.get()) {
+        for (TrainingSample s : pending) {
             batch.add(ModelInputs.sample(s));
             originals.add(s);
             state.newestSampleTimeMs = Math.max(state.newestSampleTimeMs, s.getLabelTimeMs());
@@ -265,17 +298,15 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         state.samplesSincePublish = 0;
         state.updateMetrics();
         byte[] parameters = model.snapshot();
-        List<TrainingSample> heldOut = holdout.newest(state.heldOut);
-        List<Sample> samples = new ArrayList<>(heldOut.size());
-        int[] labels = new int[heldOut.size()];
-        for (TrainingSample s : heldOut) {
-            labels[samples.size()] = s.getLabel() != 0 ? 1 : 0;
-            samples.add(ModelInputs.sample(s));
+        List<Sample> samples = holdout.newestInputs(state.heldOut);
+        int[] labels = new int[samples.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = samples.get(i).label() != 0 ? 1 : 0;
         }
         float[] candidatePredictions = model.predict(samples);
-        float[] livePredictions = holdout.livePredictions(state.heldOut, heldOut, missing -> {
+        float[] livePredictions = holdout.livePredictions(state.heldOut, missing -> {
             livePredictionsMade.add((long) missing.size());
-            return liveModel.predict(missing.stream().map(ModelInputs::sample).toList());
+            return liveModel.predict(missing);
         });
         QualityGate.Decision decision = config.gate().decide(candidatePredictions, livePredictions, labels);
         if (decision.live()) {
@@ -321,8 +352,10 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                 checkpointStale = false;
             }
             stateStore.update(List.of(state.forCheckpoint()));
+            pendingStore.update(pending);
         } else {
             stateStore.clear();
+            pendingStore.clear();
         }
     }
 

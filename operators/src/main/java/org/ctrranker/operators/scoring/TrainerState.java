@@ -5,7 +5,8 @@ import org.ctrranker.models.metrics.LogLoss;
 
 /**
  * The trainer's checkpointed scalars and models: a Flink POJO (public fields, no-arg constructor). The
- * samples it holds (event-time buffer, unfinished batch, held-out window) are keyed state beside it.
+ * samples it holds are beside it: the unfinished batch in operator state, the event-time buffer and the
+ * held-out window in keyed state.
  */
 public final class TrainerState {
 

@@ -15,22 +15,35 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdImpression;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.operators.joins.ImpressionSamples;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.SharedValueSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The trainer on Flink's operator harness, fed the same labelled samples in different arrival orders, with
@@ -65,33 +78,32 @@ class OnlineTrainerTest {
         assertRecordsNeverBehindTheWatermark(shuffled);
     }
 
-    @Test
-    void aRestoreMidStreamContinuesByteForByte() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aRestoreMidStreamContinuesByteForByte(String backend) throws Exception {
+        // A held-out window that has wrapped around before the checkpoint (some 40 held out by then).
+        OnlineConfig config = config(Map.of("ctr.training.holdout-window", "30"));
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(5));
+        List<String> uninterrupted = describe(run(config, input));
+        List<Object> output = new ArrayList<>();
+        OperatorSubtaskState checkpoint = checkpointMidStream(config, input, backend, output);
+        output.addAll(continueFrom(checkpoint, config, input, backend));
+        assertThat(updates(output)).hasSizeGreaterThan(4);
+        assertThat(describe(output)).isEqualTo(uninterrupted);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aCheckpointWithTheUnfinishedBatchInKeyedStateContinuesByteForByte(String backend) throws Exception {
         OnlineConfig config = config(Map.of());
         List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(5));
         List<String> uninterrupted = describe(run(config, input));
         List<Object> output = new ArrayList<>();
-        OperatorSubtaskState checkpoint;
-        int cut = 5;
-        try (var before = harness(config, 0)) {
-            before.open();
-            feed(before, input.subList(0, cut));
-            // The samples of the next chunk are buffered but not yet due: they and any unfinished batch travel too.
-            feed(before, List.of(input.get(cut).subList(0, input.get(cut).size() - 1)));
-            checkpoint = before.snapshot(1, 1);
-            output.addAll(before.getOutput());
-        }
-        try (var after = harness(config, 0)) {
-            after.initializeState(checkpoint);
-            after.open();
-            List<List<Object>> rest = new ArrayList<>();
-            rest.add(List.of(input.get(cut).get(input.get(cut).size() - 1)));
-            rest.addAll(input.subList(cut + 1, input.size()));
-            feed(after, rest);
-            after.processWatermark(new Watermark(Long.MAX_VALUE));
-            output.addAll(after.getOutput());
-        }
-        assertThat(updates(output)).hasSizeGreaterThan(4);
+        List<TrainingSample> moved = new ArrayList<>();
+        OperatorSubtaskState checkpoint = withTheBatchInKeyedState(
+                checkpointMidStream(config, input, backend, output), backend, moved);
+        assertThat(moved).as("the checkpoint holds an unfinished batch").isNotEmpty();
+        output.addAll(continueFrom(checkpoint, config, input, backend));
         assertThat(describe(output)).isEqualTo(uninterrupted);
     }
 
@@ -295,6 +307,74 @@ class OnlineTrainerTest {
         }
     }
 
+    private static final int CUT = 5;
+
+    /** A checkpoint in the middle of chunk {@link #CUT}, whose samples are buffered but not yet due. */
+    private static OperatorSubtaskState checkpointMidStream(OnlineConfig config, List<List<Object>> input, String backend,
+            List<Object> output) throws Exception {
+        try (var before = harness(config, 0, backend)) {
+            before.open();
+            assertThat(((AbstractStreamOperator<?>) before.getOperator()).getKeyedStateBackend().getClass().getSimpleName())
+                    .startsWith(backend.equals("rocksdb") ? "RocksDB" : "Heap");
+            feed(before, input.subList(0, CUT));
+            feed(before, List.of(input.get(CUT).subList(0, input.get(CUT).size() - 1)));
+            OperatorSubtaskState checkpoint = before.snapshot(1, 1);
+            output.addAll(before.getOutput());
+            return checkpoint;
+        }
+    }
+
+    private static List<Object> continueFrom(OperatorSubtaskState checkpoint, OnlineConfig config, List<List<Object>> input,
+            String backend) throws Exception {
+        try (var after = harness(config, 0, backend)) {
+            after.initializeState(checkpoint);
+            after.open();
+            List<List<Object>> rest = new ArrayList<>();
+            rest.add(List.of(input.get(CUT).get(input.get(CUT).size() - 1)));
+            rest.addAll(input.subList(CUT + 1, input.size()));
+            feed(after, rest);
+            after.processWatermark(new Watermark(Long.MAX_VALUE));
+            return new ArrayList<>(after.getOutput());
+        }
+    }
+
+    /**
+     * {@code checkpoint} as the trainer wrote it before its unfinished batch moved to operator state: the batch in
+     * the keyed list state {@code trainer-pending}. The batch's samples go to {@code moved}.
+     */
+    private static OperatorSubtaskState withTheBatchInKeyedState(OperatorSubtaskState checkpoint, String backend,
+            List<TrainingSample> moved) throws Exception {
+        var samples = new SharedValueSerializer<>(
+                AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
+        try (var converter = new KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate>(
+                new KeyedProcessOperator<>(new NoFunction()), s -> "ctr", Types.STRING, 128, 1, 0)) {
+            if (backend.equals("rocksdb")) {
+                converter.setStateBackend(new EmbeddedRocksDBStateBackend());
+            }
+            converter.setup(TypeInformation.of(ModelUpdate.class).createSerializer(new SerializerConfigImpl()));
+            converter.initializeState(checkpoint);
+            converter.open();
+            var operator = (AbstractStreamOperator<?>) converter.getOperator();
+            ListState<TrainingSample> batch = operator.getOperatorStateBackend()
+                    .getUnionListState(new ListStateDescriptor<>("trainer-batch", samples));
+            batch.get().forEach(moved::add);
+            batch.clear();
+            KeyedStateBackend<Object> keyed = operator.getKeyedStateBackend();
+            keyed.setCurrentKey("ctr");
+            keyed.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    new ListStateDescriptor<>("trainer-pending", samples)).update(moved);
+            return converter.snapshot(2, 2);
+        }
+    }
+
+    /** Restores and writes back whatever state it is given, touching none. */
+    private static final class NoFunction extends KeyedProcessFunction<String, TrainingSample, ModelUpdate> {
+        @Override
+        public void processElement(TrainingSample sample, Context ctx, Collector<ModelUpdate> out) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
     // ---- input
 
     /** Label time of the i-th sample: two samples share each millisecond, so ties are ordered by impression id. */
@@ -408,9 +488,17 @@ class OnlineTrainerTest {
         return OnlineConfig.fromSettings(s);
     }
 
-    /** A harness whose task runs as attempt {@code attempt} (0: the first; a restart after a failure is 1). */
     private static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> harness(OnlineConfig config,
             int attempt) throws Exception {
+        return harness(config, attempt, "hashmap");
+    }
+
+    /**
+     * A harness whose task runs as attempt {@code attempt} (0: the first; a restart after a failure is 1), on the
+     * {@code backend} state backend (hashmap or rocksdb).
+     */
+    private static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate> harness(OnlineConfig config,
+            int attempt, String backend) throws Exception {
         MockEnvironment environment = new MockEnvironmentBuilder().setTaskName("trainer").setMaxParallelism(128)
                 .setParallelism(1).setSubtaskIndex(0).build();
         // MockEnvironment always reports attempt 0 and has no setter: set the task info it hands to the function.
@@ -419,6 +507,9 @@ class OnlineTrainerTest {
         taskInfo.set(environment, new TaskInfoImpl("trainer", 128, 0, 1, attempt));
         var harness = new KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, ModelUpdate>(
                 new KeyedProcessOperator<>(new OnlineTrainer(config)), s -> config.modelName(), Types.STRING, environment);
+        if (backend.equals("rocksdb")) {
+            harness.setStateBackend(new EmbeddedRocksDBStateBackend()); // before setup, which builds the backend
+        }
         harness.setup(TypeInformation.of(ModelUpdate.class).createSerializer(new SerializerConfigImpl()));
         return harness;
     }
