@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.nio.file.Files;
 import java.util.Optional;
+import org.apache.flink.configuration.Configuration;
 import org.ctrranker.jobs.BoundedRun;
 import org.ctrranker.jobs.live.Checkpoints;
 import org.ctrranker.jobs.live.LiveRun;
@@ -61,8 +62,15 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Parallelism of every operator (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
+    @Option(names = "--flink", paramLabel = "KEY=VALUE",
+            description = "A Flink option for the unbounded job's mini cluster (repeatable), e.g. the state backend "
+                    + "Kubernetes runs: --flink state.backend.type=rocksdb --flink execution.checkpointing.incremental=true; "
+                    + "give --resume the same.")
+    Map<String, String> flinkOptions = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
+        Configuration flink = FlinkOptions.parse(flinkOptions);
         Map<String, String> settings = new LinkedHashMap<>(overrides);
         settings.putIfAbsent("ctr.kafka.bootstrap-servers", kafka.bootstrapServers());
         settings.putIfAbsent("ctr.redis.url", redis.url());
@@ -77,17 +85,18 @@ public final class RunCommand implements Callable<Integer> {
                     Long.toString(Durations.parseMillis("--checkpoint-interval", checkpointInterval)));
         }
         if (bounded) {
-            if (resume) {
-                throw new CommandFailure("--resume is for the unbounded job: drop --bounded or --resume");
+            if (resume || !flinkOptions.isEmpty()) {
+                throw new CommandFailure((resume ? "--resume" : "--flink") + " is for the unbounded job: drop --bounded or "
+                        + (resume ? "--resume" : "--flink"));
             }
             Map<String, Object> counts = BoundedRun.run(config, parallelism);
             System.out.println(new ObjectMapper().writeValueAsString(counts));
             return 0;
         }
-        return runUnbounded(config);
+        return runUnbounded(config, flink);
     }
 
-    private int runUnbounded(CtrConfig config) throws Exception {
+    private int runUnbounded(CtrConfig config, Configuration flink) throws Exception {
         if (checkpointDir == null) {
             throw new CommandFailure("no checkpoint directory: pass --checkpoint-dir DIR or start the local stack with 'bin/ctr stack up'");
         }
@@ -105,7 +114,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         ObjectMapper json = new ObjectMapper();
-        try (StopSignal stop = new StopSignal(0); LiveRun run = LiveRun.start(config, parallelism, dir, from)) {
+        try (StopSignal stop = new StopSignal(0); LiveRun run = LiveRun.start(config, parallelism, dir, from, flink)) {
             stop.limitFromNow(seconds); // --seconds counts from the job's submission, not the JVM's start-up
             System.out.println("job " + run.jobId() + " running; checkpoints every "
                     + config.longValue("ctr.checkpoint.interval-ms") + " ms into " + dir

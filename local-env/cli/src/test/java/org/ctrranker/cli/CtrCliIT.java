@@ -93,6 +93,15 @@ class CtrCliIT {
         assertThat(badBackend.exitCode()).isEqualTo(2);
         assertThat(badBackend.stderr().strip()).isEqualTo("ctr bench e2e: --flink: Cannot find configured state backend "
                 + "factory class: rocksbd (state.backend.type: hashmap or rocksdb)");
+        CliRun runBadBackend = CliRun.of("run", "--flink", "state.backend.type=rocksbd");
+        assertThat(runBadBackend.exitCode()).isEqualTo(2);
+        assertThat(runBadBackend.stderr().strip()).isEqualTo("ctr run: --flink: Cannot find configured state backend "
+                + "factory class: rocksbd (state.backend.type: hashmap or rocksdb)");
+        CliRun boundedWithFlink = CliRun.of("run", "--bounded", "--flink", "state.backend.type=rocksdb",
+                "--bootstrap-servers", "127.0.0.1:1", "--redis", "redis://127.0.0.1:1");
+        assertThat(boundedWithFlink.exitCode()).isEqualTo(2);
+        assertThat(boundedWithFlink.stderr().strip())
+                .isEqualTo("ctr run: --flink is for the unbounded job: drop --bounded or --flink");
 
         for (String command : List.of("stack", "generate", "replay")) {
             CliRun help = CliRun.of(command, "--help");

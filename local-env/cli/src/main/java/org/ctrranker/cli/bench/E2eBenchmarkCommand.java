@@ -1,7 +1,6 @@
 package org.ctrranker.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,10 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.IllegalConfigurationException;
-import org.apache.flink.runtime.state.StateBackendLoader;
-import org.apache.flink.util.DynamicCodeLoadingException;
 import org.ctrranker.jobs.cli.CommandFailure;
+import org.ctrranker.jobs.cli.FlinkOptions;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.live.LiveRun;
 import org.ctrranker.localenv.LocalStack;
@@ -130,13 +127,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandFailure(e.getMessage());
         }
-        Configuration flink = Configuration.fromMap(flinkOptions);
-        try {
-            StateBackendLoader.loadStateBackendFromConfig(flink, getClass().getClassLoader(), null);
-        } catch (IllegalArgumentException | IllegalConfigurationException | DynamicCodeLoadingException
-                | IOException e) {
-            throw new CommandFailure("--flink: " + e.getMessage() + " (state.backend.type: hashmap or rocksdb)");
-        }
+        Configuration flink = FlinkOptions.parse(flinkOptions);
         Path work = Files.createTempDirectory("ctr-bench-e2e");
         Map<String, Object> report = new LinkedHashMap<>();
         LocalStack stack = null;
