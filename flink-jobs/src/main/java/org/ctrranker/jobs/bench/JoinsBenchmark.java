@@ -68,10 +68,13 @@ public final class JoinsBenchmark {
         return auctions.size() + impressions.size() + clicks.size();
     }
 
-    /** @param stateBackend {@code hashmap} or {@code rocksdb} */
-    public Map<String, Object> run(String stateBackend, java.nio.file.Path checkpointDir, long checkpointIntervalMs)
-            throws Exception {
-        Configuration conf = new Configuration();
+    /**
+     * @param stateBackend {@code hashmap} or {@code rocksdb}
+     * @param flinkOptions more options for the mini cluster (e.g. RocksDB's timer service); the backend is {@code stateBackend}
+     */
+    public Map<String, Object> run(String stateBackend, java.nio.file.Path checkpointDir, long checkpointIntervalMs,
+            Configuration flinkOptions) throws Exception {
+        Configuration conf = new Configuration(flinkOptions);
         conf.set(StateBackendOptions.STATE_BACKEND, stateBackend);
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toUri().toString());

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.FileUtils;
 import org.ctrranker.jobs.bench.JoinsBenchmark;
 import picocli.CommandLine.Command;
@@ -32,8 +33,17 @@ public final class BenchJoinsCommand implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "2", description = "Runs per backend; the best is reported (default: ${DEFAULT-VALUE}).")
     int repeat;
 
+    @Option(names = "--flink", paramLabel = "KEY=VALUE",
+            description = "A Flink option for the mini cluster (repeatable), e.g. --flink "
+                    + "state.backend.rocksdb.timer-service.factory=HEAP; --state-backend picks the backend.")
+    Map<String, String> flinkOptions = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
+        if (flinkOptions.containsKey("state.backend.type")) {
+            throw new CommandFailure("--flink state.backend.type: use --state-backend hashmap, rocksdb or both");
+        }
+        Configuration flink = FlinkOptions.parse(flinkOptions);
         for (String backend : backends) {
             if (!backend.equals("hashmap") && !backend.equals("rocksdb")) {
                 throw new CommandFailure("--state-backend '" + backend + "' is unknown: use hashmap, rocksdb or both");
@@ -43,12 +53,13 @@ public final class BenchJoinsCommand implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("events", benchmark.events());
         report.putAll(benchmark.stateBytesPerOpenImpression());
+        report.put("flink_options", flinkOptions);
         for (String backend : backends) {
             Map<String, Object> best = null;
             for (int i = 0; i < repeat; i++) {
                 Path checkpoints = Files.createTempDirectory("ctr-bench-joins");
                 try {
-                    Map<String, Object> run = benchmark.run(backend, checkpoints, checkpointIntervalMs);
+                    Map<String, Object> run = benchmark.run(backend, checkpoints, checkpointIntervalMs, flink);
                     System.err.println(new ObjectMapper().writeValueAsString(run));
                     if (best == null || (long) run.get("events_per_second") > (long) best.get("events_per_second")) {
                         best = run;

@@ -93,6 +93,10 @@ class CtrCliIT {
         assertThat(badBackend.exitCode()).isEqualTo(2);
         assertThat(badBackend.stderr().strip()).isEqualTo("ctr bench e2e: --flink: Cannot find configured state backend "
                 + "factory class: rocksbd (state.backend.type: hashmap or rocksdb)");
+        CliRun joinsBackendByFlink = CliRun.of("bench", "joins", "--flink", "state.backend.type=rocksdb");
+        assertThat(joinsBackendByFlink.exitCode()).isEqualTo(2);
+        assertThat(joinsBackendByFlink.stderr().strip())
+                .isEqualTo("ctr bench joins: --flink state.backend.type: use --state-backend hashmap, rocksdb or both");
         CliRun runBadBackend = CliRun.of("run", "--flink", "state.backend.type=rocksbd");
         assertThat(runBadBackend.exitCode()).isEqualTo(2);
         assertThat(runBadBackend.stderr().strip()).isEqualTo("ctr run: --flink: Cannot find configured state backend "
