@@ -23,9 +23,9 @@ import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import redis.clients.jedis.Jedis;
 
