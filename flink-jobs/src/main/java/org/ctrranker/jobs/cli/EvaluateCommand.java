@@ -122,7 +122,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         boolean hasAuctionFields = format.equals("synthetic") || format.equals("ipinyou-log");
         List<String> chosen = models != null ? models : Evaluation.MODELS.stream()
                 .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm") || m.equals("no-aie"))).toList();
-        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(denseFeatures ? OnlineFeaturizer.DENSE : 0)
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(data.denseFeatures())
                 .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
                 .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers)
                 .wideBuckets(wide ? ModelConfig.DEFAULT_WIDE_BUCKETS : 0).wideLearningRate(wideLearningRate).tem4ctr(tem4ctr).am2(am2).bcm(bcm)

@@ -226,8 +226,8 @@ public final class MindParity {
         for (TrainingSample s : ordered) {
             groups.add(List.of(ModelInputs.sample(s)));
         }
-        EvalData data = new EvalData("job-protocol", groups, 0, ModelInputs.SPARSE_FIELDS, ModelInputs.SCENARIO_FIELDS,
-                new double[0]);
+        EvalData data = new EvalData("job-protocol", groups, 0, ModelInputs.SPARSE_FIELDS, ModelInputs.DENSE_FEATURES,
+                ModelInputs.SCENARIO_FIELDS, new double[0]);
         Evaluator.Result result;
         try (ModelLearner learner = new ModelLearner("job-protocol", online.modelConfig(), online.trainingBatchSize())) {
             result = Evaluator.online(learner, data);
@@ -245,7 +245,7 @@ public final class MindParity {
         List<LoggedAuction> log = DataSets.mind(behaviors, testFromMs);
         ModelConfig job = online.modelConfig();
         EvalData data = OnlineFeaturizer.build("mind", log, job.historyLength(), job.slotsPerClick());
-        ModelConfig model = job.toBuilder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+        ModelConfig model = job.toBuilder().sparseFields(data.sparseFields()).denseFeatures(data.denseFeatures())
                 .scenarioFields(data.scenarioFields()).targetField(1).build();
         try (ModelLearner learner = new ModelLearner("full", model, online.trainingBatchSize())) {
             return Evaluator.online(learner, data).auc();
@@ -267,8 +267,8 @@ public final class MindParity {
             }
             groups.add(stripped);
         }
-        EvalData data = new EvalData("mind-no-dense", groups, full.testFrom(), full.sparseFields(), full.scenarioFields(),
-                full.trueCtr());
+        EvalData data = new EvalData("mind-no-dense", groups, full.testFrom(), full.sparseFields(), 0,
+                full.scenarioFields(), full.trueCtr());
         ModelConfig model = job.toBuilder().sparseFields(data.sparseFields()).denseFeatures(0)
                 .scenarioFields(data.scenarioFields()).targetField(1).build();
         try (ModelLearner learner = new ModelLearner("no-dense", model, online.trainingBatchSize())) {

@@ -9,10 +9,11 @@ import org.ctrranker.models.Sample;
  *
  * @param groups samples of one request each (candidates of a request share one history instance)
  * @param testFrom index of the first test group
+ * @param denseFeatures dense features per sample (0: none)
  * @param trueCtr per sample in stream order, NaN for real data
  */
-public record EvalData(String name, List<List<Sample>> groups, int testFrom, int sparseFields, int scenarioFields,
-        double[] trueCtr) {
+public record EvalData(String name, List<List<Sample>> groups, int testFrom, int sparseFields, int denseFeatures,
+        int scenarioFields, double[] trueCtr) {
 
     public int samples() {
         int n = 0;

@@ -2,6 +2,7 @@ package org.ctrranker.models.eval;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -20,13 +21,15 @@ import org.ctrranker.models.UserHistory;
  * in the last hour, whether the user clicked the category in the last hour, the user's log
  * impression count, the item's recent CTR (counters with a 30-minute half-life), its age since
  * first shown, the number of items the request shows (known when it is served: the auction's
- * candidates/winners) and the item's share of the request's popularity (its smoothed CTR over the
+ * candidates/winners), the item's share of the request's popularity (its smoothed CTR over the
  * mean smoothed CTR of the request's items: every candidate competes for about the same clicks per
- * request). The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
+ * request) and the user's log count of clicks from before the log (MIND's history column; left out where a
+ * log has none). The TEM4CTR history is built per user as MODEL-NOTES 2.3 describes.
  */
 public final class OnlineFeaturizer {
 
-    public static final int DENSE = 10;
+    /** Dense features where users come with clicks from before the log (MIND); one fewer otherwise. */
+    public static final int DENSE = 11;
     /** Half-life of the item's recent-CTR counters: news and ads go stale within hours. */
     static final double HALF_LIFE_MS = 30 * 60_000.0;
     static final long HORIZON_MS = 60 * 60_000L;
@@ -36,6 +39,7 @@ public final class OnlineFeaturizer {
     private final int historyLength;
     private final int slotsPerClick;
     private final boolean dense;
+    private final boolean priorClicks;
     private final Map<String, long[]> itemCounts = new HashMap<>();
     /** Per item: decayed impressions, decayed clicks, time of the last update, time first seen. */
     private final Map<String, double[]> itemRecent = new HashMap<>();
@@ -44,17 +48,25 @@ public final class OnlineFeaturizer {
     private long clicks;
 
     public OnlineFeaturizer(int historyLength, int slotsPerClick) {
-        this(historyLength, slotsPerClick, true);
+        this(historyLength, slotsPerClick, true, true);
     }
 
     /**
      * @param dense false: ids and history only, no dense features (what the job's model sees until it
      *     keeps the per-item and per-user counters these need)
+     * @param priorClicks false: the log has no clicks from before it, so no feature counts them (an input that is
+     *     always 0 would only change the network's random start)
      */
-    public OnlineFeaturizer(int historyLength, int slotsPerClick, boolean dense) {
+    public OnlineFeaturizer(int historyLength, int slotsPerClick, boolean dense, boolean priorClicks) {
         this.historyLength = historyLength;
         this.slotsPerClick = slotsPerClick;
         this.dense = dense;
+        this.priorClicks = priorClicks;
+    }
+
+    /** Dense features per sample. */
+    public int denseFeatures() {
+        return !dense ? 0 : priorClicks ? DENSE : DENSE - 1;
     }
 
     private record Exposure(String itemId, String category, long timeMs, boolean clicked) {}
@@ -63,6 +75,8 @@ public final class OnlineFeaturizer {
         final UserHistory.Builder history = new UserHistory.Builder(historyLength, slotsPerClick);
         final Deque<Exposure> recent = new ArrayDeque<>();
         long impressions;
+        /** Clicks the log gives from before it starts (MIND's history column): how much the user reads. */
+        int priorClicks;
     }
 
     /** Builds the request's samples from what was known before it, then records its outcomes. */
@@ -70,6 +84,7 @@ public final class OnlineFeaturizer {
         UserState user = users.computeIfAbsent(auction.userId(), id -> {
             UserState s = new UserState();
             List<String> prior = auction.priorClicks();
+            s.priorClicks = prior.size();
             for (int i = Math.max(0, prior.size() - historyLength); i < prior.size(); i++) {
                 s.history.click(FeatureHash.item(prior.get(i)));
             }
@@ -123,8 +138,10 @@ public final class OnlineFeaturizer {
                 (float) Math.log1p(ageMinutes) / 8f,
                 requestSize,
                 (float) Math.max(-3, Math.min(3, Math.log(smoothed / meanSmoothed))) / 3f,
+                (float) Math.log1p(user.priorClicks) / 5f,
             };
-            out.add(new Sample(new Features(ids, this.dense ? dense : null, item.position()), history, item.label(), item.bid(),
+            out.add(new Sample(new Features(ids, this.dense ? Arrays.copyOf(dense, denseFeatures()) : null, item.position()),
+                    history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
         }
         for (LoggedAuction.LoggedItem item : auction.items()) {
@@ -174,7 +191,8 @@ public final class OnlineFeaturizer {
     /** As {@link #build(String, List, int, int)}; {@code dense = false} leaves the dense features out. */
     public static EvalData build(String name, List<LoggedAuction> log, int historyLength, int slotsPerClick,
             boolean dense) {
-        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick, dense);
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(historyLength, slotsPerClick, dense,
+                log.stream().anyMatch(auction -> !auction.priorClicks().isEmpty()));
         List<List<Sample>> groups = new ArrayList<>(log.size());
         List<Double> truth = new ArrayList<>();
         int testFrom = -1;
@@ -202,7 +220,7 @@ public final class OnlineFeaturizer {
         if (testFrom == 0) {
             throw new IllegalArgumentException("the train split is empty: check --split-at or --train");
         }
-        return new EvalData(name, groups, testFrom, sparse, scenario,
+        return new EvalData(name, groups, testFrom, sparse, featurizer.denseFeatures(), scenario,
                 truth.stream().mapToDouble(Double::doubleValue).toArray());
     }
 }

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -52,6 +53,29 @@ class EvaluationSmokeTest {
         assertThat(second.get(0).history().size()).isEqualTo(1);
     }
 
+    @Test
+    void theUsersEarlierClicksAreCountedOnlyInLogsThatHaveThem() {
+        LoggedAuction.LoggedItem shown = item("x", 0);
+        List<LoggedAuction> withPrior = List.of(
+                new LoggedAuction("reader", 0, new long[0], List.of(shown), false, List.of("a", "b", "c")),
+                new LoggedAuction("newcomer", 1, new long[0], List.of(shown), true, List.of()));
+        EvalData data = OnlineFeaturizer.build("prior", withPrior, 4, 4);
+        assertThat(data.denseFeatures()).isEqualTo(OnlineFeaturizer.DENSE);
+        float[] reader = data.groups().get(0).get(0).features().dense();
+        float[] newcomer = data.groups().get(1).get(0).features().dense();
+        assertThat(reader).hasSize(OnlineFeaturizer.DENSE);
+        assertThat(reader[OnlineFeaturizer.DENSE - 1]).isCloseTo((float) Math.log1p(3) / 5f, within(1e-6f));
+        assertThat(newcomer[OnlineFeaturizer.DENSE - 1]).isZero();
+
+        List<LoggedAuction> withoutPrior = List.of(
+                new LoggedAuction("reader", 0, new long[0], List.of(shown), false, List.of()),
+                new LoggedAuction("newcomer", 1, new long[0], List.of(shown), true, List.of()));
+        EvalData plain = OnlineFeaturizer.build("no prior", withoutPrior, 4, 4);
+        assertThat(plain.denseFeatures()).isEqualTo(OnlineFeaturizer.DENSE - 1);
+        assertThat(plain.groups().get(0).get(0).features().dense()).hasSize(OnlineFeaturizer.DENSE - 1)
+                .containsExactly(Arrays.copyOf(reader, OnlineFeaturizer.DENSE - 1));
+    }
+
     private static LoggedAuction.LoggedItem item(String id, int label) {
         return new LoggedAuction.LoggedItem(id, new long[0], "c", 0, label, Double.NaN, Double.NaN, new long[0], Double.NaN);
     }
@@ -92,7 +116,7 @@ class EvaluationSmokeTest {
             log.add(new LoggedAuction(a.userId(), a.timeMs(), a.contextKeys(), items, a.test(), a.priorClicks()));
         }
         EvalData data = OnlineFeaturizer.build("no clicks", log, 4, 4);
-        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(data.denseFeatures())
                 .scenarioFields(data.scenarioFields()).embeddingDim(4).hashBuckets(1024).historyLength(4).slotsPerClick(4)
                 .hiddenLayers(8).device("cpu").build();
         Evaluation evaluation = new Evaluation(data, config, List.of("full", "lr"), 1, 32, 1, false, Double.NaN,
@@ -105,7 +129,7 @@ class EvaluationSmokeTest {
     @Test
     void runsEveryModelAndWritesTheReport(@TempDir Path folder) throws Exception {
         EvalData data = OnlineFeaturizer.build("smoke", log(300), 4, 4);
-        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(OnlineFeaturizer.DENSE)
+        ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(data.denseFeatures())
                 .scenarioFields(data.scenarioFields()).embeddingDim(4).hashBuckets(1024).historyLength(4).slotsPerClick(4)
                 .hiddenLayers(8).learningRate(0.02f).device("cpu").build();
         Evaluation evaluation = new Evaluation(data, config, Evaluation.MODELS, 1, 32, 1, true, Double.NaN,
