@@ -140,7 +140,7 @@ public final class OnlineFeaturizer {
                 (float) Math.max(-3, Math.min(3, Math.log(smoothed / meanSmoothed))) / 3f,
                 (float) Math.log1p(user.priorClicks) / 5f,
             };
-            out.add(new Sample(new Features(ids, this.dense ? Arrays.copyOf(dense, denseFeatures()) : null, item.position()),
+            out.add(new Sample(new Features(ids, !this.dense ? null : priorClicks ? dense : Arrays.copyOf(dense, DENSE - 1), item.position()),
                     history, item.label(), item.bid(),
                     item.marketPrice(), item.scenario(), 1f, false));
         }
