@@ -56,10 +56,12 @@ public final class EventTimeBuffer {
         List<TrainingSample> samples = waiting.get(time);
         if (samples == null) {
             samples = new ArrayList<>(1);
+            // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB every
+            // registration is a write, even of a timer it holds.
+            timers.registerEventTimeTimer(time);
         }
         samples.add(sample);
         waiting.put(time, samples);
-        timers.registerEventTimeTimer(time);
     }
 
     /** Removes and returns the samples due at {@code time}, in a fixed order (by {@code order}); empty if none. */

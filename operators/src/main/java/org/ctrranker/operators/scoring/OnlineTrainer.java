@@ -76,6 +76,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     /** Where the unfinished batch was kept before (keyed state): moved into {@link #pending} at the first keyed call. */
     private transient ListState<TrainingSample> keyedPending;
     private transient boolean keyedPendingMoved;
+    private transient boolean endOfInputTimerSet;
     private transient HoldoutWindow holdout;
     /** Whether the model trained since {@link TrainerState#checkpoint} was taken (a checkpoint is tens of MB). */
     private transient boolean checkpointStale;
@@ -186,8 +187,12 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
             due = watermark == END_OF_INPUT ? END_OF_INPUT : watermark + 1;
         }
         waiting.add(due, sample, ctx.timerService());
-        // Fires once, when a bounded input ends: the last partial batch is trained and published.
-        ctx.timerService().registerEventTimeTimer(END_OF_INPUT);
+        if (!endOfInputTimerSet) {
+            // Fires once, when a bounded input ends: the last partial batch is trained and published. Once per run
+            // (a restore brings the timer back): on RocksDB even a timer it already holds costs a write.
+            ctx.timerService().registerEventTimeTimer(END_OF_INPUT);
+            endOfInputTimerSet = true;
+        }
     }
 
     @Override
