@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -44,7 +43,8 @@ import redis.clients.jedis.Response;
                 "2. at half the highest sustained rate: p50/p99 from an auction handed to Kafka to its ranking written",
                 "   in Redis (keyspace notifications), split by checkpoints, with the JVM's collector pauses and how",
                 "   many of the slowest 1%% were in flight across one, and the job's Redis writes/s;",
-                "3. a raw pipelined VersionedRedisWriter run (writes/s);",
+                "3. a raw pipelined VersionedRedisWriter run (writes/s, and Redis's own time per write in the script: a bound",
+                "   no client can pass on one server);",
                 "4. in-job scoring candidates per CPU-second against the model's raw forward pass at the same batch.",
                 "Prints progress, then one JSON line. Goals: ratio >= 0.8, p99 <= 20 ms, >= 300k Redis writes/s."})
 public final class E2eBenchmarkCommand implements Callable<Integer> {
@@ -556,10 +556,7 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     /** HSET calls Redis has served, the versioned writer's script's included: one per key it applied. */
     private static long keysWritten(RedisEndpoint redis) {
         try (Jedis jedis = redis.connect()) {
-            return Arrays.stream(jedis.info("commandstats").split("\r?\n"))
-                    .filter(line -> line.startsWith("cmdstat_hset:"))
-                    .map(line -> line.substring(line.indexOf("calls=") + 6).split(",")[0])
-                    .mapToLong(Long::parseLong).findFirst().orElse(0L);
+            return (long) RedisCommandStats.value(jedis.info("commandstats"), "hset", "calls");
         }
     }
 

@@ -5,10 +5,13 @@ import java.util.Map;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
+import redis.clients.jedis.Jedis;
 
 /**
  * The Redis sink's writer alone, outside Flink: {@code count} ranking-sized versioned writes to
  * distinct keys through one pipelined {@link VersionedRedisWriter}, the ceiling the job's sink can reach.
+ * Redis's own time in the compare-and-set script per write ({@code INFO commandstats}) bounds what any
+ * client could reach on this server: Redis runs scripts on one thread.
  */
 final class RawRedisWrites {
 
@@ -28,8 +31,10 @@ final class RawRedisWrites {
             fields.put("scored_at_ms", Long.toString(version));
             writes[i] = VersionedWrite.ofText("bench:rank:{b" + i + "}", version, 60_000, fields);
         }
-        VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, maxBufferedKeys,
-                null);
+        try (Jedis jedis = endpoint.connect()) {
+            jedis.configResetStat();
+        }
+        VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, maxBufferedKeys, null);
         try {
             long start = System.nanoTime();
             for (VersionedWrite w : writes) {
@@ -42,6 +47,11 @@ final class RawRedisWrites {
             report.put("pipeline_keys", maxBufferedKeys);
             report.put("applied", writer.appliedCount());
             report.put("writes_per_s", Math.round(count / seconds));
+            try (Jedis jedis = endpoint.connect()) {
+                double perWrite = RedisCommandStats.value(jedis.info("commandstats"), "evalsha", "usec") / count;
+                report.put("server_us_per_write", Math.round(perWrite * 100) / 100.0);
+                report.put("server_bound_writes_per_s", perWrite > 0 ? Math.round(1e6 / perWrite) : null);
+            }
             return report;
         } finally {
             writer.close();
