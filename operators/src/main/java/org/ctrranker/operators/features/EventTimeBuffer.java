@@ -56,8 +56,8 @@ public final class EventTimeBuffer {
         List<TrainingSample> samples = waiting.get(time);
         if (samples == null) {
             samples = new ArrayList<>(1);
-            // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB every
-            // registration is a write, even of a timer it holds.
+            // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB a
+            // registration beyond the timer queue's cache is a write, even of a timer it holds.
             timers.registerEventTimeTimer(time);
         }
         samples.add(sample);

@@ -189,7 +189,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         waiting.add(due, sample, ctx.timerService());
         if (!endOfInputTimerSet) {
             // Fires once, when a bounded input ends: the last partial batch is trained and published. Once per run
-            // (a restore brings the timer back): on RocksDB even a timer it already holds costs a write.
+            // (a restore brings the timer back): on RocksDB a timer it already holds costs a write once it lies
+            // past the timer queue's cache, and this one is last in the order.
             ctx.timerService().registerEventTimeTimer(END_OF_INPUT);
             endOfInputTimerSet = true;
         }
