@@ -1,8 +1,12 @@
 package org.ctrranker.jobs;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.io.ConfiguredJobIO;
@@ -17,6 +21,8 @@ public final class BoundedRun {
     /** Short, so the final checkpoint that commits the Kafka transactions comes soon after the input ends. */
     private static final long MAX_CHECKPOINT_INTERVAL_MS = 1_000;
     private static final long NO_RESTART_ALIGNED_TIMEOUT_MS = 5_000;
+    /** Flink's default is 180 s; a stuck task's TaskManager is replaced sooner. */
+    private static final Duration CANCELLATION_TIMEOUT = Duration.ofSeconds(30);
 
     private BoundedRun() {}
 
@@ -78,23 +84,37 @@ public final class BoundedRun {
                 .with("ctr.checkpoint.dir", config.string("ctr.checkpoint.dir").isEmpty()
                         ? checkpoints.toUri().toString() : config.string("ctr.checkpoint.dir"));
         CtrRankingJob.checkTransactionTimeout(bounded);
-        // A bounded run reports its failure instead of restarting, unless restarts are asked for.
-        org.apache.flink.configuration.Configuration restartStrategy = new org.apache.flink.configuration.Configuration();
-        if (restarts > 0) {
-            restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-            restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restarts);
-            restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
-                    java.time.Duration.ofMillis(200));
-        } else {
-            restartStrategy.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "none");
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restartStrategy);
-        env.setParallelism(parallelism);
+        StreamExecutionEnvironment env = environment(parallelism, restarts, CANCELLATION_TIMEOUT);
         ConfiguredJobIO io = new ConfiguredJobIO(bounded, true);
         CtrRankingJob.define(env, bounded, io, io);
         long start = System.nanoTime();
         JobExecutionResult result = env.execute(CtrRankingJob.JOB_NAME + "-bounded");
         return new Outcome(counts(result, (System.nanoTime() - start) / 1e9), result);
+    }
+
+    /**
+     * The local mini cluster a bounded run executes in. A bounded run reports its failure instead of
+     * restarting, unless restarts are asked for. Then a failure restarts the job from its last checkpoint
+     * after 200 ms, and the cluster has a spare TaskManager with every slot the job needs: a task that does
+     * not react to cancelling (Flink 2.2.1's {@code UnionInputGate} can spin while its gate is torn down)
+     * makes the TaskManager's watchdog kill its TaskManager after {@code cancellationTimeout}, and Kubernetes
+     * would start a new one where the mini cluster has none.
+     */
+    static StreamExecutionEnvironment environment(int parallelism, int restarts, Duration cancellationTimeout) {
+        Configuration cluster = new Configuration();
+        if (restarts > 0) {
+            cluster.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            cluster.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restarts);
+            cluster.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+            cluster.set(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS, 2);
+            cluster.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism);
+            cluster.set(TaskManagerOptions.TASK_CANCELLATION_TIMEOUT, cancellationTimeout);
+        } else {
+            cluster.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
+        env.setParallelism(parallelism);
+        return env;
     }
 
     static Map<String, Object> counts(JobExecutionResult result, double seconds) {
