@@ -94,12 +94,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     /** The model's Adam rate where a data set has none of its own: the job's default too. */
     static final float LEARNING_RATE = 0.002f;
-    /**
-     * MIND's: trained on its first three days and tested on the fourth (all before the test split), online AUC rose
-     * as the rate fell to 0.0003 and fell below it, at two seeds. Synthetic data wants the faster rate (its per-user
-     * terms are learnt from a few impressions each): 0.0005 cost it 0.008 at 60,000 auctions.
-     */
-    static final float MIND_LEARNING_RATE = 0.0003f;
+    static final float MIND_LEARNING_RATE = Float.parseFloat(DataSets.MIND_LEARNING_RATE);
 
     @Option(names = "--lambda", defaultValue = "0.1", description = "Weight of the AM2 loss (default: ${DEFAULT-VALUE}).")
     float lambda;

@@ -47,7 +47,8 @@ public final class BenchParityCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "The job's parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one job setting (repeatable), e.g. ctr.model.learning-rate=0.002.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one job setting (repeatable), e.g. ctr.model.learning-rate=0.002 (default here: MIND's "
+            + DataSets.MIND_LEARNING_RATE + ", as in evaluate).")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     @Override
@@ -67,7 +68,9 @@ public final class BenchParityCommand implements Callable<Integer> {
         try {
             Path input = rows > 0 ? prefix(file, rows, work.resolve("data")) : file;
             try (LocalStack stack = LocalStack.start(StackOptions.builder().workDir(work.resolve("stack")).build())) {
-                Map<String, String> settings = new LinkedHashMap<>(overrides);
+                Map<String, String> settings = new LinkedHashMap<>();
+                settings.put("ctr.model.learning-rate", DataSets.MIND_LEARNING_RATE);
+                settings.putAll(overrides);
                 settings.put("ctr.kafka.bootstrap-servers", stack.endpoints().kafkaBootstrap());
                 settings.put("ctr.redis.url", stack.endpoints().redisUrl());
                 Map<String, Object> result = MindParity.run(List.of(input), testFrom, settings, parallelism, ownFeatures,

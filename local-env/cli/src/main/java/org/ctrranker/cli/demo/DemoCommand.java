@@ -22,6 +22,7 @@ import org.ctrranker.jobs.replay.ReplayLog;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.StackOptions;
 import org.ctrranker.localenv.WorkDirs;
+import org.ctrranker.models.eval.DataSets;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -185,7 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** What the demo changes from the job's defaults, so labels, versions and rankings show within a minute. */
-    private Map<String, String> demoSettings(long windowMs) {
+    Map<String, String> demoSettings(long windowMs) {
         Map<String, String> settings = new LinkedHashMap<>();
         if (replay == null) {
             // Labels come one window after their impression; 30 min would show nothing in a demo.
@@ -194,6 +195,9 @@ public final class DemoCommand implements Callable<Integer> {
         settings.put("ctr.training.publish-every-samples", Long.toString(publishEvery));
         settings.put("ctr.training.metrics-window", "5000");
         settings.put("ctr.checkpoint.interval-ms", "5000");
+        if (replay == Format.mind) {
+            settings.put("ctr.model.learning-rate", DataSets.MIND_LEARNING_RATE);
+        }
         settings.putAll(overrides);
         return settings;
     }
