@@ -43,6 +43,10 @@ public final class BenchJoinsCommand implements Callable<Integer> {
         if (flinkOptions.containsKey("state.backend.type")) {
             throw new CommandFailure("--flink state.backend.type: use --state-backend hashmap, rocksdb or both");
         }
+        if (auctions < 1 || repeat < 1 || checkpointIntervalMs < 0) {
+            throw new CommandFailure("--auctions and --repeat must be >= 1 and --checkpoint-interval >= 0 (0: off), got "
+                    + auctions + ", " + repeat + " and " + checkpointIntervalMs);
+        }
         Configuration flink = FlinkOptions.parse(flinkOptions);
         for (String backend : backends) {
             if (!backend.equals("hashmap") && !backend.equals("rocksdb")) {

@@ -1,8 +1,10 @@
 package org.ctrranker.jobs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.ctrranker.models.DeviceChoice;
 import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.bench.ModelBenchmark;
 import org.ctrranker.models.eval.OnlineFeaturizer;
@@ -33,10 +35,29 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkFlags();
         ModelConfig config = ModelConfig.builder().sparseFields(13).denseFeatures(OnlineFeaturizer.DENSE).scenarioFields(2)
                 .device(device).build();
         Map<String, Object> report = new ModelBenchmark(config, seconds).run(batches, trainBatch);
         System.out.println(new ObjectMapper().writeValueAsString(report));
         return 0;
+    }
+
+    void checkFlags() {
+        if (batches.length == 0 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
+            throw new CommandFailure("--batches takes positive candidates per call, e.g. 1,64,256,1024, got "
+                    + Arrays.toString(batches));
+        }
+        if (trainBatch < 1) {
+            throw new CommandFailure("--train-batch must be >= 1, got " + trainBatch);
+        }
+        if (!(seconds > 0)) {
+            throw new CommandFailure("--seconds must be > 0, got " + seconds);
+        }
+        try {
+            DeviceChoice.parse(device);
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure("--device: " + e.getMessage());
+        }
     }
 }

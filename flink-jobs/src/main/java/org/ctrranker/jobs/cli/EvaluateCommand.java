@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ctrranker.jobs.generate.SyntheticLog;
 import org.ctrranker.models.ModelConfig;
+import org.ctrranker.models.DeviceChoice;
 import org.ctrranker.models.eval.DataSets;
 import org.ctrranker.models.eval.EvalData;
 import org.ctrranker.models.eval.Evaluation;
@@ -123,6 +124,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        checkFlags();
         List<LoggedAuction> log = load();
         EvalData data = OnlineFeaturizer.build(format, log, history, slots, denseFeatures);
         boolean hasAuctionFields = format.equals("synthetic") || format.equals("ipinyou-log");
@@ -162,6 +164,36 @@ public final class EvaluateCommand implements Callable<Integer> {
         System.out.println("report: " + folder.toAbsolutePath().normalize().resolve("report.md"));
         System.out.println(json);
         return 0;
+    }
+
+    /** Before any data is read: a bad number is a one-line message naming the flag, not a stack trace later. */
+    void checkFlags() {
+        require(learningRate == null || learningRate > 0, "--learning-rate must be > 0, got " + learningRate);
+        require(wideLearningRate > 0, "--wide-learning-rate must be > 0, got " + wideLearningRate
+                + " (--no-wide leaves the wide part out)");
+        require(lambda >= 0, "--lambda must be >= 0, got " + lambda + " (--no-am2 leaves the AM2 head out)");
+        require(history >= 1, "--history must be >= 1, got " + history);
+        require(slots >= 2 && slots % 2 == 0, "--slots must be an even number >= 2, got " + slots);
+        require(embeddingDim >= 1, "--embedding-dim must be >= 1, got " + embeddingDim);
+        require(java.util.Arrays.stream(hidden).allMatch(w -> w >= 1),
+                "--hidden takes positive widths, e.g. 200,80, got " + java.util.Arrays.toString(hidden));
+        require(crossLayers >= 0, "--cross-layers must be >= 0, got " + crossLayers);
+        require(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+        require(seeds >= 1, "--seeds must be >= 1, got " + seeds);
+        require(!offline || epochs >= 1, "--epochs must be >= 1 for the offline mode, got " + epochs + " (or --no-offline)");
+        require(auctions >= 1, "--auctions must be >= 1, got " + auctions);
+        require(testFraction > 0 && testFraction < 1, "--test-fraction must be between 0 and 1, got " + testFraction);
+        try {
+            DeviceChoice.parse(device);
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure("--device: " + e.getMessage());
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new CommandFailure(message);
+        }
     }
 
     float learningRate() {

@@ -70,6 +70,9 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (parallelism < 1) {
+            throw new CommandFailure("--parallelism must be >= 1, got " + parallelism);
+        }
         Configuration flink = FlinkOptions.parse(flinkOptions);
         Map<String, String> settings = new LinkedHashMap<>(overrides);
         settings.putIfAbsent("ctr.kafka.bootstrap-servers", kafka.bootstrapServers());

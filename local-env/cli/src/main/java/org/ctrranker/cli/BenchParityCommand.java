@@ -55,6 +55,9 @@ public final class BenchParityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path file = behaviors != null ? behaviors
                 : Path.of(System.getProperty("ctr.root", ".")).resolve("../shared/data/mind-small/behaviors.tsv").normalize();
+        if (rows < 0 || parallelism < 1) {
+            throw new CommandFailure("--rows must be >= 0 (0: all) and --parallelism >= 1, got " + rows + " and " + parallelism);
+        }
         if (!Files.isReadable(file)) {
             throw new CommandFailure("cannot read " + file + ": give --behaviors PATH/behaviors.tsv (MIND)");
         }

@@ -34,6 +34,9 @@ public final class StackCommand implements Runnable {
 
         @Override
         public Integer call() {
+            if (partitions < 1) {
+                throw new CommandFailure("--partitions must be >= 1, got " + partitions);
+            }
             Optional<LocalStack> running = LocalStack.findRunning(CtrCli.stackDir());
             if (running.isPresent() && running.get().isRunning()) {
                 System.out.print(running.get().endpoints().asEnvLines());
