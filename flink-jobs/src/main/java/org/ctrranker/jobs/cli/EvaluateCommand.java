@@ -109,6 +109,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--embedding-dim", defaultValue = "16", description = "Embedding width d (default: ${DEFAULT-VALUE}).")
     int embeddingDim;
 
+    @Option(names = "--hash-buckets", defaultValue = "131072", description = "Rows of the hashed embedding table (default: ${DEFAULT-VALUE}, the job's).")
+    int hashBuckets;
+
+    @Option(names = "--wide-buckets", defaultValue = "" + ModelConfig.DEFAULT_WIDE_BUCKETS,
+            description = "Hashed weights of the wide part (default: ${DEFAULT-VALUE}, the job's).")
+    int wideBuckets;
+
     @Option(names = "--hidden", split = ",", defaultValue = "200,80", description = "MLP widths (default: ${DEFAULT-VALUE}).")
     int[] hidden;
 
@@ -131,9 +138,9 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<String> chosen = models != null ? models : Evaluation.MODELS.stream()
                 .filter(m -> hasAuctionFields || !(m.equals("no-am2") || m.equals("no-bcm") || m.equals("no-aie"))).toList();
         ModelConfig config = ModelConfig.builder().sparseFields(data.sparseFields()).denseFeatures(data.denseFeatures())
-                .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).historyLength(history)
+                .scenarioFields(data.scenarioFields()).targetField(1).embeddingDim(embeddingDim).hashBuckets(hashBuckets).historyLength(history)
                 .slotsPerClick(slots).hiddenLayers(hidden).crossLayers(crossLayers)
-                .wideBuckets(wide ? ModelConfig.DEFAULT_WIDE_BUCKETS : 0).wideLearningRate(wideLearningRate).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
+                .wideBuckets(wide ? wideBuckets : 0).wideLearningRate(wideLearningRate).tem4ctr(tem4ctr).am2(am2).bcm(bcm)
                 .am2Lambda(lambda).learningRate(learningRate()).seed(seed).device(device).build();
         double bayes = Double.NaN;
         if (format.equals("synthetic")) {
@@ -175,6 +182,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         require(history >= 1, "--history must be >= 1, got " + history);
         require(slots >= 2 && slots % 2 == 0, "--slots must be an even number >= 2, got " + slots);
         require(embeddingDim >= 1, "--embedding-dim must be >= 1, got " + embeddingDim);
+        require(hashBuckets >= 16, "--hash-buckets must be >= 16, got " + hashBuckets);
+        require(wideBuckets >= 16, "--wide-buckets must be >= 16, got " + wideBuckets + " (--no-wide leaves the wide part out)");
         require(java.util.Arrays.stream(hidden).allMatch(w -> w >= 1),
                 "--hidden takes positive widths, e.g. 200,80, got " + java.util.Arrays.toString(hidden));
         require(crossLayers >= 0, "--cross-layers must be >= 0, got " + crossLayers);
