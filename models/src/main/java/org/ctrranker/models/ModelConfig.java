@@ -11,6 +11,7 @@ import java.util.Locale;
  */
 public final class ModelConfig {
 
+    public static final int DEFAULT_HASH_BUCKETS = 1 << 17;
     public static final int DEFAULT_WIDE_BUCKETS = 1 << 18;
     public static final float DEFAULT_WIDE_LEARNING_RATE = 0.01f;
 
@@ -165,7 +166,7 @@ public final class ModelConfig {
         private int scenarioFields = 1;
         private int targetField = 1;
         private int embeddingDim = 16;
-        private int hashBuckets = 1 << 17;
+        private int hashBuckets = DEFAULT_HASH_BUCKETS;
         private int historyLength = 30;
         private int slotsPerClick = 10;
         private int[] hiddenLayers = {200, 80};

@@ -6,13 +6,14 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ctrranker.jobs.generate.SyntheticLog;
-import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.DeviceChoice;
+import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.eval.DataSets;
 import org.ctrranker.models.eval.EvalData;
 import org.ctrranker.models.eval.Evaluation;
@@ -109,7 +110,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--embedding-dim", defaultValue = "16", description = "Embedding width d (default: ${DEFAULT-VALUE}).")
     int embeddingDim;
 
-    @Option(names = "--hash-buckets", defaultValue = "131072", description = "Rows of the hashed embedding table (default: ${DEFAULT-VALUE}, the job's).")
+    @Option(names = "--hash-buckets", defaultValue = "" + ModelConfig.DEFAULT_HASH_BUCKETS, description = "Rows of the hashed embedding table (default: ${DEFAULT-VALUE}, the job's).")
     int hashBuckets;
 
     @Option(names = "--wide-buckets", defaultValue = "" + ModelConfig.DEFAULT_WIDE_BUCKETS,
@@ -183,9 +184,9 @@ public final class EvaluateCommand implements Callable<Integer> {
         require(slots >= 2 && slots % 2 == 0, "--slots must be an even number >= 2, got " + slots);
         require(embeddingDim >= 1, "--embedding-dim must be >= 1, got " + embeddingDim);
         require(hashBuckets >= 16, "--hash-buckets must be >= 16, got " + hashBuckets);
-        require(wideBuckets >= 16, "--wide-buckets must be >= 16, got " + wideBuckets + " (--no-wide leaves the wide part out)");
-        require(java.util.Arrays.stream(hidden).allMatch(w -> w >= 1),
-                "--hidden takes positive widths, e.g. 200,80, got " + java.util.Arrays.toString(hidden));
+        require(!wide || wideBuckets >= 16, "--wide-buckets must be >= 16, got " + wideBuckets + " (--no-wide leaves the wide part out)");
+        require(Arrays.stream(hidden).allMatch(w -> w >= 1),
+                "--hidden takes positive widths, e.g. 200,80, got " + Arrays.toString(hidden));
         require(crossLayers >= 0, "--cross-layers must be >= 0, got " + crossLayers);
         require(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
         require(seeds >= 1, "--seeds must be >= 1, got " + seeds);

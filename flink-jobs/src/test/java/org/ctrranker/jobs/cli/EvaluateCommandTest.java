@@ -29,6 +29,7 @@ class EvaluateCommandTest {
     void theDefaultsPassTheFlagCheck() {
         parsed("--format", "mind").checkFlags();
         parsed("--format", "synthetic", "--no-offline", "--epochs", "0").checkFlags();
+        parsed("--format", "synthetic", "--no-wide", "--wide-buckets", "0").checkFlags();
     }
 
     /** Each bad value fails before any data is read, naming its flag (--no-offline keeps --epochs out of the way). */
