@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -22,6 +23,7 @@ import org.ctrranker.jobs.BoundedRun;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratedRecord;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
+import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.jobs.replay.MindBehaviorsReader;
 import org.ctrranker.jobs.replay.ReplayLog;
 import org.ctrranker.models.ModelConfig;
@@ -33,11 +35,14 @@ import org.ctrranker.models.eval.LoggedAuction;
 import org.ctrranker.models.eval.ModelLearner;
 import org.ctrranker.models.eval.OnlineFeaturizer;
 import org.ctrranker.models.metrics.Auc;
+import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.scoring.ModelInputs;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.operators.scoring.ProgressivePredictions;
+import org.ctrranker.operators.scoring.ServingReader;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
+import redis.clients.jedis.Jedis;
 
 /**
  * Does the trainer in the job agree with {@code bin/ctr evaluate}? Replays MIND behaviors through the real job
@@ -159,16 +164,8 @@ public final class MindParity {
             throw new IllegalStateException("the job scored " + jobPredictions.size() + " samples, the evaluation "
                     + protocol.size() + ": not the same samples");
         }
-        // Where the two first disagree, in the trainer's order (equal inputs and order give equal floats).
-        int index = 0;
-        for (Map.Entry<String, Float> e : protocol.entrySet()) {
-            if (Math.abs(e.getValue() - jobPredictions.get(e.getKey())) > 1e-6) {
-                out.put("first_divergent_sample", Map.of("index", index, "impression_id", e.getKey(),
-                        "job", jobPredictions.get(e.getKey()), "evaluate", e.getValue()));
-                break;
-            }
-            index++;
-        }
+        firstDivergence(protocol, jobPredictions, online.trainingBatchSize(), versionCuts(config, online))
+                .ifPresent(divergent -> out.put("first_divergent_sample", divergent));
         out.put("late_training_samples", job.result().getAllAccumulatorResults().getOrDefault("lateTrainingSamples", 0L));
         int positives = 0;
         for (String id : slice) {
@@ -205,6 +202,52 @@ public final class MindParity {
         out.put("attribution_window_ms", online.attributionWindowMs());
         out.put("seconds", seconds(started));
         return out;
+    }
+
+    /** A version the trainer cut: its number and the samples trained by then. */
+    record VersionCut(long version, long samplesTrained) {}
+
+    /** The versions the job cut, from their metadata in Redis, oldest first. */
+    private static List<VersionCut> versionCuts(CtrConfig config, OnlineConfig online) {
+        try (Jedis jedis = RedisEndpoint.parse(config.string("ctr.redis.url"))
+                .withPasswordIfAbsent(System.getenv(ConfiguredJobIO.REDIS_PASSWORD_ENV)).connect()) {
+            return ServingReader.versions(jedis, online.redisKeyPrefix(), online.modelName()).stream()
+                    .map(v -> new VersionCut(v.version(), Long.parseLong(v.fields().get("samples_trained"))))
+                    .toList();
+        }
+    }
+
+    /**
+     * Where the job's and the protocol's predictions first disagree, in the protocol's (the trainer's) order: equal
+     * inputs in equal order give equal floats. With the batch it fell in and the last version cut before it, since a
+     * parting right after a cut points at what a cut sets off in the job.
+     */
+    static Optional<Map<String, Object>> firstDivergence(Map<String, Float> protocol, Map<String, Float> job,
+            int batchSize, List<VersionCut> cuts) {
+        long index = 0;
+        for (Map.Entry<String, Float> e : protocol.entrySet()) {
+            if (Math.abs(e.getValue() - job.get(e.getKey())) > 1e-6) {
+                Map<String, Object> divergent = new LinkedHashMap<>();
+                divergent.put("index", index);
+                divergent.put("impression_id", e.getKey());
+                divergent.put("job", job.get(e.getKey()));
+                divergent.put("evaluate", e.getValue());
+                divergent.put("batch", index / batchSize);
+                VersionCut last = null;
+                for (VersionCut cut : cuts) {
+                    if (cut.samplesTrained() <= index) {
+                        last = cut;
+                    }
+                }
+                if (last != null) {
+                    divergent.put("after_version", last.version());
+                    divergent.put("trained_since_that_cut", index - last.samplesTrained());
+                }
+                return Optional.of(divergent);
+            }
+            index++;
+        }
+        return Optional.empty();
     }
 
     /**

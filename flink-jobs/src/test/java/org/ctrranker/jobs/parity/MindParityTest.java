@@ -1,0 +1,32 @@
+package org.ctrranker.jobs.parity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MindParityTest {
+
+    @Test
+    void theFirstDivergenceIsFoundInTheTrainersOrderWithItsBatchAndTheLastVersionCutBeforeIt() {
+        Map<String, Float> protocol = new LinkedHashMap<>();
+        Map<String, Float> job = new LinkedHashMap<>();
+        for (int i = 0; i < 20; i++) {
+            protocol.put("s" + i, i / 100f);
+            job.put("s" + i, i >= 9 ? i / 100f + 0.01f : i / 100f);
+        }
+        job.put("s3", protocol.get("s3") + 5e-7f); // within a float's rounding of the same inputs: not a parting
+        List<MindParity.VersionCut> cuts = List.of(new MindParity.VersionCut(1, 4), new MindParity.VersionCut(2, 8),
+                new MindParity.VersionCut(3, 12));
+
+        Map<String, Object> divergent = MindParity.firstDivergence(protocol, job, 4, cuts).orElseThrow();
+
+        assertThat(divergent).containsEntry("index", 9L).containsEntry("impression_id", "s9").containsEntry("batch", 2L)
+                .containsEntry("after_version", 2L).containsEntry("trained_since_that_cut", 1L);
+        assertThat(MindParity.firstDivergence(protocol, protocol, 4, cuts)).isEmpty();
+        assertThat(MindParity.firstDivergence(protocol, job, 4, List.of())).get()
+                .satisfies(d -> assertThat(d).doesNotContainKey("after_version"));
+    }
+}
