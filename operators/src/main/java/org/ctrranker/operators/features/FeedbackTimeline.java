@@ -73,6 +73,8 @@ public final class FeedbackTimeline {
      * just the earliest) because which ones count depends on the impression's time, still unknown.
      */
     final TreeMap<String, TreeSet<Long>> unmatchedClicks = new TreeMap<>();
+    /** Clicks on exposures {@link #prune} dropped: the part of the user's click count the entries no longer hold. */
+    long prunedClicks;
     /** Everything with time + W at or before this has been pruned to its final form. */
     long prunedHorizonMs = Long.MIN_VALUE;
     /** Latest event time seen for the user (drives idle expiry). */
@@ -150,6 +152,7 @@ public final class FeedbackTimeline {
     public UserFeedbackSnapshot snapshotAt(long t, String excludeImpressionId) {
         List<Entry> seq = new ArrayList<>();
         List<Boolean> clicked = new ArrayList<>();
+        long clickCount = prunedClicks;
         for (Entry e : entries) {
             if (e.timeMs > t) {
                 break;
@@ -160,6 +163,7 @@ public final class FeedbackTimeline {
             if (e.clickedBy(t)) {
                 seq.add(e);
                 clicked.add(Boolean.TRUE);
+                clickCount++;
             } else if (e.timeMs + windowMs <= t) {
                 seq.add(e);
                 clicked.add(Boolean.FALSE);
@@ -193,7 +197,7 @@ public final class FeedbackTimeline {
                 recent.add(exposure(seq.get(j)));
             }
         }
-        return new UserFeedbackSnapshot(t, aligned, recent);
+        return new UserFeedbackSnapshot(t, aligned, recent, clickCount);
     }
 
     /**
@@ -228,6 +232,8 @@ public final class FeedbackTimeline {
                 if (keep[i]) {
                     e.impressionId = null; // final: no click can match it any more
                     kept.add(e);
+                } else if (e.clickTimeMs != NO_CLICK) {
+                    prunedClicks++;
                 }
             } else {
                 kept.add(e);
@@ -273,6 +279,7 @@ public final class FeedbackTimeline {
      */
     public void expireThrough(long t) {
         entries.removeIf(e -> e.timeMs <= t);
+        prunedClicks = 0; // pruned entries are older than any kept one
         for (Iterator<TreeSet<Long>> it = unmatchedClicks.values().iterator(); it.hasNext(); ) {
             TreeSet<Long> times = it.next();
             times.headSet(t, true).clear();

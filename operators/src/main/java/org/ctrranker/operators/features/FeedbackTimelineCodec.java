@@ -21,6 +21,8 @@ import java.util.TreeSet;
 public final class FeedbackTimelineCodec {
 
     private static final int FORMAT_V1 = 1;
+    /** V1 and the count of clicks pruned from the entries. */
+    private static final int FORMAT_V2 = 2;
     private static final int HAS_ID = 1;
     private static final int CLICKED = 2;
     /** Room for one entry's flags, times and short ids, so a buffer sized by entries rarely grows. */
@@ -30,11 +32,12 @@ public final class FeedbackTimelineCodec {
 
     public static byte[] encode(FeedbackTimeline t) {
         Writer out = new Writer(32 + ENTRY_BYTES_ESTIMATE * (t.entries.size() + t.unmatchedClicks.size()));
-        out.writeByte(FORMAT_V1);
+        out.writeByte(FORMAT_V2);
         out.writeVarLong(t.prunedHorizonMs);
         out.writeVarLong(t.lastEventTimeMs);
         out.writeVarLong(t.idleTimerMs);
         out.writeFixedLong(t.mirroredHash);
+        out.writeVarLong(t.prunedClicks);
         out.writeVarLong(t.entries.size());
         long previous = 0;
         for (FeedbackTimeline.Entry e : t.entries) {
@@ -66,13 +69,15 @@ public final class FeedbackTimelineCodec {
         FeedbackTimeline t = new FeedbackTimeline(config);
         Reader in = new Reader(bytes);
         int format = in.readByte();
-        if (format != FORMAT_V1) {
+        if (format != FORMAT_V1 && format != FORMAT_V2) {
             throw new IllegalStateException("unknown feedback state format " + format);
         }
         t.prunedHorizonMs = in.readVarLong();
         t.lastEventTimeMs = in.readVarLong();
         t.idleTimerMs = in.readVarLong();
         t.mirroredHash = in.readFixedLong();
+        // state written before the count: the clicks pruned until then are not counted
+        t.prunedClicks = format == FORMAT_V1 ? 0 : in.readVarLong();
         long n = in.readVarLong();
         long previous = 0;
         for (long i = 0; i < n; i++) {

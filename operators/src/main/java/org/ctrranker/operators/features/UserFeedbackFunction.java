@@ -9,13 +9,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.avro.Schema;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificData;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -30,6 +33,8 @@ import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.schemas.AvroModels;
+import org.ctrranker.schemas.EventTopic;
+import org.ctrranker.schemas.SchemaHistory;
 
 /**
  * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
@@ -261,8 +266,28 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
     }
 
+    /**
+     * Reads snapshots written with this build's schema and with every earlier one (the scorers' state and the Redis
+     * mirror hold them across an upgrade): single-object encoding names the writer's schema by fingerprint, and
+     * {@code TrainingSample}'s history holds each earlier snapshot schema.
+     */
+    private static final BinaryMessageDecoder<UserFeedbackSnapshot> SNAPSHOT_DECODER = snapshotDecoder();
+
+    private static BinaryMessageDecoder<UserFeedbackSnapshot> snapshotDecoder() {
+        BinaryMessageDecoder<UserFeedbackSnapshot> decoder = new BinaryMessageDecoder<>(
+                SpecificData.getForClass(UserFeedbackSnapshot.class), UserFeedbackSnapshot.getClassSchema());
+        for (Schema sample : SchemaHistory.versions(EventTopic.TRAINING_SAMPLES)) {
+            Schema.Field feedback = sample.getField("feedback");
+            if (feedback != null) {
+                feedback.schema().getTypes().stream().filter(t -> t.getType() == Schema.Type.RECORD)
+                        .forEach(decoder::addSchema);
+            }
+        }
+        return decoder;
+    }
+
     public static UserFeedbackSnapshot decode(byte[] bytes) throws IOException {
-        return UserFeedbackSnapshot.getDecoder().decode(bytes);
+        return SNAPSHOT_DECODER.decode(bytes);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.features.UserFeedbackFunction;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -23,7 +24,7 @@ public final class FeatureReader {
     public static Optional<UserFeedbackSnapshot> userFeedback(Jedis jedis, String prefix, String userId) throws IOException {
         byte[] bytes = jedis.hget(RedisKeys.userFeedback(prefix, userId).getBytes(StandardCharsets.UTF_8),
                 SNAPSHOT_FIELD);
-        return bytes == null ? Optional.empty() : Optional.of(UserFeedbackSnapshot.getDecoder().decode(bytes));
+        return bytes == null ? Optional.empty() : Optional.of(UserFeedbackFunction.decode(bytes));
     }
 
     /** The scenario's published market statistics as field -> text, empty when none. */

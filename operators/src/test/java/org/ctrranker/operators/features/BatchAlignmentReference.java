@@ -104,7 +104,7 @@ final class BatchAlignmentReference {
                 recent.add(exposure(it));
             }
         }
-        return new UserFeedbackSnapshot(t, lastL, recent);
+        return new UserFeedbackSnapshot(t, lastL, recent, (long) history.size());
     }
 
     /**

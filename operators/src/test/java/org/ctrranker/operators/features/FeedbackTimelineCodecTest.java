@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HexFormat;
 import java.util.Random;
+import org.ctrranker.events.UserFeedbackSnapshot;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,9 @@ class FeedbackTimelineCodecTest {
     private static final String FORMAT_V1_GOLDEN = "01eeafabfef96298c0abfef96280dae281fa620123456789abcdef0a00000461642d3100056361742d6180a0abfef9620200"
             + "0461642d320000148c06010005696d702d33000561642dc3a900076361742de4b8ad14010005696d702d34000561642dc080"
             + "00056361742d6114010005696d702d35000461642d3500056361742d62e41e020005696d702d360484c0abfef96298c0abfef962";
+
+    /** V1 and, after the mirrored hash, the count of pruned clicks (0 here). */
+    private static final String FORMAT_V2_GOLDEN = "02" + FORMAT_V1_GOLDEN.substring(2).replace("0123456789abcdef", "0123456789abcdef00");
 
     /** Every kind of field: open and settled exposures, a click, a click waiting for its exposure, non-ASCII ids. */
     private static FeedbackTimeline sample() {
@@ -41,8 +45,8 @@ class FeedbackTimelineCodecTest {
     }
 
     @Test
-    void writesTheFormatEarlierBuildsWrote() {
-        assertThat(HexFormat.of().formatHex(FeedbackTimelineCodec.encode(sample()))).isEqualTo(FORMAT_V1_GOLDEN);
+    void writesTheCurrentFormat() {
+        assertThat(HexFormat.of().formatHex(FeedbackTimelineCodec.encode(sample()))).isEqualTo(FORMAT_V2_GOLDEN);
     }
 
     @Test
@@ -54,7 +58,27 @@ class FeedbackTimelineCodecTest {
         assertThat(decoded.unmatchedClicks).isEqualTo(expected.unmatchedClicks);
         assertThat(decoded.lastEventTimeMs()).isEqualTo(expected.lastEventTimeMs());
         assertThat(decoded.snapshotAt(1_700_000_003_000L, null)).isEqualTo(expected.snapshotAt(1_700_000_003_000L, null));
-        assertThat(FeedbackTimelineCodec.encode(decoded)).isEqualTo(golden);
+        assertThat(FeedbackTimelineCodec.encode(decoded)).isEqualTo(HexFormat.of().parseHex(FORMAT_V2_GOLDEN));
+    }
+
+    @Test
+    void clicksPrunedFromTheTimelineStillCountAndSurviveARoundTrip() {
+        FeedbackTimeline t = new FeedbackTimeline(FeedbackConfig.builder().maxClicks(1).unclicksPerSide(1)
+                .attributionWindowMs(1_000).build());
+        long base = 1_700_000_000_000L;
+        for (int i = 0; i < 3; i++) {
+            t.addExposure("imp-" + i, "ad-" + i, "cat", base + 10L * i);
+            t.addClick("imp-" + i, base + 10L * i + 5);
+        }
+        t.addExposure("imp-open", "ad-9", "cat", base + 5_000);
+        t.prune(base + 2_000);
+        UserFeedbackSnapshot snapshot = t.snapshotAt(base + 5_000, null);
+        assertThat(snapshot.getClicks()).as("the last L = 1 click only").hasSize(1);
+        assertThat(snapshot.getClickCount()).as("but all three counted").isEqualTo(3);
+        FeedbackTimeline decoded = FeedbackTimelineCodec.decode(FeedbackTimelineCodec.encode(t), CONFIG);
+        assertThat(decoded.snapshotAt(base + 5_000, null).getClickCount()).isEqualTo(3);
+        t.expireThrough(base + 10_000);
+        assertThat(t.snapshotAt(base + 20_000, null).getClickCount()).as("an idle user starts again").isZero();
     }
 
     @Test

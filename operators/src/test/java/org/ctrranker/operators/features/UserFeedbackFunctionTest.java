@@ -218,10 +218,38 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void aSnapshotWrittenWithTheSchemaBeforeTheClickCountIsStillReadWithACountOfZero() throws Exception {
+        // The scorers' state and the Redis mirror hold snapshots across an upgrade, named by their schema's fingerprint.
+        org.apache.avro.Schema v3 = org.ctrranker.schemas.SchemaHistory.versions(org.ctrranker.schemas.EventTopic.TRAINING_SAMPLES)
+                .get(2).getField("feedback").schema().getTypes().stream()
+                .filter(t -> t.getType() == org.apache.avro.Schema.Type.RECORD).findFirst().orElseThrow();
+        assertThat(v3.getField("click_count")).isNull();
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(v3);
+        old.put("as_of_ms", 42L);
+        old.put("clicks", List.of());
+        org.apache.avro.generic.GenericRecord unclick =
+                new org.apache.avro.generic.GenericData.Record(v3.getField("recent_unclicks").schema().getElementType());
+        unclick.put("ad_id", "ad-1");
+        unclick.put("category_id", "cat");
+        unclick.put("time_ms", 40L);
+        old.put("recent_unclicks", List.of(unclick));
+        java.nio.ByteBuffer bytes = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v3).encode(old);
+        byte[] encoded = new byte[bytes.remaining()];
+        bytes.get(encoded);
+
+        UserFeedbackSnapshot read = UserFeedbackFunction.decode(encoded);
+
+        assertThat(read.getAsOfMs()).isEqualTo(42L);
+        assertThat(read.getRecentUnclicks()).containsExactly(new org.ctrranker.events.Exposure("ad-1", "cat", 40L));
+        assertThat(read.getClickCount()).isZero();
+    }
+
+    @Test
     void theMirrorSkipsASnapshotThatDiffersOnlyInItsTime() {
-        UserFeedbackSnapshot a = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("x", "c", 1L)));
-        UserFeedbackSnapshot later = new UserFeedbackSnapshot(1_700_000_000_000L, a.getClicks(), a.getRecentUnclicks());
-        UserFeedbackSnapshot other = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("y", "c", 1L)));
+        UserFeedbackSnapshot a = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("x", "c", 1L)), 0L);
+        UserFeedbackSnapshot later = new UserFeedbackSnapshot(1_700_000_000_000L, a.getClicks(), a.getRecentUnclicks(), 0L);
+        UserFeedbackSnapshot other = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("y", "c", 1L)), 0L);
         long hash = UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(a));
         assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(later))).isEqualTo(hash);
         assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(other))).isNotEqualTo(hash);

@@ -37,7 +37,7 @@ class ModelInputsTest {
     void aServedCandidateAndItsLabelledImpressionHaveTheSameFeaturesButThePosition() {
         TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
         UserFeedbackSnapshot feedback = new UserFeedbackSnapshot(T0, List.of(),
-                List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)));
+                List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)), 0L);
         labelled.setFeedback(feedback);
         ModelInputs.UserFatigue fatigue = ModelInputs.UserFatigue.of(feedback, T0, W);
         Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1), fatigue);
@@ -46,11 +46,26 @@ class ModelInputsTest {
         assertThat(served.ids()).hasSize(ModelInputs.SPARSE_FIELDS).containsExactly(trained.ids());
         assertThat(served.ids()[ModelInputs.TARGET_FIELD]).isEqualTo(FeatureHash.item("ad-2"));
         assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense())
-                .containsExactly(0.25f, 1f / 6, 0f, (float) Math.log(2) / 5f);
+                .containsExactly(0.25f, 1f / 6, 0f, (float) Math.log(2) / 5f, 0f);
         assertThat(served.position()).isEqualTo(ModelInputs.SERVING_POSITION);
         assertThat(trained.position()).isEqualTo(2);
         assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0), fatigue).ids())
                 .as("another ad differs").isNotEqualTo(served.ids());
+    }
+
+    @Test
+    void theUsersClickCountIsWhatWasKnownAtTheRequestUnderTheHistorysLeakageGuard() {
+        UserFeedbackSnapshot snapshot = snapshot(T0);
+        int clicks = ModelInputs.UserFatigue.FEATURES + 1;
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
+                ModelInputs.UserFatigue.of(snapshot, T0, W)).dense()[clicks]).isEqualTo((float) Math.log1p(2) / 5f);
+        // A request before the snapshot: clicked-2 was still in its window then, so only one click was known.
+        long request = T0 - 100_000;
+        assertThat(ModelInputs.history(snapshot, request, W).size()).isEqualTo(1);
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
+                ModelInputs.UserFatigue.of(snapshot, request, W)).dense()[clicks]).isEqualTo((float) Math.log1p(1) / 5f);
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
+                ModelInputs.UserFatigue.of(null, T0, W)).dense()[clicks]).as("no snapshot: no clicks").isZero();
     }
 
     @Test
@@ -95,9 +110,9 @@ class ModelInputsTest {
     @Test
     void theRequestSizeIsTheLogOfTheCandidatesAndASampleWithoutACountIsTakenAsOne() {
         TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
-        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.DENSE_FEATURES - 1]).isEqualTo((float) Math.log(2) / 5f);
+        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.UserFatigue.FEATURES]).isEqualTo((float) Math.log(2) / 5f);
         labelled.setCandidateCount(0); // written before schema v3
-        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.DENSE_FEATURES - 1]).isZero();
+        assertThat(ModelInputs.features(labelled).dense()[ModelInputs.UserFatigue.FEATURES]).isZero();
     }
 
     @Test
@@ -109,7 +124,7 @@ class ModelInputsTest {
                         List.of(sameAd, new Exposure("ad-1", "cat-1", t - ModelInputs.FATIGUE_HORIZON_MS - 1)),
                         List.of(new Exposure("ad-3", "cat-1", t - 800_000)))),
                 // the recent list repeats an aligned unclick: counted once
-                List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)));
+                List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)), 1L);
 
         assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-1", "cat-1"))
                 .as("2 unclicks of ad-1 in the hour (one older ignored), 1 of cat-1, a cat-1 click")
@@ -138,7 +153,7 @@ class ModelInputsTest {
                 List.of(exposure("u-late", asOf - 320_000), exposure("u-early", asOf - 340_000)),
                 List.of(exposure("u-after", asOf - 140_000)));
         AlignedClick second = new AlignedClick(exposure("clicked-2", asOf - 150_000), List.of(), List.of());
-        return new UserFeedbackSnapshot(asOf, List.of(first, second), List.of());
+        return new UserFeedbackSnapshot(asOf, List.of(first, second), List.of(), 2L);
     }
 
     private static Exposure exposure(String adId, long timeMs) {

@@ -175,7 +175,10 @@ class OnlineTrainerTest {
         ModelUpdate live = updates.get(updates.size() - 2);
         List<TrainingSample> window = heldOut.subList(heldOut.size() - 60, heldOut.size());
         assertThat(last.holdoutSamples).isEqualTo(60);
-        assertThat(last.liveHoldoutAuc).isCloseTo(holdoutAuc(config, live.parameters, window), within(1e-9));
+        // The live version's kept predictions came from calls of other sizes, which differ from one whole-window call
+        // by an ulp here and there (plain calls are not batch-invariant: CtrModel.scoreBatchInvariant): an ulp can
+        // reorder a near tie, one pair of the window's 60 samples, about 0.001 of AUC.
+        assertThat(last.liveHoldoutAuc).isCloseTo(holdoutAuc(config, live.parameters, window), within(0.002));
         assertThat(last.holdoutAuc).isCloseTo(holdoutAuc(config, last.parameters, window), within(1e-9));
     }
 
