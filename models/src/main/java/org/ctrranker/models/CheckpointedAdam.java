@@ -165,6 +165,26 @@ final class CheckpointedAdam extends Optimizer {
         }
     }
 
+    /** {@link StepFingerprint}'s hash of what {@link #save} writes, continued from {@code hash}. */
+    long fingerprint(long hash, List<Parameter> parameters) {
+        hash = StepFingerprint.longs(hash, numUpdate);
+        for (Parameter p : parameters) {
+            String id = p.getId();
+            int count = counts.getOrDefault(id, 0);
+            hash = StepFingerprint.longs(hash, count);
+            NDArray mean = means.get(id);
+            if (mean != null) {
+                hash = StepFingerprint.floats(hash, mean.toFloatArray());
+                hash = StepFingerprint.floats(hash, variances.get(id).toFloatArray());
+            }
+            LiveRows live = liveRows.get(id);
+            if (live != null) {
+                hash = StepFingerprint.floats(hash, live.ages(count));
+            }
+        }
+        return hash;
+    }
+
     /**
      * Replaces all state by what {@link #save} wrote for a network of the same structure.
      *

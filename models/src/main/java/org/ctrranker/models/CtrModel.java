@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.ctrranker.models.nn.CtrLoss;
 import org.ctrranker.models.nn.CtrNetwork;
 
@@ -86,6 +87,7 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats marketPrice = new RunningStats(20_000);
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
+    private Consumer<StepFingerprint> stepFingerprints;
     /**
      * The seed whose initial table a snapshot's changed rows are relative to: the config's, or that of the last v4
      * snapshot restored (whose table this one now is), so a restored model's snapshots stay as small.
@@ -144,6 +146,14 @@ public final class CtrModel implements AutoCloseable {
         return steps;
     }
 
+    /**
+     * Hands every training step's {@link StepFingerprint} to {@code sink} from now on ({@code null}: no more). A
+     * diagnostic: each step then copies the parameters out twice and the optimiser state once.
+     */
+    public void fingerprintSteps(Consumer<StepFingerprint> sink) {
+        this.stepFingerprints = sink;
+    }
+
     /** Adam (DJL's rule and defaults) whose moments and step counts go into {@link #checkpoint()}. */
     private CheckpointedAdam newOptimizer() {
         return new CheckpointedAdam(config.learningRate());
@@ -176,6 +186,9 @@ public final class CtrModel implements AutoCloseable {
     private record Step(float loss, float[] probabilities) {}
 
     private Step step(List<Sample> samples, boolean probabilities) {
+        Consumer<StepFingerprint> fingerprints = stepFingerprints;
+        long stepBefore = steps;
+        long stateBefore = fingerprints == null ? 0 : stateFingerprint();
         int n = samples.size();
         float[] labels = new float[n];
         float[] weights = new float[n];
@@ -229,12 +242,18 @@ public final class CtrModel implements AutoCloseable {
         float[] wideLogits = wide == null ? null : wide.logits(features);
         float[] logits;
         float value;
+        long inputsFingerprint = 0;
+        long logitsFingerprint = 0;
         TRAINING.lock();
         try (NDManager batch = manager.newSubManager();
                 GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDList inputs = encoder.toArrays(batch, encoded);
             NDList out = network.forward(store, inputs, true);
             NDArray logit = wide == null ? out.get(0) : out.get(0).add(BatchEncoder.floats(batch, wideLogits));
+            if (fingerprints != null) {
+                inputsFingerprint = inputsFingerprint(inputs, samples);
+                logitsFingerprint = StepFingerprint.floats(StepFingerprint.START, logit.toFloatArray());
+            }
             NDArray loss = CtrLoss.total(logit, BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
                     BatchEncoder.floats(batch, fakeNegative), out.size() > 1 ? out.get(1) : null,
                     BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
@@ -248,6 +267,10 @@ public final class CtrModel implements AutoCloseable {
         if (wide != null) {
             wide.train(features, CtrLoss.logitGradients(logits, labels, weights, fakeNegative));
         }
+        if (fingerprints != null) {
+            fingerprints.accept(new StepFingerprint(stepBefore, n, stateBefore, inputsFingerprint, logitsFingerprint,
+                    stateFingerprint(), optimizerFingerprint()));
+        }
         float[] predicted = null;
         if (probabilities) {
             predicted = new float[n];
@@ -256,6 +279,39 @@ public final class CtrModel implements AutoCloseable {
             }
         }
         return new Step(value, predicted);
+    }
+
+    /** What a step reads of the model besides the optimiser: parameters, the wide weights, the running statistics. */
+    private long stateFingerprint() {
+        long h = StepFingerprint.longs(StepFingerprint.START, steps);
+        for (double v : concat(marketPrice.state(), positiveBid.state())) {
+            h = StepFingerprint.longs(h, Double.doubleToRawLongBits(v));
+        }
+        for (Pair<String, Parameter> entry : network.getParameters()) {
+            h = StepFingerprint.floats(h, entry.getValue().getArray().toFloatArray());
+        }
+        return wide == null ? h : wide.fingerprintWeights(h);
+    }
+
+    /** The encoded arrays the network reads and each sample's training-only fields, as given. */
+    private static long inputsFingerprint(NDList encoded, List<Sample> samples) {
+        long h = StepFingerprint.START;
+        for (NDArray array : encoded) {
+            h = StepFingerprint.bytes(h, array.toByteArray());
+        }
+        for (Sample s : samples) {
+            h = StepFingerprint.longs(h, s.label(), Double.doubleToRawLongBits(s.bid()),
+                    Double.doubleToRawLongBits(s.marketPrice()), Float.floatToRawIntBits(s.weight()),
+                    s.fakeNegativeCorrection() ? 1 : 0);
+        }
+        return h;
+    }
+
+    private long optimizerFingerprint() {
+        List<Parameter> parameters = new ArrayList<>();
+        network.getParameters().forEach(entry -> parameters.add(entry.getValue()));
+        long h = optimizer.fingerprint(StepFingerprint.START, parameters);
+        return wide == null ? h : wide.fingerprintSums(h);
     }
 
     /** @param tableRows the embedding table's rows the batch looked up: the others have no gradient */

@@ -96,6 +96,14 @@ final class WideLinear {
         ChangedRows.readInto(in, weights, null, "the wide part");
     }
 
+    long fingerprintWeights(long hash) {
+        return StepFingerprint.floats(hash, weights);
+    }
+
+    long fingerprintSums(long hash) {
+        return StepFingerprint.floats(hash, squares);
+    }
+
     void saveOptimizer(DataOutputStream out) throws IOException {
         ChangedRows.write(out, ChangedRows.of(squares, null));
     }

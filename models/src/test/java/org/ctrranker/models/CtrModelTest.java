@@ -91,6 +91,48 @@ class CtrModelTest {
         }
     }
 
+    /** What `bench parity` reads when the job's trainer and its replay part: which of a step's parts differed first. */
+    @Test
+    void stepFingerprintsNameWhatPartedFirst() {
+        Random random = new Random(31);
+        List<Sample> first = samples(random, 64);
+        List<Sample> second = samples(random, 64);
+        List<Sample> third = samples(random, 64);
+        List<Sample> relabelled = new ArrayList<>();
+        for (Sample s : second) {
+            relabelled.add(new Sample(s.features(), s.history(), 1 - s.label(), s.bid(), s.marketPrice(), s.scenario(),
+                    s.weight(), s.fakeNegativeCorrection()));
+        }
+        List<StepFingerprint> a = new ArrayList<>();
+        List<StepFingerprint> b = new ArrayList<>();
+        try (CtrModel one = CtrModel.create(small().build()); CtrModel other = CtrModel.create(small().build())) {
+            one.fingerprintSteps(a::add);
+            other.fingerprintSteps(b::add);
+            one.train(first);
+            other.predictThenTrain(first);
+            one.train(second);
+            other.train(relabelled);
+            one.train(third);
+            other.train(third);
+            other.fingerprintSteps(null);
+            other.train(third);
+        }
+        assertThat(a).hasSize(3);
+        assertThat(b).hasSize(3);
+        assertThat(a.get(0)).as("one pass or two, the same step").isEqualTo(b.get(0));
+        assertThat(a.get(0).step()).isZero();
+        assertThat(a.get(0).rows()).isEqualTo(64);
+        assertThat(a.get(1).parametersBefore()).isEqualTo(b.get(1).parametersBefore());
+        assertThat(a.get(1).inputs()).as("labels are a step's input").isNotEqualTo(b.get(1).inputs());
+        assertThat(a.get(1).logits()).as("labels do not change the forward pass").isEqualTo(b.get(1).logits());
+        assertThat(a.get(1).parametersAfter()).isNotEqualTo(b.get(1).parametersAfter());
+        assertThat(a.get(1).optimizerAfter()).isNotEqualTo(b.get(1).optimizerAfter());
+        assertThat(a.get(2).parametersBefore()).isEqualTo(a.get(1).parametersAfter())
+                .isNotEqualTo(b.get(2).parametersBefore());
+        assertThat(a.get(2).inputs()).isEqualTo(b.get(2).inputs());
+        assertThat(a.get(2).logits()).isNotEqualTo(b.get(2).logits());
+    }
+
     @Test
     void posteriorFieldsDoNotChangePredictions() {
         Random random = new Random(5);

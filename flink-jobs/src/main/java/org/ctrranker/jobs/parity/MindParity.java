@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,6 +29,7 @@ import org.ctrranker.jobs.replay.MindBehaviorsReader;
 import org.ctrranker.jobs.replay.ReplayLog;
 import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.Sample;
+import org.ctrranker.models.StepFingerprint;
 import org.ctrranker.models.eval.DataSets;
 import org.ctrranker.models.eval.EvalData;
 import org.ctrranker.models.eval.Evaluator;
@@ -141,7 +143,8 @@ public final class MindParity {
         out.put("job_samples_backfill", job.result().getAllAccumulatorResults().getOrDefault("samplesBackfill", 0L));
         out.put("job_scorer_backfill_auctions",
                 job.result().getAllAccumulatorResults().getOrDefault("scorerBackfillAuctions", 0L));
-        Map<String, Float> protocol = evaluateJobProtocol(samples, online, s -> !s.getBackfill());
+        List<StepFingerprint> protocolSteps = new ArrayList<>();
+        Map<String, Float> protocol = evaluateJobProtocol(samples, online, s -> !s.getBackfill(), protocolSteps::add);
         out.put("evaluate_job_protocol_seconds", seconds(t0));
 
         Map<String, Integer> labels = new HashMap<>();
@@ -166,6 +169,11 @@ public final class MindParity {
         }
         firstDivergence(protocol, jobPredictions, online.trainingBatchSize(), versionCuts(config, online))
                 .ifPresent(divergent -> out.put("first_divergent_sample", divergent));
+        @SuppressWarnings("unchecked")
+        List<StepFingerprint> jobSteps = (List<StepFingerprint>) job.result().getAllAccumulatorResults()
+                .getOrDefault(ProgressivePredictions.STEP_FINGERPRINTS, List.of());
+        out.put("training_steps_fingerprinted", Map.of("job", jobSteps.size(), "evaluate_job_protocol", protocolSteps.size()));
+        firstDivergentStep(jobSteps, protocolSteps).ifPresent(divergent -> out.put("first_divergent_step", divergent));
         out.put("late_training_samples", job.result().getAllAccumulatorResults().getOrDefault("lateTrainingSamples", 0L));
         int positives = 0;
         for (String id : slice) {
@@ -251,12 +259,56 @@ public final class MindParity {
     }
 
     /**
+     * The first training step at which the job's trainer and the protocol's model part, and what parted there: the
+     * state the step began from (then something changed the model between steps), its inputs (then the samples or
+     * their encoding differ), its logits (the same state and inputs gave another forward pass) or only the state it
+     * left (the backward pass or the optimiser). Empty when every step compared matches and both took as many.
+     */
+    static Optional<Map<String, Object>> firstDivergentStep(List<StepFingerprint> job, List<StepFingerprint> protocol) {
+        int common = Math.min(job.size(), protocol.size());
+        for (int i = 0; i <= common; i++) {
+            if (i == common && job.size() == protocol.size()) {
+                return Optional.empty();
+            }
+            StepFingerprint a = i < job.size() ? job.get(i) : null;
+            StepFingerprint b = i < protocol.size() ? protocol.get(i) : null;
+            if (a != null && a.equals(b)) {
+                continue;
+            }
+            Map<String, Object> divergent = new LinkedHashMap<>();
+            divergent.put("step", i);
+            if (a == null || b == null) {
+                divergent.put("only_one_took_it", a == null ? "evaluate_job_protocol" : "job");
+                return Optional.of(divergent);
+            }
+            divergent.put("rows", a.rows() == b.rows() ? a.rows() : a.rows() + " (job) vs " + b.rows());
+            divergent.put("state_before", same(a.parametersBefore(), b.parametersBefore()));
+            divergent.put("inputs", same(a.inputs(), b.inputs()));
+            divergent.put("logits", same(a.logits(), b.logits()));
+            divergent.put("parameters_after", same(a.parametersAfter(), b.parametersAfter()));
+            divergent.put("optimizer_after", same(a.optimizerAfter(), b.optimizerAfter()));
+            return Optional.of(divergent);
+        }
+        return Optional.empty();
+    }
+
+    private static String same(long a, long b) {
+        return a == b ? "same" : "different";
+    }
+
+    /**
      * Evaluate's online loop over the job's samples in the trainer's order, less the held-out slice: returns the
      * progressive prediction of every sample it scored, by impression id, in the order scored. {@code train} picks the samples the
      * learner sees at all (the others are neither scored nor learnt).
      */
     public static Map<String, Float> evaluateJobProtocol(List<TrainingSample> samples, OnlineConfig online,
             Predicate<TrainingSample> train) {
+        return evaluateJobProtocol(samples, online, train, null);
+    }
+
+    /** As above; {@code steps}, when not null, gets every training step's fingerprint. */
+    static Map<String, Float> evaluateJobProtocol(List<TrainingSample> samples, OnlineConfig online,
+            Predicate<TrainingSample> train, Consumer<StepFingerprint> steps) {
         List<TrainingSample> ordered = new ArrayList<>();
         for (TrainingSample s : samples) {
             if (!online.gate().isHeldOut(s.getImpressionId()) && train.test(s)) {
@@ -273,6 +325,7 @@ public final class MindParity {
                 ModelInputs.SCENARIO_FIELDS, new double[0]);
         Evaluator.Result result;
         try (ModelLearner learner = new ModelLearner("job-protocol", online.modelConfig(), online.trainingBatchSize())) {
+            learner.model().fingerprintSteps(steps);
             result = Evaluator.online(learner, data);
         }
         Map<String, Float> predictions = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.ctrranker.models.StepFingerprint;
 import org.junit.jupiter.api.Test;
 
 class MindParityTest {
@@ -28,5 +29,21 @@ class MindParityTest {
         assertThat(MindParity.firstDivergence(protocol, protocol, 4, cuts)).isEmpty();
         assertThat(MindParity.firstDivergence(protocol, job, 4, List.of())).get()
                 .satisfies(d -> assertThat(d).doesNotContainKey("after_version"));
+    }
+
+    @Test
+    void theFirstDivergentStepSaysWhichOfItsPartsParted() {
+        List<StepFingerprint> job = List.of(new StepFingerprint(0, 4, 1, 2, 3, 4, 5), new StepFingerprint(1, 4, 4, 6, 7, 8, 9),
+                new StepFingerprint(2, 4, 8, 10, 11, 12, 13));
+        List<StepFingerprint> replay = List.of(job.get(0), new StepFingerprint(1, 4, 4, 6, 7, 80, 9),
+                new StepFingerprint(2, 4, 80, 10, 110, 120, 130));
+
+        assertThat(MindParity.firstDivergentStep(job, replay).orElseThrow()).containsEntry("step", 1)
+                .containsEntry("rows", 4).containsEntry("state_before", "same").containsEntry("inputs", "same")
+                .containsEntry("logits", "same").containsEntry("parameters_after", "different")
+                .containsEntry("optimizer_after", "same");
+        assertThat(MindParity.firstDivergentStep(job, job)).isEmpty();
+        assertThat(MindParity.firstDivergentStep(job, job.subList(0, 2)).orElseThrow()).containsEntry("step", 2)
+                .containsEntry("only_one_took_it", "job");
     }
 }

@@ -18,6 +18,7 @@ import org.apache.flink.util.Collector;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.Sample;
+import org.ctrranker.models.StepFingerprint;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.serde.SharedValueSerializer;
@@ -88,7 +89,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient JobCounter samplesBackfill;
     private transient JobCounter lateSamples;
     /** Opt-in diagnostics: the progressive predictions of trained samples (null when off). */
-    private transient ProgressivePredictions predictionLog;
+    private transient TrainerLog<ProgressivePredictions.Scored> predictionLog;
     /** Held-out samples the gate had the live version predict (each once per live version, not once per candidate). */
     private transient LongCounter livePredictionsMade;
     private transient double lastHoldoutAuc;
@@ -158,8 +159,11 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
         getRuntimeContext().addAccumulator("gateLivePredictions", livePredictionsMade);
         predictionLog = null;
         if (config.predictionLogFromMs() != Long.MAX_VALUE) {
-            predictionLog = new ProgressivePredictions();
+            predictionLog = new TrainerLog<>();
             getRuntimeContext().addAccumulator(ProgressivePredictions.NAME, predictionLog);
+            TrainerLog<StepFingerprint> steps = new TrainerLog<>();
+            getRuntimeContext().addAccumulator(ProgressivePredictions.STEP_FINGERPRINTS, steps);
+            model.fingerprintSteps(steps::add);
         }
         var metrics = getRuntimeContext().getMetricGroup();
         metrics.gauge("modelVersion", () -> state.version);
