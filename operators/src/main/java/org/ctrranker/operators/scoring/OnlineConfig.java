@@ -145,8 +145,8 @@ public final class OnlineConfig implements Serializable {
     public long trainerFailAfterSamples() { return trainerFailAfterSamples; }
     /**
      * Diagnostics ({@code ctr.training.prediction-log-from-ms}): the trainer logs the progressive prediction of
-     * every trained sample with an impression time at or after this instant ({@link ProgressivePredictions});
-     * {@link Long#MAX_VALUE} (unset) = off.
+     * every trained sample with an impression time at or after this instant, and every training step's fingerprint
+     * ({@link ProgressivePredictions}); {@link Long#MAX_VALUE} (unset) = off.
      */
     public long predictionLogFromMs() { return predictionLogFromMs; }
 
