@@ -9,16 +9,16 @@ import java.io.Serializable;
  *
  * @param step the model's step count before this step (0 for its first)
  * @param rows samples in the batch
- * @param parametersBefore the network's parameters, the wide part's weights and the running statistics (market
+ * @param stateBefore the network's parameters, the wide part's weights and the running statistics (market
  *     price, positives' bids) when the step began
  * @param inputs the encoded batch (every array the network reads) and each sample's label, bid, market price, weight
  *     and fake-negative flag
  * @param logits the forward pass's logits (the wide part's share included)
- * @param parametersAfter as {@code parametersBefore}, after the step
+ * @param stateAfter as {@code stateBefore}, after the step
  * @param optimizerAfter the optimisers' state after the step: Adam's moments, step counts and rows' ages, AdaGrad's sums
  */
-public record StepFingerprint(long step, int rows, long parametersBefore, long inputs, long logits,
-        long parametersAfter, long optimizerAfter) implements Serializable {
+public record StepFingerprint(long step, int rows, long stateBefore, long inputs, long logits,
+        long stateAfter, long optimizerAfter) implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private static final long OFFSET = 0xcbf29ce484222325L;

@@ -122,13 +122,13 @@ class CtrModelTest {
         assertThat(a.get(0)).as("one pass or two, the same step").isEqualTo(b.get(0));
         assertThat(a.get(0).step()).isZero();
         assertThat(a.get(0).rows()).isEqualTo(64);
-        assertThat(a.get(1).parametersBefore()).isEqualTo(b.get(1).parametersBefore());
+        assertThat(a.get(1).stateBefore()).isEqualTo(b.get(1).stateBefore());
         assertThat(a.get(1).inputs()).as("labels are a step's input").isNotEqualTo(b.get(1).inputs());
         assertThat(a.get(1).logits()).as("labels do not change the forward pass").isEqualTo(b.get(1).logits());
-        assertThat(a.get(1).parametersAfter()).isNotEqualTo(b.get(1).parametersAfter());
+        assertThat(a.get(1).stateAfter()).isNotEqualTo(b.get(1).stateAfter());
         assertThat(a.get(1).optimizerAfter()).isNotEqualTo(b.get(1).optimizerAfter());
-        assertThat(a.get(2).parametersBefore()).isEqualTo(a.get(1).parametersAfter())
-                .isNotEqualTo(b.get(2).parametersBefore());
+        assertThat(a.get(2).stateBefore()).isEqualTo(a.get(1).stateAfter())
+                .isNotEqualTo(b.get(2).stateBefore());
         assertThat(a.get(2).inputs()).isEqualTo(b.get(2).inputs());
         assertThat(a.get(2).logits()).isNotEqualTo(b.get(2).logits());
     }

@@ -282,10 +282,10 @@ public final class MindParity {
                 return Optional.of(divergent);
             }
             divergent.put("rows", a.rows() == b.rows() ? a.rows() : a.rows() + " (job) vs " + b.rows());
-            divergent.put("state_before", same(a.parametersBefore(), b.parametersBefore()));
+            divergent.put("state_before", same(a.stateBefore(), b.stateBefore()));
             divergent.put("inputs", same(a.inputs(), b.inputs()));
             divergent.put("logits", same(a.logits(), b.logits()));
-            divergent.put("parameters_after", same(a.parametersAfter(), b.parametersAfter()));
+            divergent.put("state_after", same(a.stateAfter(), b.stateAfter()));
             divergent.put("optimizer_after", same(a.optimizerAfter(), b.optimizerAfter()));
             return Optional.of(divergent);
         }

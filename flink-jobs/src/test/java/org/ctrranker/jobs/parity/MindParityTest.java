@@ -40,7 +40,7 @@ class MindParityTest {
 
         assertThat(MindParity.firstDivergentStep(job, replay).orElseThrow()).containsEntry("step", 1)
                 .containsEntry("rows", 4).containsEntry("state_before", "same").containsEntry("inputs", "same")
-                .containsEntry("logits", "same").containsEntry("parameters_after", "different")
+                .containsEntry("logits", "same").containsEntry("state_after", "different")
                 .containsEntry("optimizer_after", "same");
         assertThat(MindParity.firstDivergentStep(job, job)).isEmpty();
         assertThat(MindParity.firstDivergentStep(job, job.subList(0, 2)).orElseThrow()).containsEntry("step", 2)
