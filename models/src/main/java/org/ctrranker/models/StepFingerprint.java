@@ -21,7 +21,8 @@ public record StepFingerprint(long step, int rows, long stateBefore, long inputs
         long stateAfter, long optimizerAfter) implements Serializable {
 
     private static final long serialVersionUID = 1L;
-    private static final long OFFSET = 0xcbf29ce484222325L;
+    /** Where a hash begins: FNV-1a's offset basis. */
+    static final long START = 0xcbf29ce484222325L;
     private static final long PRIME = 0x100000001b3L;
 
     /** An FNV-1a hash over values, continued from {@code hash} ({@link #START} to begin). */
@@ -45,6 +46,4 @@ public record StepFingerprint(long step, int rows, long stateBefore, long inputs
         }
         return hash;
     }
-
-    static final long START = OFFSET;
 }
