@@ -252,14 +252,16 @@ public final class CtrModel implements AutoCloseable {
             NDArray logit = wide == null ? out.get(0) : out.get(0).add(BatchEncoder.floats(batch, wideLogits));
             if (fingerprints != null) {
                 inputsFingerprint = inputsFingerprint(inputs, samples);
-                logitsFingerprint = StepFingerprint.floats(StepFingerprint.START, logit.toFloatArray());
             }
             NDArray loss = CtrLoss.total(logit, BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
                     BatchEncoder.floats(batch, fakeNegative), out.size() > 1 ? out.get(1) : null,
                     BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
             collector.backward(loss);
             value = loss.getFloat();
-            logits = wide == null && !probabilities ? null : logit.toFloatArray();
+            logits = wide == null && !probabilities && fingerprints == null ? null : logit.toFloatArray();
+            if (fingerprints != null) {
+                logitsFingerprint = StepFingerprint.floats(StepFingerprint.START, logits);
+            }
             update(encoder.lookedUpRows(encoded));
         } finally {
             TRAINING.unlock();
