@@ -154,12 +154,12 @@ public final class BoundedRun {
         long cpuMicros = accumulator(result, "scoringCpuMicros");
         counts.put("scoring_candidates_per_cpu_s",
                 cpuMicros == 0 ? 0 : Math.round(accumulator(result, "scoredCandidates") * 1e6 / cpuMicros));
-        // the feature stages' counters (UserFeedbackFunction, AuctionStatisticsFunction), by group
+        // the feature stages' counters (UserFeedbackFunction, ItemStatisticsFunction, AuctionStatisticsFunction), by group
         Map<String, Map<String, Long>> features = new java.util.TreeMap<>();
         result.getAllAccumulatorResults().forEach((name, value) -> {
             int dot = name.indexOf('.');
             String group = dot < 0 ? "" : name.substring(0, dot);
-            if (group.equals("userFeedback") || group.equals("auctionStatistics")) {
+            if (group.equals("userFeedback") || group.equals("itemStatistics") || group.equals("auctionStatistics")) {
                 features.computeIfAbsent(group, g -> new java.util.TreeMap<>())
                         .put(name.substring(dot + 1), ((Number) value).longValue());
             }

@@ -26,6 +26,8 @@ import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.operators.features.AieConfig;
 import org.ctrranker.operators.features.AuctionStatistics;
 import org.ctrranker.operators.features.FeedbackConfig;
+import org.ctrranker.operators.features.ItemStatistics;
+import org.ctrranker.operators.features.ItemStatisticsConfig;
 import org.ctrranker.operators.features.UserFeatures;
 import org.ctrranker.operators.ingest.EventTimes;
 import org.ctrranker.operators.ingest.SplitDeadLetters;
@@ -43,8 +45,8 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.EventTopic;
 
 /**
- * The ctr-ranking job: Kafka inputs in event time, auction-impression join, the user's TEM4CTR
- * feedback snapshot as of each impression, click attribution, AIE market-price target and BCM
+ * The ctr-ranking job: Kafka inputs in event time, auction-impression join, the ad's counts as of each
+ * auction (item statistics), the user's TEM4CTR feedback snapshot as of each impression, click attribution, AIE market-price target and BCM
  * weight; labelled samples and dead letters to Kafka, serving features to Redis; online training on
  * the labelled samples (keyed by model) and micro-batched scoring of every auction (keyed by user) with
  * the live version, scores to Kafka and rankings to Redis. Sources and sinks are arguments, so tests and tools
@@ -125,8 +127,10 @@ public final class CtrRankingJob {
                 .process(new AuctionImpressionJoin(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid("auction-impression-join").name("auction-impression join");
 
+        SingleOutputStreamOperator<TrainingSample> withItemCounts =
+                ItemStatistics.attach(impressionSamples, clicks, ItemStatisticsConfig.fromSettings(config.asMap()));
         SingleOutputStreamOperator<TrainingSample> withFeedback =
-                UserFeatures.attach(impressionSamples, clicks, FeedbackConfig.fromSettings(config.asMap()));
+                UserFeatures.attach(withItemCounts, clicks, FeedbackConfig.fromSettings(config.asMap()));
 
         SingleOutputStreamOperator<TrainingSample> labelled = withFeedback.connect(clicks)
                 .keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
@@ -139,7 +143,8 @@ public final class CtrRankingJob {
 
         OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
         SingleOutputStreamOperator<ModelUpdate> models = OnlineStages.train(samples, online);
-        SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore, withFeedback, models, online);
+        SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore, withFeedback, models,
+                ItemStatistics.ticks(withItemCounts), online);
         // Not chained to the scorer: at every checkpoint the exactly-once writer flushes and opens its next
         // transaction (initTransactions) and its committer commits the last one, each a broker round trip that
         // would stop scoring on the task thread they share (50 to 100 ms per checkpoint in bench e2e).

@@ -39,6 +39,8 @@ import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.Features;
 import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.features.ItemStatisticsFunction;
+import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.metrics.LowestWatermark;
@@ -118,6 +120,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient long loadedVersion;
     private transient ModelVersions versions;
     private transient ListState<ModelVersions.Due> versionsState;
+    private transient ItemTable items;
+    private transient ListState<ItemTick> itemsState;
+    /** The last idle-check grid time the watermark passed: ads are forgotten once per step. */
+    private transient long itemsExpiredAt;
     private transient MapState<Long, byte[]> snapshots;
     /**
      * The record times of the user's {@link #snapshots}, ascending: an auction finds its snapshot by a binary search
@@ -165,6 +171,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 .getUnionListState(new ListStateDescriptor<>("model-versions",
                         new SharedValueSerializer<>(getRuntimeContext().createSerializer(TypeInformation.of(ModelVersions.Due.class)))));
         versions = ModelVersions.of(versionsState.get());
+        itemsState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("item-ticks", TypeInformation.of(ItemTick.class)));
+        items = ItemTable.of(itemsState.get());
+        itemsExpiredAt = Long.MIN_VALUE;
         // transient: the operator reaches the task by Java serialization, which runs no field initializer
         firstCheckpointWithVersions = Long.MAX_VALUE;
     }
@@ -419,7 +429,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 ModelInputs.UserFatigue.of(snapshot, auction.getRequestTimeMs(), config.attributionWindowMs());
         List<Features> candidates = new ArrayList<>(auction.getCandidates().size());
         for (Candidate candidate : auction.getCandidates()) {
-            candidates.add(ModelInputs.candidate(auction, candidate, fatigue));
+            candidates.add(ModelInputs.candidate(auction, candidate, fatigue, items.at(candidate.getAdId(), asOfMs)));
         }
         pending.add(new Scoring(auction, new ScoringRequest(history, candidates), versions.at(asOfMs)));
         if (pending.size() >= config.batchMaxAuctions()) {
@@ -433,6 +443,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     @Override
     public void processElement2(StreamRecord<RoutedVersion> element) {
+        ItemTick tick = element.getValue().itemTick;
+        if (tick != null) {
+            countIfLate(element.hasTimestamp() ? element.getTimestamp() : tick.asOfMs, timers.currentWatermark());
+            items.add(tick);
+            return;
+        }
         ModelUpdate update = element.getValue().update;
         if (!update.modelName.equals(config.modelName()) || !update.live) {
             return; // OnlineStages.live filters rejected versions already; a scorer must never load one
@@ -464,6 +480,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         watermarkAccumulator.add(watermark);
         if (watermark > Long.MIN_VALUE + config.stateLagMs()) {
             versions.pruneBefore(watermark - config.stateLagMs());
+            items.pruneBefore(watermark - config.stateLagMs());
+            long grid = Math.floorDiv(watermark, ItemStatisticsFunction.IDLE_GRID_MS) * ItemStatisticsFunction.IDLE_GRID_MS;
+            if (grid > itemsExpiredAt) {
+                items.expireBefore(grid - config.itemIdleTimeoutMs());
+                itemsExpiredAt = grid;
+            }
         }
     }
 
@@ -586,6 +608,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // Shared, not copied, by the checkpoint (SharedValueSerializer): a Due and its update never change.
         List<ModelVersions.Due> held = versions.all();
         versionsState.update(held);
+        itemsState.update(items.all());
         if (!held.isEmpty()) {
             firstCheckpointWithVersions = Math.min(firstCheckpointWithVersions, context.getCheckpointId());
         }

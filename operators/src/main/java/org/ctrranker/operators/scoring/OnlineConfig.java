@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Map;
 import org.ctrranker.models.ModelConfig;
 import org.ctrranker.operators.features.FeedbackConfig;
+import org.ctrranker.operators.features.ItemStatisticsConfig;
 
 /**
  * Settings of the online stages (scorer, trainer, their Redis keys), read from the job's flat settings
@@ -42,6 +43,7 @@ public final class OnlineConfig implements Serializable {
     private final int metricsWindow;
     private final long attributionWindowMs;
     private final long userIdleTimeoutMs;
+    private final long itemIdleTimeoutMs;
     private final String redisKeyPrefix;
     private final long rankingTtlMs;
     private final long userScoresTtlMs;
@@ -81,6 +83,8 @@ public final class OnlineConfig implements Serializable {
         attributionWindowMs = number(s, "ctr.attribution.window-ms", 1);
         userIdleTimeoutMs = number(s, FeedbackConfig.USER_IDLE_TIMEOUT_MS, 1,
                 FeedbackConfig.defaults().userIdleTimeoutMs());
+        itemIdleTimeoutMs = number(s, ItemStatisticsConfig.IDLE_TIMEOUT_MS, 1,
+                ItemStatisticsConfig.defaults().idleTimeoutMs());
         redisKeyPrefix = text(s, "ctr.redis.key-prefix");
         rankingTtlMs = number(s, "ctr.scoring.ranking-redis-ttl-ms", 1);
         userScoresTtlMs = number(s, "ctr.scoring.user-scores-redis-ttl-ms", 1);
@@ -135,6 +139,8 @@ public final class OnlineConfig implements Serializable {
     public long attributionWindowMs() { return attributionWindowMs; }
     /** Event time without a new snapshot of a user after which the scorer drops the user's snapshots. */
     public long userIdleTimeoutMs() { return userIdleTimeoutMs; }
+    /** The scorer forgets an ad's counts as the item statistics stage does ({@link ItemStatisticsConfig#idleTimeoutMs}). */
+    public long itemIdleTimeoutMs() { return itemIdleTimeoutMs; }
     public String redisKeyPrefix() { return redisKeyPrefix; }
     public long rankingTtlMs() { return rankingTtlMs; }
     public long userScoresTtlMs() { return userScoresTtlMs; }

@@ -10,6 +10,7 @@ import org.apache.flink.types.Either;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 
@@ -38,20 +39,27 @@ public final class OnlineStages {
 
     /**
      * Auctions and feedback-enriched impression samples in (both keyed here by user_id), the live ones of the
-     * trainer's model versions to every scorer (a copy per subtask over a keyed edge: {@link VersionRouting});
-     * one {@link CtrScore} per candidate out, Redis writes on {@link #redisWrites}.
+     * trainer's model versions and the ads' counts ({@code ItemStatistics.ticks}) to every scorer (a copy per subtask
+     * over a keyed edge: {@link VersionRouting}); one {@link CtrScore} per candidate out, Redis writes on
+     * {@link #redisWrites}.
      */
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
-            DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, OnlineConfig config) {
+            DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, DataStream<ItemTick> itemTicks,
+            OnlineConfig config) {
         EitherTypeInfo<AdAuction, TrainingSample> either = new EitherTypeInfo<>(
                 AvroTypeInfo.forRecord(AdAuction.class), AvroTypeInfo.forRecord(TrainingSample.class));
         DataStream<Either<AdAuction, TrainingSample>> auctionsAndFeedback = auctions
                 .map(a -> Either.<AdAuction, TrainingSample>Left(a), either).uid("auctions-to-scorer").name("auctions")
                 .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
                         .uid("feedback-to-scorer").name("feedback snapshots"));
-        DataStream<RoutedVersion> versions = live(models).broadcast()
-                .map(new VersionRouting(), TypeInformation.of(RoutedVersion.class))
-                .uid("model-versions-per-scorer").name("model versions -> one copy per scorer");
+        TypeInformation<RoutedVersion> routed = TypeInformation.of(RoutedVersion.class);
+        DataStream<RoutedVersion> versions = live(models).map(update -> new RoutedVersion(null, update), routed)
+                .uid("model-versions-to-scorers").name("model versions")
+                .union(itemTicks.map(tick -> new RoutedVersion(null, tick), routed)
+                        .uid("item-ticks-to-scorers").name("item counts"))
+                .broadcast()
+                .map(new VersionRouting(), routed)
+                .uid("model-versions-per-scorer").name("model versions and item counts -> one copy per scorer");
         return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
                 .connect(versions.keyBy(new RouteKey(), Types.STRING))
                 .transform("auction scorer (micro-batched)", AvroTypeInfo.forRecord(CtrScore.class), new AuctionScorer(config))

@@ -6,8 +6,8 @@ import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 /**
- * Runs at the scorers' parallelism, gets every live version (broadcast) and addresses its copy to the
- * scorer subtask of its own index, to travel there over a keyed edge.
+ * Runs at the scorers' parallelism, gets every live version and every ad's tick (broadcast) and addresses its copy
+ * to the scorer subtask of its own index, to travel there over a keyed edge.
  *
  * <p>Why: Flink aligns every input of an operator that has a broadcast input, so with the versions
  * broadcast to the scorers, an auction channel whose checkpoint barrier had come stayed blocked until the
@@ -15,7 +15,7 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
  * Over a keyed edge the scorer's barriers may overtake (unaligned checkpoints): this operator, whose only
  * input is the versions, is the one that waits.
  */
-public final class VersionRouting extends RichMapFunction<ModelUpdate, RoutedVersion> {
+public final class VersionRouting extends RichMapFunction<RoutedVersion, RoutedVersion> {
 
     private static final long serialVersionUID = 1L;
 
@@ -29,8 +29,9 @@ public final class VersionRouting extends RichMapFunction<ModelUpdate, RoutedVer
     }
 
     @Override
-    public RoutedVersion map(ModelUpdate update) {
-        return new RoutedVersion(route, update);
+    public RoutedVersion map(RoutedVersion unrouted) {
+        return unrouted.update != null ? new RoutedVersion(route, unrouted.update)
+                : new RoutedVersion(route, unrouted.itemTick);
     }
 
     /** The first key of the form {@code scorer-<n>} that Flink's key groups assign to {@code subtask}. */

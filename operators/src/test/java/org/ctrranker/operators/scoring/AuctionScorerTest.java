@@ -31,6 +31,7 @@ import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.events.AuctionWinner;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.CtrScore;
+import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.Pricing;
 import org.ctrranker.events.RequestContext;
 import org.ctrranker.events.Scenario;
@@ -262,6 +263,33 @@ class AuctionScorerTest {
     }
 
     @Test
+    void eachCandidateTakesItsAdsCountsAsOfTheAuctionsPointInTime() throws Exception {
+        OnlineConfig config = config(1, 50);
+        ModelUpdate v1 = trained(config, 1, 1);
+        try (var harness = open(config)) {
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 3 * LAG));
+            harness.processElement2(tick("ad-1", T0 - 2 * LAG, 40, 10));
+            harness.processElement2(tick("ad-1", T0 - LAG, 50, 30)); // due exactly at T0's point in time
+            harness.processElement2(tick("ad-1", T0 - LAG + 1, 900, 0)); // one millisecond too late for T0
+            harness.processElement2(tick("ad-3", T0 - LAG / 2, 10, 5)); // too late for T0
+            harness.processElement1(auction("a1", "u1", T0)); // waits for its point in time, T0 - lag
+            harness.processBothWatermarks(new Watermark(T0 + LAG));
+            harness.setProcessingTime(1_000);
+
+            Map<String, ItemCounts> asOfPointInTime = Map.of("ad-1", new ItemCounts(T0 - LAG, 50L, 30L));
+            assertThat(byAd(scores(harness)))
+                    .isEqualTo(expected(config, v1, null, auction("a1", "u1", T0), asOfPointInTime))
+                    .isNotEqualTo(expected(config, v1, null, auction("a1", "u1", T0)));
+        }
+    }
+
+    private static StreamRecord<RoutedVersion> tick(String adId, long asOfMs, long impressions, long clicks) {
+        return new StreamRecord<>(new RoutedVersion("scorer-0",
+                new org.ctrranker.operators.features.ItemTick(adId, asOfMs, impressions, clicks)), asOfMs);
+    }
+
+    @Test
     void aBackfillAuctionIsNeverScoredButItsSamplesStillFeedTheUsersSnapshot() throws Exception {
         OnlineConfig config = config(1, 50);
         UserFeedbackSnapshot history = snapshot(T0 - 2 * LAG, "clicked-in-history");
@@ -418,6 +446,12 @@ class AuctionScorerTest {
     /** pCTR by ad of {@code auction} scored by {@code version} (null: initial) with {@code snapshot}'s history. */
     private static Map<String, Float> expected(OnlineConfig config, ModelUpdate version, UserFeedbackSnapshot snapshot,
             StreamRecord<Either<AdAuction, TrainingSample>> record) {
+        return expected(config, version, snapshot, record, Map.of());
+    }
+
+    /** As above, with the ads' counts by ad id (absent: never counted). */
+    private static Map<String, Float> expected(OnlineConfig config, ModelUpdate version, UserFeedbackSnapshot snapshot,
+            StreamRecord<Either<AdAuction, TrainingSample>> record, Map<String, ItemCounts> counts) {
         AdAuction auction = record.getValue().left();
         try (CtrModel model = CtrModel.create(config.modelConfig())) {
             if (version != null) {
@@ -428,7 +462,7 @@ class AuctionScorerTest {
             List<org.ctrranker.models.Features> candidates = new ArrayList<>();
             auction.getCandidates().forEach(c -> candidates.add(
                     ModelInputs.candidate(auction, c, ModelInputs.UserFatigue.of(
-                            snapshot, auction.getRequestTimeMs(), config.attributionWindowMs()))));
+                            snapshot, auction.getRequestTimeMs(), config.attributionWindowMs()), counts.get(c.getAdId()))));
             List<ScoringRequest> request = List.of(new ScoringRequest(history, candidates));
             float[] pctr = (config.replayExactScores() ? model.scoreBatchInvariant(request) : model.score(request))[0];
             Map<String, Float> byAd = new HashMap<>();

@@ -9,6 +9,7 @@ import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.AuctionWinner;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.Exposure;
+import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.Pricing;
 import org.ctrranker.events.RequestContext;
 import org.ctrranker.events.Scenario;
@@ -39,18 +40,37 @@ class ModelInputsTest {
         UserFeedbackSnapshot feedback = new UserFeedbackSnapshot(T0, List.of(),
                 List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)), 0L);
         labelled.setFeedback(feedback);
+        ItemCounts counts = new ItemCounts(T0 - 20_000, 30L, 3L);
+        labelled.setItemCounts(counts);
         ModelInputs.UserFatigue fatigue = ModelInputs.UserFatigue.of(feedback, T0, W);
-        Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1), fatigue);
+        Features served = ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(1), fatigue, counts);
         Features trained = ModelInputs.features(labelled);
 
         assertThat(served.ids()).hasSize(ModelInputs.SPARSE_FIELDS).containsExactly(trained.ids());
         assertThat(served.ids()[ModelInputs.TARGET_FIELD]).isEqualTo(FeatureHash.item("ad-2"));
         assertThat(served.dense()).hasSize(ModelInputs.DENSE_FEATURES).containsExactly(trained.dense())
-                .containsExactly(0.25f, 1f / 6, 0f, (float) Math.log(2) / 5f, 0f);
+                .containsExactly(0.25f, 1f / 6, 0f, (float) Math.log(2) / 5f, 0f,
+                        (float) Math.log((3 + 20 * 0.04) / 50 / 0.04) / 3f, (float) Math.log1p(30) / 8f);
         assertThat(served.position()).isEqualTo(ModelInputs.SERVING_POSITION);
         assertThat(trained.position()).isEqualTo(2);
-        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0), fatigue).ids())
+        assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0), fatigue, counts).ids())
                 .as("another ad differs").isNotEqualTo(served.ids());
+    }
+
+    @Test
+    void anAdsRecordIsItsSmoothedCtrAgainstThePriorAndItsImpressions() {
+        int ctr = ModelInputs.ITEM_FEATURES;
+        ModelInputs.UserFatigue none = ModelInputs.UserFatigue.of(null, T0, W);
+        Candidate ad = AUCTION.getCandidates().get(0);
+        assertThat(ModelInputs.candidate(AUCTION, ad, none, null).dense()).as("never counted: the prior, no impressions")
+                .endsWith(0f, 0f);
+        float[] clicked = ModelInputs.candidate(AUCTION, ad, none, new ItemCounts(T0, 100L, 20L)).dense();
+        float[] ignored = ModelInputs.candidate(AUCTION, ad, none, new ItemCounts(T0, 100L, 0L)).dense();
+        assertThat(clicked[ctr]).isPositive();
+        assertThat(ignored[ctr]).isNegative();
+        assertThat(clicked[ctr + 1]).isEqualTo(ignored[ctr + 1]).isEqualTo((float) Math.log1p(100) / 8f);
+        assertThat(ModelInputs.candidate(AUCTION, ad, none, new ItemCounts(T0, 1_000_000L, 1_000_000L)).dense()[ctr])
+                .as("clipped").isEqualTo(1f);
     }
 
     @Test
@@ -58,14 +78,14 @@ class ModelInputsTest {
         UserFeedbackSnapshot snapshot = snapshot(T0);
         int clicks = ModelInputs.UserFatigue.FEATURES + 1;
         assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
-                ModelInputs.UserFatigue.of(snapshot, T0, W)).dense()[clicks]).isEqualTo((float) Math.log1p(2) / 5f);
+                ModelInputs.UserFatigue.of(snapshot, T0, W), null).dense()[clicks]).isEqualTo((float) Math.log1p(2) / 5f);
         // A request before the snapshot: clicked-2 was still in its window then, so only one click was known.
         long request = T0 - 100_000;
         assertThat(ModelInputs.history(snapshot, request, W).size()).isEqualTo(1);
         assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
-                ModelInputs.UserFatigue.of(snapshot, request, W)).dense()[clicks]).isEqualTo((float) Math.log1p(1) / 5f);
+                ModelInputs.UserFatigue.of(snapshot, request, W), null).dense()[clicks]).isEqualTo((float) Math.log1p(1) / 5f);
         assertThat(ModelInputs.candidate(AUCTION, AUCTION.getCandidates().get(0),
-                ModelInputs.UserFatigue.of(null, T0, W)).dense()[clicks]).as("no snapshot: no clicks").isZero();
+                ModelInputs.UserFatigue.of(null, T0, W), null).dense()[clicks]).as("no snapshot: no clicks").isZero();
     }
 
     @Test
