@@ -68,9 +68,11 @@ class CtrModelCheckpointTest {
         try (CtrModel restored = CtrModel.create(CtrModelTest.tiny().seed(99).build())) {
             restored.restoreCheckpoint(v2);
             assertThat(restored.steps()).isEqualTo(5);
-            assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[0]);
+            // Within a float's rounding, not to the bit: the kernels round differently on other CPUs of this kind (16 of
+            // the 200 predictions an ulp apart on the machine of stop 38).
+            assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[0], within(1e-6f));
             restored.train(batch);
-            assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[1]);
+            assertThat(restored.predict(batch)).containsExactly(predictedByTheOldBuild[1], within(1e-6f));
             assertThat(restored.checkpoint()[7]).isEqualTo((byte) CtrModel.CHECKPOINT_FORMAT_VERSION).isEqualTo((byte) 4);
         }
     }
