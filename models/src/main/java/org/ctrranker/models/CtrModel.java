@@ -575,7 +575,8 @@ public final class CtrModel implements AutoCloseable {
             String shape = in.readUTF();
             if (!shape.equals(config.shapeKey())) {
                 throw new IllegalArgumentException("snapshot of a model shaped " + shape + " cannot load into "
-                        + config.shapeKey() + ": use the same model config");
+                        + config.shapeKey() + ": use the same model config (a build whose model takes other inputs"
+                        + " cannot load it: start that build without this state)");
             }
             long restoredSteps = in.readLong();
             double[] stats = new double[6];

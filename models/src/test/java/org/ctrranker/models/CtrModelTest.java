@@ -228,7 +228,8 @@ class CtrModelTest {
             future[7] = 9;
             assertThatThrownBy(() -> b.restore(future)).hasMessageContaining("format v9");
             try (CtrModel other = CtrModel.create(small().tem4ctr(false).build())) {
-                assertThatThrownBy(() -> other.restore(bytes)).hasMessageContaining("use the same model config");
+                assertThatThrownBy(() -> other.restore(bytes)).hasMessageContaining("use the same model config")
+                        .hasMessageContaining("start that build without this state");
             }
         }
     }
