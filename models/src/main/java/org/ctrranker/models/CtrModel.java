@@ -559,6 +559,34 @@ public final class CtrModel implements AutoCloseable {
         return length;
     }
 
+    /** What a {@link #snapshot()} or {@link #checkpoint()} must have been made for to load: the model's shape key. */
+    public String shape() {
+        return config.shapeKey();
+    }
+
+    /**
+     * The shape key a {@link #snapshot()} or a {@link #checkpoint()} was made with (its header; nothing else is read),
+     * or null for other bytes: lets a caller tell state of another model shape from corrupt state before it loads.
+     */
+    public static String shapeOf(byte[] snapshotOrCheckpoint) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshotOrCheckpoint));
+            int magic = in.readInt();
+            if (magic == CHECKPOINT_MAGIC) {
+                in.readInt(); // format version
+                in.readInt(); // the snapshot's length; the snapshot follows
+                magic = in.readInt();
+            }
+            if (magic != MAGIC) {
+                return null;
+            }
+            in.readInt(); // format version: every readable one has the shape next
+            return in.readUTF();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Loads a {@link #snapshot()}; rejects other formats, versions and model shapes with a message naming the cause. */
     public void restore(byte[] snapshot) {
         try {

@@ -230,6 +230,10 @@ class CtrModelTest {
             try (CtrModel other = CtrModel.create(small().tem4ctr(false).build())) {
                 assertThatThrownBy(() -> other.restore(bytes)).hasMessageContaining("use the same model config")
                         .hasMessageContaining("start that build without this state");
+                assertThat(CtrModel.shapeOf(bytes)).as("the header names the shape").isEqualTo(b.shape())
+                        .isNotEqualTo(other.shape());
+                assertThat(CtrModel.shapeOf(b.checkpoint())).isEqualTo(b.shape());
+                assertThat(CtrModel.shapeOf(new byte[] {1, 2, 3})).isNull();
             }
         }
     }

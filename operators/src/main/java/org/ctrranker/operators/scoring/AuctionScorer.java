@@ -190,6 +190,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         waiting = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("waiting-auctions", AvroTypeInfo.forRecord(AdAuction.class)));
         timers = getInternalTimerService("scorer-timers", VoidNamespaceSerializer.INSTANCE, this);
+        versions.removeIf(update -> !RestoredModelShape.fits(update.parameters, "model version " + update.version, config));
         model = CtrModel.create(config.modelConfig());
         initialParameters = model.snapshot();
         loadedVersion = 0;
@@ -491,7 +492,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private void flush() {
         flushScheduled = false;
-        if (pending.isEmpty()) {
+        if (pending == null || pending.isEmpty()) { // null: open() never completed
             return;
         }
         float[][] pctrs = new float[pending.size()][];

@@ -56,6 +56,11 @@ final class ModelVersions {
         }
     }
 
+    /** Drops the versions {@code drop} says to. */
+    void removeIf(java.util.function.Predicate<ModelUpdate> drop) {
+        versions.removeIf(d -> drop.test(d.update()));
+    }
+
     /** The highest version held, if any. */
     Optional<ModelUpdate> newest() {
         return versions.stream().map(Due::update).max(java.util.Comparator.comparingLong(u -> u.version));

@@ -51,6 +51,7 @@ public final class OnlineConfig implements Serializable {
     private final QualityGate gate;
     private final long trainerFailAfterSamples;
     private final long predictionLogFromMs;
+    private final boolean resetModelOnShapeChange;
 
     private OnlineConfig(Map<String, String> s) {
         modelName = text(s, "ctr.model.name");
@@ -100,6 +101,7 @@ public final class OnlineConfig implements Serializable {
         trainerFailAfterSamples = number(s, "ctr.fault-injection.trainer-fail-after-samples", 0, 0);
         String from = s.get("ctr.training.prediction-log-from-ms");
         predictionLogFromMs = from == null || from.isBlank() ? Long.MAX_VALUE : Long.parseLong(from.trim());
+        resetModelOnShapeChange = flag(s, RESET_MODEL_ON_SHAPE_CHANGE, false);
     }
 
     public static OnlineConfig fromSettings(Map<String, String> settings) {
@@ -155,6 +157,15 @@ public final class OnlineConfig implements Serializable {
      * ({@link ProgressivePredictions}); {@link Long#MAX_VALUE} (unset) = off.
      */
     public long predictionLogFromMs() { return predictionLogFromMs; }
+
+    public static final String RESET_MODEL_ON_SHAPE_CHANGE = "ctr.training.reset-model-on-shape-change";
+
+    /**
+     * Restored model state of another shape than this build and settings make (a build whose model takes other
+     * inputs, or changed {@code ctr.model.*}) is dropped, the model starting afresh, instead of refused
+     * ({@link RestoredModelShape}).
+     */
+    public boolean resetModelOnShapeChange() { return resetModelOnShapeChange; }
 
     private static String text(Map<String, String> s, String key) {
         String v = s.get(key);

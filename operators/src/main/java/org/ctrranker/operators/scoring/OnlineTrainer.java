@@ -134,6 +134,16 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                 new ListStateDescriptor<>("trainer-pending", SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
         keyedPendingMoved = false;
         holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow());
+        if (state != null) {
+            if (state.checkpoint != null && !RestoredModelShape.fits(state.checkpoint, "the trainer's model", config)) {
+                state.checkpoint = null; // version numbers go on from where they were
+            }
+            if (state.liveParameters != null
+                    && !RestoredModelShape.fits(state.liveParameters, "the live version", config)) {
+                state.liveParameters = null;
+                state.liveVersion = 0; // the scorers drop it too and serve the initial weights
+            }
+        }
         model = CtrModel.create(config.modelConfig());
         // Until a version goes live the scorers serve the initial weights (version 0): the gate compares against them.
         liveModel = CtrModel.create(config.modelConfig());

@@ -263,6 +263,38 @@ class AuctionScorerTest {
     }
 
     @Test
+    void versionsOfAnotherModelShapeInTheRestoredStateAreRefusedUnlessTheSettingsSayToDropThem() throws Exception {
+        OnlineConfig config = config(1, 50);
+        ModelUpdate v1 = trained(config, 1, 1);
+        OperatorSubtaskState checkpoint;
+        try (var harness = open(config)) {
+            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
+            checkpoint = harness.snapshot(1, 1_000);
+        }
+        Map<String, String> reshaped = settings(1, 50);
+        reshaped.put("ctr.model.hidden-layers", "6");
+        try (var restored = harness(OnlineConfig.fromSettings(reshaped))) {
+            restored.initializeState(checkpoint);
+            assertThatThrownBy(restored::open).hasMessageContaining("model version 1 in the restored state is of a model")
+                    .hasMessageContaining(OnlineConfig.RESET_MODEL_ON_SHAPE_CHANGE + "=true");
+        }
+        reshaped.put(OnlineConfig.RESET_MODEL_ON_SHAPE_CHANGE, "true");
+        OnlineConfig reset = OnlineConfig.fromSettings(reshaped);
+        try (var restored = harness(reset)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            restored.processBothWatermarks(new Watermark(T0 + LAG));
+            restored.processElement1(auction("a1", "u1", T0));
+            restored.setProcessingTime(2_000);
+            List<CtrScore> a1 = scores(restored);
+            assertThat(a1).as("the initial weights of the new shape, v1 dropped").hasSize(3)
+                    .extracting(CtrScore::getModelVersion).containsOnly(0L);
+            assertThat(byAd(a1)).isEqualTo(expected(reset, null, null, auction("a1", "u1", T0)));
+        }
+    }
+
+    @Test
     void eachCandidateTakesItsAdsCountsAsOfTheAuctionsPointInTime() throws Exception {
         OnlineConfig config = config(1, 50);
         ModelUpdate v1 = trained(config, 1, 1);

@@ -92,6 +92,32 @@ class OnlineTrainerTest {
         assertThat(describe(output)).isEqualTo(uninterrupted);
     }
 
+    @Test
+    void aModelOfAnotherShapeInTheRestoredStateIsRefusedUnlessTheSettingsSayToStartItAfresh() throws Exception {
+        OnlineConfig before = config(Map.of());
+        List<List<Object>> input = chunks(samples(400, -1, -1), 40, new Random(5));
+        List<Object> output = new ArrayList<>();
+        OperatorSubtaskState checkpoint = checkpointMidStream(before, input, "hashmap", output);
+        long lastVersion = updates(output).get(updates(output).size() - 1).version;
+        assertThat(lastVersion).isPositive();
+
+        OnlineConfig reshaped = config(Map.of("ctr.model.hidden-layers", "6"));
+        assertThatThrownBy(() -> continueFrom(checkpoint, reshaped, input, "hashmap"))
+                .hasStackTraceContaining("the trainer's model in the restored state is of a model shaped")
+                .hasStackTraceContaining(OnlineConfig.RESET_MODEL_ON_SHAPE_CHANGE + "=true");
+
+        OnlineConfig reset = config(Map.of("ctr.model.hidden-layers", "6",
+                OnlineConfig.RESET_MODEL_ON_SHAPE_CHANGE, "true"));
+        List<ModelUpdate> after = updates(continueFrom(checkpoint, reset, input, "hashmap"));
+        assertThat(after).isNotEmpty();
+        assertThat(after.get(0).version).as("version numbers go on").isEqualTo(lastVersion + 1);
+        try (CtrModel model = CtrModel.create(reset.modelConfig())) {
+            for (ModelUpdate update : after) {
+                assertThat(CtrModel.shapeOf(update.parameters)).isEqualTo(model.shape());
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"hashmap", "rocksdb"})
     void aCheckpointWithTheUnfinishedBatchInKeyedStateContinuesByteForByte(String backend) throws Exception {
