@@ -1,7 +1,6 @@
 package org.ctrranker.operators.features;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -200,25 +199,30 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
         }
         countsState.update(counts);
         long[] ticks = ticksState.value();
-        long[] kept = pruned(ticks == null ? new long[0] : ticks, ctx.timerService().currentWatermark() - config.historyMs());
-        long[] more = Arrays.copyOf(kept, kept.length + 3);
-        more[kept.length] = tickEnd;
-        more[kept.length + 1] = counts[IMPRESSIONS];
-        more[kept.length + 2] = counts[CLICKS];
+        ticks = ticks == null ? new long[0] : ticks;
+        // the kept ticks and the new one in one new array: one copy per tick, however many are dropped
+        int from = firstNeeded(ticks, ctx.timerService().currentWatermark() - config.historyMs());
+        int kept = ticks.length - from;
+        long[] more = new long[kept + 3];
+        System.arraycopy(ticks, from, more, 0, kept);
+        more[kept] = tickEnd;
+        more[kept + 1] = counts[IMPRESSIONS];
+        more[kept + 2] = counts[CLICKS];
         ticksState.update(more);
         ctx.output(TICKS, new ItemTick(ctx.getCurrentKey(), tickEnd, counts[IMPRESSIONS], counts[CLICKS]));
         ticksPublished.inc();
     }
 
-    /** The ticks without those no point in time at or after {@code oldestNeeded} takes (the newest before it stays). */
-    static long[] pruned(long[] ticks, long oldestNeeded) {
-        int newestBefore = -1;
-        for (int i = 0; i < ticks.length; i += 3) {
-            if (ticks[i] <= oldestNeeded) {
-                newestBefore = i;
-            }
+    /**
+     * Where the ticks a point in time at or after {@code oldestNeeded} may take begin: the newest at or before it (or
+     * the first, if none is).
+     */
+    static int firstNeeded(long[] ticks, long oldestNeeded) {
+        int newestBefore = 0;
+        for (int i = 0; i < ticks.length && ticks[i] <= oldestNeeded; i += 3) {
+            newestBefore = i;
         }
-        return newestBefore <= 0 ? ticks : Arrays.copyOfRange(ticks, newestBefore, ticks.length);
+        return newestBefore;
     }
 
     /** Sets the sample's counts as of {@code pointInTime}: those of the newest tick end at or before it, if any. */
