@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.jobs.config.CtrConfig;
@@ -93,13 +94,13 @@ class OnlineFailoverIT {
         Map<String, CtrScore> scores = readScores(stack, "failover-it-scores-" + run);
         assertThat(scoresA.values().stream().map(CtrScore::getAuctionId).distinct().count()).isEqualTo(truth.auctions());
         assertThat(scores.keySet()).as("run %s: scored (auction, ad) pairs", run).isEqualTo(scoresA.keySet());
-        scoresA.forEach((key, score) -> assertThat(scores.get(key)).as("run %s: %s", run, key).isEqualTo(score));
 
         try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
             // every field but RedisContents.PROCESSING_TIME_FIELDS (scored_at_ms, published_processing_time_ms)
             Map<String, Map<String, String>> redisA = RedisContents.replayInvariant(RedisContents.hashes(redis, "failover-a"));
             Map<String, Map<String, String>> redisB = RedisContents.replayInvariant(
                     RedisContents.hashes(redis, "failover-" + run));
+            assertThat(scoreDifferences(scoresA, scores, redisA, redisB)).as("run %s: scores unlike run a's", run).isEmpty();
             assertThat(redisA.keySet()).filteredOn(k -> k.startsWith("rank:")).hasSize((int) truth.auctions());
             assertThat(redisB.keySet()).as("run %s: Redis keys", run).isEqualTo(redisA.keySet());
             redisA.forEach((key, fields) -> assertThat(redisB.get(key)).as("run %s: %s", run, key).isEqualTo(fields));
@@ -112,6 +113,32 @@ class OnlineFailoverIT {
                     run, redisA.size(), redisA.keySet().stream().filter(k -> k.startsWith("rank:")).count(),
                     samplesA.size(), scoresA.size(), versions.last());
         }
+    }
+
+    /**
+     * Every committed score unlike run a's, counted by model version, with whether that version's parameters in Redis
+     * are run a's too (a trainer that parted from run a) or not (the scorer's inputs differed), and the first few.
+     */
+    private static List<String> scoreDifferences(Map<String, CtrScore> expected, Map<String, CtrScore> actual,
+            Map<String, Map<String, String>> redisA, Map<String, Map<String, String>> redisB) {
+        Map<Long, List<String>> byVersion = new TreeMap<>();
+        expected.forEach((key, score) -> {
+            CtrScore other = actual.get(key);
+            if (!score.equals(other)) {
+                byVersion.computeIfAbsent(score.getModelVersion(), v -> new ArrayList<>()).add(key + " pCTR "
+                        + score.getPctr() + " v" + score.getModelVersion() + ", now " + other.getPctr() + " v"
+                        + other.getModelVersion());
+            }
+        });
+        List<String> differences = new ArrayList<>();
+        byVersion.forEach((version, keys) -> {
+            String versionKey = "model:{ctr}:parameters:v" + version;
+            boolean sameParameters = version == 0 || java.util.Objects.equals(redisA.get(versionKey), redisB.get(versionKey));
+            differences.add(keys.size() + " scores of version " + version + " (of "
+                    + expected.values().stream().filter(s -> s.getModelVersion() == version).count() + "; its parameters "
+                    + (sameParameters ? "equal" : "differ") + "), e.g. " + keys.subList(0, Math.min(5, keys.size())));
+        });
+        return differences;
     }
 
     /** Committed scores by auction/ad with scored_at_ms cleared; fails on a candidate scored twice. */
