@@ -1,6 +1,7 @@
 package org.ctrranker.operators.features;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -55,13 +56,32 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
     private static final int CLICKS = 1;
     private static final int LAST_EVENT = 2;
     private static final int IDLE_TIMER = 3;
+    /**
+     * Unused but for its presence: it tells this layout from the earlier builds', whose counts ended at
+     * {@link #IDLE_TIMER} and whose ticks were one array (in {@link #unbucketedTicks}).
+     */
+    private static final int LAYOUT = 4;
+    /** From here on: the first tick end of each bucket in {@link #tickBuckets}, ascending. */
+    private static final int FIRST_BUCKET = 5;
+
+    /**
+     * An ad's ticks are kept in buckets of this much event time from each bucket's first tick: a tick rewrites its
+     * bucket (up to 60 ticks at 1 s) and not the ad's whole history (up to 1,200 at the defaults), which on RocksDB
+     * is serialized whole at every write.
+     */
+    static final long TICK_BUCKET_MS = 60_000L;
 
     private final ItemStatisticsConfig config;
 
-    /** impressions, clicks, time of the last event, the idle timer set. */
+    /**
+     * impressions, clicks, time of the last event, the idle timer set, {@link #LAYOUT}, and from {@link #FIRST_BUCKET}
+     * where the ticks a waiting or late sample may still need are.
+     */
     private transient ValueState<long[]> countsState;
-    /** The ticks a waiting or late sample may still need: (as of, impressions, clicks) triples, oldest first. */
-    private transient ValueState<long[]> ticksState;
+    /** Buckets of ticks by their first tick end: (tick end, impressions, clicks) triples, oldest first. */
+    private transient MapState<Long, long[]> tickBuckets;
+    /** The earlier builds' ticks, one array of triples per ad: read once, into buckets. */
+    private transient ValueState<long[]> unbucketedTicks;
     /** Events by the end of their tick. */
     private transient MapState<Long, List<ItemEvent>> events;
     /** Impressions whose window is open and that have no click yet: impression id to impression time. */
@@ -87,8 +107,10 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
     public void open(OpenContext openContext) {
         countsState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("item-counts", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
-        ticksState = getRuntimeContext().getState(
+        unbucketedTicks = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("item-ticks", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        tickBuckets = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-tick-buckets", Types.LONG,
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         events = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-events", Types.LONG,
                 new ListTypeInfo<>(TypeInformation.of(ItemEvent.class))));
         open = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-open-impressions", Types.STRING, Types.LONG));
@@ -197,42 +219,68 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
             counts[CLICKS]++;
             clicksCounted.inc();
         }
+        counts = addTick(counts, tickEnd, counts[IMPRESSIONS], counts[CLICKS]);
+        counts = dropBucketsBefore(counts, ctx.timerService().currentWatermark() - config.historyMs());
         countsState.update(counts);
-        long[] ticks = ticksState.value();
-        ticks = ticks == null ? new long[0] : ticks;
-        // the kept ticks and the new one in one new array: one copy per tick, however many are dropped
-        int from = firstNeeded(ticks, ctx.timerService().currentWatermark() - config.historyMs());
-        int kept = ticks.length - from;
-        long[] more = new long[kept + 3];
-        System.arraycopy(ticks, from, more, 0, kept);
-        more[kept] = tickEnd;
-        more[kept + 1] = counts[IMPRESSIONS];
-        more[kept + 2] = counts[CLICKS];
-        ticksState.update(more);
         ctx.output(TICKS, new ItemTick(ctx.getCurrentKey(), tickEnd, counts[IMPRESSIONS], counts[CLICKS]));
         ticksPublished.inc();
     }
 
-    /**
-     * Where the ticks a point in time at or after {@code oldestNeeded} may take begin: the newest at or before it (or
-     * the first, if none is).
-     */
-    static int firstNeeded(long[] ticks, long oldestNeeded) {
-        int newestBefore = 0;
-        for (int i = 0; i < ticks.length && ticks[i] <= oldestNeeded; i += 3) {
-            newestBefore = i;
+    /** Appends a tick (the newest) to the last bucket, or to a new one if that began a bucket's span ago. */
+    private long[] addTick(long[] counts, long tickEnd, long impressions, long clicks) throws Exception {
+        int last = counts.length - 1;
+        if (last >= FIRST_BUCKET && tickEnd - counts[last] < TICK_BUCKET_MS) {
+            long[] bucket = tickBuckets.get(counts[last]);
+            long[] more = Arrays.copyOf(bucket, bucket.length + 3);
+            more[bucket.length] = tickEnd;
+            more[bucket.length + 1] = impressions;
+            more[bucket.length + 2] = clicks;
+            tickBuckets.put(counts[last], more);
+            return counts;
         }
-        return newestBefore;
+        tickBuckets.put(tickEnd, new long[] {tickEnd, impressions, clicks});
+        long[] more = Arrays.copyOf(counts, counts.length + 1);
+        more[counts.length] = tickEnd;
+        return more;
+    }
+
+    /**
+     * Drops the buckets older than the one holding the newest tick at or before {@code oldestNeeded}: a point in time
+     * at or after it never takes their ticks.
+     */
+    private long[] dropBucketsBefore(long[] counts, long oldestNeeded) throws Exception {
+        int keepFrom = newestBucketAtOrBefore(counts, oldestNeeded);
+        if (keepFrom <= FIRST_BUCKET) {
+            return counts;
+        }
+        for (int i = FIRST_BUCKET; i < keepFrom; i++) {
+            tickBuckets.remove(counts[i]);
+        }
+        long[] kept = new long[counts.length - (keepFrom - FIRST_BUCKET)];
+        System.arraycopy(counts, 0, kept, 0, FIRST_BUCKET);
+        System.arraycopy(counts, keepFrom, kept, FIRST_BUCKET, counts.length - keepFrom);
+        return kept;
+    }
+
+    /**
+     * Where in {@code counts} the bucket is whose first tick is the newest at or before {@code time}; below
+     * {@link #FIRST_BUCKET} if none is.
+     */
+    private static int newestBucketAtOrBefore(long[] counts, long time) {
+        int found = Arrays.binarySearch(counts, FIRST_BUCKET, counts.length, time);
+        return found >= 0 ? found : -found - 2;
     }
 
     /** Sets the sample's counts as of {@code pointInTime}: those of the newest tick end at or before it, if any. */
     private void stamp(TrainingSample sample, long pointInTime, Collector<TrainingSample> out) throws Exception {
-        long[] ticks = ticksState.value();
+        long[] index = counts();
+        int at = newestBucketAtOrBefore(index, pointInTime);
         ItemCounts counts = null;
-        if (ticks != null) {
-            for (int i = ticks.length - 3; i >= 0; i -= 3) {
-                if (ticks[i] <= pointInTime) {
-                    counts = new ItemCounts(ticks[i], ticks[i + 1], ticks[i + 2]);
+        if (at >= FIRST_BUCKET) {
+            long[] bucket = tickBuckets.get(index[at]);
+            for (int i = bucket.length - 3; i >= 0; i -= 3) {
+                if (bucket[i] <= pointInTime) {
+                    counts = new ItemCounts(bucket[i], bucket[i + 1], bucket[i + 2]);
                     break;
                 }
             }
@@ -263,13 +311,29 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
             return;
         }
         countsState.clear();
-        ticksState.clear();
+        tickBuckets.clear();
+        unbucketedTicks.clear();
         open.clear();
         expiredAds.inc();
     }
 
     private long[] counts() throws Exception {
         long[] counts = countsState.value();
-        return counts == null ? new long[] {0, 0, Long.MIN_VALUE, Long.MIN_VALUE} : counts;
+        if (counts == null) {
+            return new long[] {0, 0, Long.MIN_VALUE, Long.MIN_VALUE, 0};
+        }
+        if (counts.length > LAYOUT) {
+            return counts;
+        }
+        long[] bucketed = Arrays.copyOf(counts, FIRST_BUCKET);
+        long[] ticks = unbucketedTicks.value();
+        if (ticks != null) {
+            for (int i = 0; i + 2 < ticks.length; i += 3) {
+                bucketed = addTick(bucketed, ticks[i], ticks[i + 1], ticks[i + 2]);
+            }
+            unbucketedTicks.clear();
+        }
+        countsState.update(bucketed);
+        return bucketed;
     }
 }

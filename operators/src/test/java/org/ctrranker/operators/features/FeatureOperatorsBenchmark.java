@@ -6,15 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.TrainingSample;
 
 /**
- * Events per second of the two feature operators on one thread, driven through Flink's operator test
- * harness (heap state, timers, watermarks every 1,000 events; harness overhead included, so a lower
- * bound). Not a test: run {@code main} with the test classpath; figures go in the issue note. Besides
- * wall time it reports events per CPU-second of the driving thread, which a busy shared machine
- * distorts far less.
+ * Events per second of the feature operators on one thread, driven through Flink's operator test harness (heap
+ * state unless said, timers, watermarks every 1,000 events; harness overhead included, so a lower bound). Not a
+ * test: run {@code main} with the test classpath (arguments: users, impressions, and {@code items} for the item
+ * statistics alone); figures go in the issue note. Besides wall time it reports events per CPU-second of the
+ * driving thread, which a busy shared machine distorts far less.
  */
 public final class FeatureOperatorsBenchmark {
 
@@ -25,9 +26,47 @@ public final class FeatureOperatorsBenchmark {
     public static void main(String[] args) throws Exception {
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int impressions = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        boolean itemsOnly = args.length > 2 && args[2].equals("items");
         for (int round = 0; round < 2; round++) { // the first round warms the JIT
-            userFeedback(users, impressions);
-            auctionStatistics(impressions);
+            if (!itemsOnly) {
+                userFeedback(users, impressions);
+                auctionStatistics(impressions);
+            }
+            itemStatistics(50, impressions / 2, false);
+            itemStatistics(50, impressions / 2, true);
+        }
+    }
+
+    /**
+     * Busy ads: each gets an impression about every second of event time (5% clicked), so once the run is longer
+     * than the history ({@code ctr.features.item.history-ms}, 20 min) every ad holds a full one.
+     */
+    private static void itemStatistics(int ads, int impressions, boolean rocksDb) throws Exception {
+        Random random = new Random(3);
+        List<TrainingSample> samples = new ArrayList<>(impressions);
+        List<AdClick> clicks = new ArrayList<>();
+        long t = 1_700_000_000_000L;
+        long step = 1_000L / ads;
+        for (int i = 0; i < impressions; i++) {
+            t += step;
+            String id = "imp-" + i;
+            String ad = "ad-" + random.nextInt(ads);
+            samples.add(FeedbackEvents.impression("u", id, ad, t));
+            if (random.nextInt(100) < 5) {
+                clicks.add(AdClick.newBuilder().setClickId("c-" + id).setImpressionId(id).setUserId("u").setAdId(ad)
+                        .setClickTimeMs(t + 2_000).build());
+            }
+        }
+        var backend = rocksDb ? new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend() : null;
+        try (var h = ItemStatisticsFunctionTest.harness(ItemStatisticsConfig.defaults(), backend)) {
+            long start = System.nanoTime();
+            long cpuStart = CPU.getCurrentThreadCpuTime();
+            int events = feed(h, samples, clicks);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double cpuSeconds = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+            System.out.printf("item statistics (%s): %d impressions + %d clicks over %d ads, %.0f s of event time, in"
+                    + " %.1f s = %.0f events/s; %.0f events per CPU-second%n", rocksDb ? "RocksDB" : "heap",
+                    samples.size(), events - samples.size(), ads, (t - 1_700_000_000_000L) / 1e3, seconds, events / seconds, events / cpuSeconds);
         }
     }
 
@@ -49,26 +88,36 @@ public final class FeatureOperatorsBenchmark {
         try (var h = UserFeedbackFunctionTest.harness(config)) {
             long start = System.nanoTime();
             long cpuStart = CPU.getCurrentThreadCpuTime();
-            int c = 0;
-            int events = 0;
-            for (TrainingSample s : samples) {
-                h.processElement1(s, s.getImpressionTimeMs());
-                while (c < clicks.size() && clicks.get(c).getClickTimeMs() <= s.getImpressionTimeMs()) {
-                    h.processElement2(clicks.get(c), clicks.get(c).getClickTimeMs());
-                    c++;
-                    events++;
-                }
-                if (++events % 1_000 == 0) {
-                    h.processBothWatermarks(new Watermark(s.getImpressionTimeMs() - 1_000));
-                    h.getOutput().clear();
-                }
-            }
+            int events = feed(h, samples, clicks);
             h.processBothWatermarks(new Watermark(t + 120_000));
             double seconds = (System.nanoTime() - start) / 1e9;
             double cpuSeconds = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
             System.out.printf("user feedback: %d impressions + %d clicks over %d users in %.1f s = %.0f events/s;"
-                    + " %.0f events per CPU-second%n", samples.size(), c, users, seconds, events / seconds, events / cpuSeconds);
+                    + " %.0f events per CPU-second%n", samples.size(), events - samples.size(), users, seconds, events / seconds, events / cpuSeconds);
         }
+    }
+
+    /**
+     * The impressions in order, each followed by the clicks due by its time, a watermark 1 s behind every 1,000
+     * events; the events fed.
+     */
+    private static int feed(KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> h,
+            List<TrainingSample> samples, List<AdClick> clicks) throws Exception {
+        int c = 0;
+        int events = 0;
+        for (TrainingSample s : samples) {
+            h.processElement1(s, s.getImpressionTimeMs());
+            while (c < clicks.size() && clicks.get(c).getClickTimeMs() <= s.getImpressionTimeMs()) {
+                h.processElement2(clicks.get(c), clicks.get(c).getClickTimeMs());
+                c++;
+                events++;
+            }
+            if (++events % 1_000 == 0) {
+                h.processBothWatermarks(new Watermark(s.getImpressionTimeMs() - 1_000));
+                h.getOutput().clear();
+            }
+        }
+        return events;
     }
 
     private static void auctionStatistics(int samples) throws Exception {

@@ -8,7 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -107,6 +112,87 @@ class ItemStatisticsFunctionTest {
         }
     }
 
+    @Test
+    void everyPointInTheHistoryFindsItsTickAcrossBucketsAndOlderBucketsAreDropped() throws Exception {
+        long tick = 10_000;
+        long history = 300_000;
+        ItemStatisticsConfig config = new ItemStatisticsConfig(tick, history, 1_000_000_000L, 15, 50);
+        try (var h = harness(config)) {
+            long start = 1_000_000_000L;
+            for (int k = 0; k < 120; k++) { // 20 minutes of a busy ad: a tick every 10 s, ten buckets of 6
+                long at = start + k * tick + 1 + (k % 7) * 100;
+                h.processElement1(impression("u" + k, "i" + k, "x", at), at);
+                h.processBothWatermarks(new Watermark(at + tick));
+            }
+            long watermark = start + 120 * tick;
+            h.processBothWatermarks(new Watermark(watermark));
+            List<long[]> published = new ArrayList<>();
+            h.getSideOutput(ItemStatisticsFunction.TICKS)
+                    .forEach(r -> published.add(new long[] {r.getValue().asOfMs, r.getValue().impressions}));
+            assertThat(published).hasSize(120);
+            h.getOutput().clear();
+
+            // late samples: stamped at once, as of points in time anywhere in the history
+            Map<String, Long> pointInTime = new TreeMap<>();
+            for (long p = watermark - history; p <= watermark; p += 3_333) {
+                String id = "late-" + p;
+                TrainingSample late = impression("v", id, "x", p + 15);
+                late.setRequestTimeMs(p + 15);
+                h.processElement1(late, p + 15);
+                pointInTime.put(id, p);
+            }
+            Map<String, ItemCounts> stamped = stamps(h);
+            assertThat(stamped).hasSameSizeAs(pointInTime);
+            pointInTime.forEach((id, p) -> {
+                long[] newest = published.stream().filter(t -> t[0] <= p).reduce((a, b) -> b).orElseThrow();
+                assertThat(stamped.get(id)).as("%s as of %d", id, p).isEqualTo(new ItemCounts(newest[0], newest[1], 0L));
+            });
+            assertThat(tickBuckets(h, "x")).as("buckets of the last 5 minutes and the one before")
+                    .isBetween(5, 7);
+        }
+    }
+
+    @Test
+    void aHistoryWrittenAsOneArrayByAnEarlierBuildIsReadAndMovedIntoBuckets() throws Exception {
+        try (var h = harness()) {
+            var backend = h.getOperator().<String>getKeyedStateBackend();
+            backend.setCurrentKey("x");
+            backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    new ValueStateDescriptor<>("item-counts", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO))
+                    .update(new long[] {2, 1, T + 14, ItemStatisticsFunction.IDLE_GRID_MS * 2});
+            backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    new ValueStateDescriptor<>("item-ticks", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO))
+                    .update(new long[] {T + 9, 1, 0, T + 19, 2, 1});
+            h.processBothWatermarks(new Watermark(T + 100));
+
+            TrainingSample late = impression("u", "i1", "x", T + 40);
+            h.processElement1(late, T + 40); // point in time 1025 (request time = impression time here)
+            assertThat(stamps(h).get("i1")).isEqualTo(new ItemCounts(T + 19, 2L, 1L));
+            assertThat(tickBuckets(h, "x")).isEqualTo(1);
+            h.processBothWatermarks(new Watermark(T + 200));
+            assertThat(ticks(h)).as("the counts go on").containsExactly("x@1109=3/1");
+            TrainingSample next = impression("u", "i2", "x", T + 130);
+            h.processElement1(next, T + 130);
+            assertThat(stamps(h).get("i2")).isEqualTo(new ItemCounts(T + 109, 3L, 1L));
+            assertThat(backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    new ValueStateDescriptor<>("item-ticks", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO)).value())
+                    .as("the one-array history, once read").isNull();
+        }
+    }
+
+    private static int tickBuckets(KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> h,
+            String adId) throws Exception {
+        var backend = h.getOperator().<String>getKeyedStateBackend();
+        backend.setCurrentKey(adId);
+        int buckets = 0;
+        for (Long ignored : backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new MapStateDescriptor<>("item-tick-buckets", Types.LONG, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO))
+                .keys()) {
+            buckets++;
+        }
+        return buckets;
+    }
+
     private static void feedTwoAds(KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> h,
             boolean shuffled) throws Exception {
         List<Runnable> events = new ArrayList<>();
@@ -177,9 +263,18 @@ class ItemStatisticsFunctionTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> harness(
             ItemStatisticsConfig config) throws Exception {
+        return harness(config, null);
+    }
+
+    /** On the heap backend, or on {@code backend} when given. */
+    static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> harness(
+            ItemStatisticsConfig config, org.apache.flink.runtime.state.StateBackend backend) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample>(
                 new KeyedCoProcessOperator<>(new ItemStatisticsFunction(config)),
                 TrainingSample::getAdId, AdClick::getAdId, Types.STRING);
+        if (backend != null) {
+            h.setStateBackend(backend); // before setup, which builds the operator's state backend
+        }
         h.setup(AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
         h.open();
         return h;
