@@ -26,6 +26,7 @@ import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.operators.features.AieConfig;
 import org.ctrranker.operators.features.AuctionStatistics;
 import org.ctrranker.operators.features.FeedbackConfig;
+import org.ctrranker.operators.features.ItemCountsMirror;
 import org.ctrranker.operators.features.ItemStatistics;
 import org.ctrranker.operators.features.ItemStatisticsConfig;
 import org.ctrranker.operators.features.UserFeatures;
@@ -152,8 +153,9 @@ public final class CtrRankingJob {
 
         // Keyed, not forwarded: a pointwise input would make Flink align all of the writer's inputs, and the
         // rankings would wait at every checkpoint for the barrier behind the trainer's model writes.
-        UserFeatures.mirrorWrites(withFeedback).union(AuctionStatistics.publications(samples),
-                        OnlineStages.redisWrites(scores))
+        UserFeatures.mirrorWrites(withFeedback).union(
+                        ItemStatistics.mirrorWrites(withItemCounts, ItemCountsMirror.fromSettings(config.asMap())),
+                        AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores))
                 .keyBy(write -> write.key, Types.STRING)
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
         // A writer of their own: a version's parameters (up to 10 MB at the defaults) in the rankings' pipeline held

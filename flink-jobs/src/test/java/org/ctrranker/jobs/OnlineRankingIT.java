@@ -9,16 +9,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ctrranker.events.CtrScore;
+import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
 import org.ctrranker.jobs.generate.GroundTruth;
 import org.ctrranker.jobs.generate.SyntheticEventGenerator;
 import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedRecords;
+import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.SmallOnlineModel;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
+import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
@@ -96,12 +99,38 @@ class OnlineRankingIT {
             assertThat(parameters).as("the live version's parameters, whole")
                     .hasSize(Integer.parseInt(current.get("parameters_bytes")))
                     .startsWith("CTRM".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            assertThat(redis.pttl(org.ctrranker.operators.redis.RedisKeys.modelParameters(PREFIX, "ctr", live))).isPositive();
+            assertThat(redis.pttl(RedisKeys.modelParameters(PREFIX, "ctr", live))).isPositive();
             assertUserScoresAreTheLatestAuctions(redis, committed);
+            assertItemCountsAreEachAdsTotals(redis, CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "online-it-samples"));
         }
         System.out.println("auctions per model version: " + auctionsPerVersion);
         assertThat(auctionsPerVersion.keySet().stream().mapToLong(Long::longValue).max().orElse(0))
                 .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
+    }
+
+    /**
+     * Each ad's mirrored counts, once the bounded input has ended, are its impressions in the committed samples and the
+     * clicked ones among them (a click counts once per impression, within the window, as the label does).
+     */
+    private static void assertItemCountsAreEachAdsTotals(Jedis redis, Map<String, byte[]> samples) {
+        Map<String, long[]> expected = new HashMap<>();
+        samples.values().forEach(bytes -> {
+            TrainingSample sample = CommittedSamples.decode(bytes);
+            long[] counts = expected.computeIfAbsent(sample.getAdId(), ad -> new long[3]);
+            counts[0]++;
+            counts[1] += sample.getLabel();
+            counts[2] = Math.max(counts[2], sample.getImpressionTimeMs());
+        });
+        assertThat(redis.keys(PREFIX + ":item:*")).hasSize(expected.size());
+        expected.forEach((ad, counts) -> {
+            String key = RedisKeys.item(PREFIX, ad);
+            Map<String, String> stored = redis.hgetAll(key);
+            assertThat(Long.parseLong(stored.get("impressions"))).as("impressions of %s", ad).isEqualTo(counts[0]);
+            assertThat(Long.parseLong(stored.get("clicks"))).as("clicks of %s", ad).isEqualTo(counts[1]);
+            assertThat(Long.parseLong(stored.get("as_of_ms"))).as("as of").isGreaterThanOrEqualTo(counts[2])
+                    .isEqualTo(Long.parseLong(stored.get("version")));
+            assertThat(redis.pttl(key)).as("TTL of " + key).isPositive();
+        });
     }
 
     /**

@@ -5,10 +5,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code bin/ctr query}: reads the serving state the job keeps in Redis: rankings, users, models. */
+/** {@code bin/ctr query}: reads the serving state the job keeps in Redis: rankings, users, ads, models. */
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = "Reads the serving state the job keeps in Redis (operators/REDIS-KEYS.md).",
-        subcommands = {QueryRankCommand.class, QueryUserCommand.class, QueryModelCommand.class})
+        subcommands = {QueryRankCommand.class, QueryUserCommand.class, QueryAdCommand.class, QueryModelCommand.class})
 public final class QueryCommand implements Runnable {
 
     @Spec
@@ -16,6 +16,7 @@ public final class QueryCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name what to query: 'query rank AUCTION_ID', 'query user USER_ID' or 'query model'");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name what to query: 'query rank AUCTION_ID', 'query user USER_ID',"
+                + " 'query ad AD_ID' or 'query model'");
     }
 }

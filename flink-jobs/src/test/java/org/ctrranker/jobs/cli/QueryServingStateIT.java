@@ -12,6 +12,8 @@ import org.ctrranker.events.CtrScore;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.localenv.StackEndpoints;
+import org.ctrranker.operators.features.ItemCountsMirror;
+import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
@@ -24,8 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
 
 /**
- * {@code bin/ctr query rank|user|model} against a real redis-server holding what the job's own writers
- * ({@link ServingWrites} through {@link VersionedRedisWriter}) put there: the commands read the serving
+ * {@code bin/ctr query rank|user|ad|model} against a real redis-server holding what the job's own writers
+ * ({@link ServingWrites} and {@link ItemCountsMirror} through {@link VersionedRedisWriter}) put there: the commands read the serving
  * contract back as written, newest version first, and exit 1 for what is absent.
  */
 @ExtendWith(LocalStackExtension.class)
@@ -65,6 +67,11 @@ class QueryServingStateIT {
             for (VersionedWrite w : ServingWrites.model(CONFIG, rejected)) {
                 writer.write(w);
             }
+            // the mirror of an ad's counts: a replayed older tick must not replace the newer one
+            ItemCountsMirror items = new ItemCountsMirror(PREFIX, 3_600_000L);
+            writer.write(items.map(new ItemTick("ad-7", 5_999L, 40, 3)));
+            writer.flush();
+            writer.write(items.map(new ItemTick("ad-7", 4_999L, 30, 1)));
             writer.flush();
         }
     }
@@ -136,6 +143,27 @@ class QueryServingStateIT {
         StringWriter err = new StringWriter();
         assertThat(query(new StringWriter(), err, "model", "--name", "unpublished")).isEqualTo(1);
         assertThat(err.toString()).contains("no live version of model unpublished");
+    }
+
+    @Test
+    void adShowsTheCountsOfItsNewestTick() throws Exception {
+        StringWriter json = new StringWriter();
+        assertThat(query(json, new StringWriter(), "ad", "ad-7", "--json")).isZero();
+        JsonNode ad = new ObjectMapper().readTree(json.toString());
+        assertThat(ad.get("key").asText()).isEqualTo(PREFIX + ":item:{ad-7}");
+        assertThat(ad.get("as_of_ms").asLong()).isEqualTo(5_999L);
+        assertThat(ad.get("impressions").asLong()).isEqualTo(40);
+        assertThat(ad.get("clicks").asLong()).isEqualTo(3);
+        assertThat(ad.get("ctr").asDouble()).isEqualTo(0.075);
+        assertThat(ad.get("ttl_ms").asLong()).isBetween(1L, 3_600_000L);
+
+        StringWriter text = new StringWriter();
+        assertThat(query(text, new StringWriter(), "ad", "ad-7")).isZero();
+        assertThat(text.toString()).contains("40 impressions, 3 clicks, CTR 0.0750");
+
+        StringWriter err = new StringWriter();
+        assertThat(query(new StringWriter(), err, "ad", "never-shown")).isEqualTo(1);
+        assertThat(err.toString()).contains("no counts for never-shown");
     }
 
     private int query(StringWriter out, StringWriter err, String... args) {

@@ -44,7 +44,7 @@ public final class ItemStatisticsConfig implements Serializable {
                 number(settings, ATTRIBUTION_WINDOW_MS, 1_800_000));
     }
 
-    private static long number(Map<String, String> settings, String key, long fallback) {
+    static long number(Map<String, String> settings, String key, long fallback) {
         String value = settings.get(key);
         if (value == null) {
             return fallback;
@@ -56,7 +56,7 @@ public final class ItemStatisticsConfig implements Serializable {
         }
     }
 
-    private static long positive(String key, long value) {
+    static long positive(String key, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(key + "=" + value + ": must be above 0");
         }

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.UserFeedbackSnapshot;
+import org.ctrranker.operators.features.ItemCountsMirror;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import redis.clients.jedis.Jedis;
 
@@ -25,6 +27,17 @@ public final class FeatureReader {
         byte[] bytes = jedis.hget(RedisKeys.userFeedback(prefix, userId).getBytes(StandardCharsets.UTF_8),
                 SNAPSHOT_FIELD);
         return bytes == null ? Optional.empty() : Optional.of(UserFeedbackFunction.decode(bytes));
+    }
+
+    /** The ad's mirrored counts at its newest tick, or empty when the ad has none (never counted, or expired). */
+    public static Optional<ItemCounts> itemCounts(Jedis jedis, String prefix, String adId) {
+        Map<String, String> fields = jedis.hgetAll(RedisKeys.item(prefix, adId));
+        if (fields.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ItemCounts(Long.parseLong(fields.get(ItemCountsMirror.FIELD_AS_OF)),
+                Long.parseLong(fields.get(ItemCountsMirror.FIELD_IMPRESSIONS)),
+                Long.parseLong(fields.get(ItemCountsMirror.FIELD_CLICKS))));
     }
 
     /** The scenario's published market statistics as field -> text, empty when none. */

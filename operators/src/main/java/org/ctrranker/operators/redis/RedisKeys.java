@@ -19,6 +19,11 @@ public final class RedisKeys {
         return prefix + ":market:{" + escape(scenario) + "}";
     }
 
+    /** {@code <prefix>:item:{<ad_id>}}: the ad's impression and click counts at its newest tick. */
+    public static String item(String prefix, String adId) {
+        return prefix + ":item:{" + escape(adId) + "}";
+    }
+
     /** {@code <prefix>:rank:{<auction_id>}}: the scored and ranked candidates of one auction. */
     public static String ranking(String prefix, String auctionId) {
         return prefix + ":rank:{" + escape(auctionId) + "}";
