@@ -39,6 +39,7 @@ import org.ctrranker.operators.joins.JoinOutputs;
 import org.ctrranker.operators.joins.UnattributedClicks;
 import org.ctrranker.operators.kafka.TransactionTimeouts;
 import org.ctrranker.operators.metrics.CountingMap;
+import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.scoring.ModelUpdate;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.operators.scoring.OnlineStages;
@@ -153,10 +154,13 @@ public final class CtrRankingJob {
 
         // Keyed, not forwarded: a pointwise input would make Flink align all of the writer's inputs, and the
         // rankings would wait at every checkpoint for the barrier behind the trainer's model writes.
-        UserFeatures.mirrorWrites(withFeedback).union(
-                        ItemStatistics.mirrorWrites(withItemCounts, ItemCountsMirror.fromSettings(config.asMap())),
-                        AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores))
-                .keyBy(write -> write.key, Types.STRING)
+        DataStream<VersionedWrite> servingWrites = UserFeatures.mirrorWrites(withFeedback)
+                .union(AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores));
+        if (ItemCountsMirror.enabled(config.asMap())) {
+            servingWrites = servingWrites.union(
+                    ItemStatistics.mirrorWrites(withItemCounts, ItemCountsMirror.fromSettings(config.asMap())));
+        }
+        servingWrites.keyBy(write -> write.key, Types.STRING)
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
         // A writer of their own: a version's parameters (up to 10 MB at the defaults) in the rankings' pipeline held
         // every ranking sent with or after it until Redis had taken them (bench e2e with a version every 2,000

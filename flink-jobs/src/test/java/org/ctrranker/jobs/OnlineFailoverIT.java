@@ -166,6 +166,7 @@ class OnlineFailoverIT {
         settings.put("ctr.topic.training-samples", "failover-it-samples-" + run);
         settings.put("ctr.topic.scores", "failover-it-scores-" + run);
         settings.put("ctr.topic.dead-letters", "failover-it-dead-letters");
+        settings.put("ctr.features.item.redis-mirror", "true"); // its keys too must end as in run a
         SmallOnlineModel.applyTo(settings);
         // The injected failures wait for a completed checkpoint; frequent ones complete well before the
         // small input is through, whatever the machine's speed. Unaligned from the start: an aligned barrier

@@ -191,6 +191,7 @@ class OnlineRankingIT {
         settings.put("ctr.topic.training-samples", "online-it-samples");
         settings.put("ctr.topic.scores", "online-it-scores");
         settings.put("ctr.topic.dead-letters", "online-it-dead-letters");
+        settings.put("ctr.features.item.redis-mirror", "true");
         SmallOnlineModel.applyTo(settings);
         settings.put("ctr.training.publish-every-samples", "400");
         return CtrConfig.load(null, settings);

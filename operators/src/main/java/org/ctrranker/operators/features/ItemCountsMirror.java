@@ -14,6 +14,7 @@ public final class ItemCountsMirror implements MapFunction<ItemTick, VersionedWr
 
     private static final long serialVersionUID = 1L;
 
+    public static final String ENABLED = "ctr.features.item.redis-mirror";
     public static final String REDIS_TTL_MS = "ctr.features.item.redis-ttl-ms";
     public static final String REDIS_KEY_PREFIX = "ctr.redis.key-prefix";
     public static final String FIELD_AS_OF = "as_of_ms";
@@ -26,6 +27,15 @@ public final class ItemCountsMirror implements MapFunction<ItemTick, VersionedWr
     public ItemCountsMirror(String keyPrefix, long ttlMs) {
         this.keyPrefix = keyPrefix;
         this.ttlMs = ItemStatisticsConfig.positive(REDIS_TTL_MS, ttlMs);
+    }
+
+    /** Whether the job mirrors the counts (false unless set to true); anything but true or false is refused. */
+    public static boolean enabled(Map<String, String> settings) {
+        String value = settings.getOrDefault(ENABLED, "false").trim();
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new IllegalArgumentException(ENABLED + "=" + value + " must be true or false");
+        }
+        return value.equals("true");
     }
 
     /** The key prefix and the TTL (7 days unless set) from a settings map. */
