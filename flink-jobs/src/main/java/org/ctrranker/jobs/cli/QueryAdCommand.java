@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
         description = {"Prints an ad's counts from Redis (<prefix>:item:{AD_ID}): its impressions and the clicks on them",
                 "(one per impression, within the attribution window) at the end of the newest event-time tick they",
                 "changed in, the CTR they give, and how long ago in event time that was against now.",
+                "The job writes them only with ctr.features.item.redis-mirror=true (off by default).",
                 "Exit status 1 when Redis holds no counts for the ad."})
 public final class QueryAdCommand implements Callable<Integer> {
 
@@ -48,7 +49,8 @@ public final class QueryAdCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (found.counts().isEmpty()) {
             spec.commandLine().getErr().println("ctr query ad: no counts for " + adId
-                    + " (no impression counted yet, expired after its TTL, or another --key-prefix)");
+                    + " (the job mirrors them only with ctr.features.item.redis-mirror=true; else no impression counted"
+                    + " yet, expired after its TTL, or another --key-prefix)");
             return 1;
         }
         ItemCounts c = found.counts().get();
