@@ -1,6 +1,7 @@
 package org.ctrranker.jobs;
 
 import java.time.Duration;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -40,6 +41,7 @@ import org.ctrranker.operators.joins.UnattributedClicks;
 import org.ctrranker.operators.kafka.TransactionTimeouts;
 import org.ctrranker.operators.metrics.CountingMap;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.scoring.ModelUpdate;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.operators.scoring.OnlineStages;
@@ -85,6 +87,9 @@ public final class CtrRankingJob {
         env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
         // No operator changes or keeps a record it has passed on, so chained operators can share them.
         env.getConfig().enableObjectReuse();
+        // The one setting read inside tasks outside a stage's own config: every background stage applies it.
+        env.getConfig().setGlobalJobParameters(Configuration.fromMap(Map.of(BackgroundPriority.SETTING,
+                Integer.toString(BackgroundPriority.niceValue(config.string(BackgroundPriority.SETTING))))));
         Configuration checkpoints = new Configuration();
         String checkpointDir = config.string("ctr.checkpoint.dir");
         if (!checkpointDir.isEmpty()) {
@@ -215,7 +220,8 @@ public final class CtrRankingJob {
         }
         String name = topic.defaultName() + suffix;
         return env.fromSource(source, watermarks, name).uid("source-" + name)
-                .process(new SplitDeadLetters<T>(name), AvroTypeInfo.forRecord(type))
+                // only the scorers' own auctions input is on the scoring path; the others feed work with slack
+                .process(new SplitDeadLetters<T>(name, aligned), AvroTypeInfo.forRecord(type))
                 .uid("decode-" + name).name("valid " + name);
     }
 }

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
@@ -18,10 +19,12 @@ import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.SmallOnlineModel;
+import org.ctrranker.jobs.testing.ThreadNiceValues;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
@@ -53,7 +56,11 @@ class OnlineRankingIT {
             truth = new SyntheticEventGenerator(generator).run(writer);
         }
 
-        Map<String, Object> counts = BoundedRun.run(config(stack), 2);
+        Map<String, Object> counts;
+        try (ThreadNiceValues nice = new ThreadNiceValues()) {
+            counts = BoundedRun.run(config(stack), 2);
+            assertYieldingStages(nice);
+        }
         System.out.println("online run: " + counts);
 
         assertThat(counts.get("labelled")).isEqualTo(truth.impressions());
@@ -112,6 +119,17 @@ class OnlineRankingIT {
      * Each ad's mirrored counts, once the bounded input has ended, are its impressions in the committed samples and the
      * clicked ones among them (a click counts once per impression, within the window, as the label does).
      */
+    /** ctr.runtime.background-nice (10 by default): the trainer and a scorer's version loader yield; scorers do not. */
+    private static void assertYieldingStages(ThreadNiceValues nice) {
+        OptionalInt own = BackgroundPriority.currentThreadNice();
+        if (own.isEmpty()) {
+            return; // not Linux: nothing to read
+        }
+        assertThat(nice.of("online trainer")).as("the trainer's task thread").contains(10);
+        assertThat(nice.of("scorer version")).as("a scorer's version loader").contains(10);
+        assertThat(nice.of("auction scorer")).as("the scorers' task threads").containsOnly(own.getAsInt());
+    }
+
     private static void assertItemCountsAreEachAdsTotals(Jedis redis, Map<String, byte[]> samples) {
         Map<String, long[]> expected = new HashMap<>();
         samples.values().forEach(bytes -> {

@@ -17,6 +17,7 @@ import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 
 /**
  * AIE auction statistics, keyed by scenario ({@link AuctionStatistics#scenarioKey}). Sets on each
@@ -68,6 +69,7 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         currentWindow = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("aie-current-window", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         previousWindow = getRuntimeContext().getState(

@@ -23,6 +23,7 @@ import org.ctrranker.events.AdClick;
 import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 
 /**
  * Per ad (keyed by ad_id on both inputs: impression samples and clicks), its impressions and the clicks on them,
@@ -105,6 +106,7 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         countsState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("item-counts", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         unbucketedTicks = getRuntimeContext().getState(

@@ -32,6 +32,7 @@ import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.schemas.AvroModels;
 import org.ctrranker.schemas.EventTopic;
 import org.ctrranker.schemas.SchemaHistory;
@@ -98,6 +99,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
         waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
 

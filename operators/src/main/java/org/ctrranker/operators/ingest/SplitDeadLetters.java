@@ -7,6 +7,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.DeadLetter;
 import org.ctrranker.operators.metrics.JobCounter;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 
 /** Valid events go on; dead letters go to {@link #DEAD_LETTERS}. */
 public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter, T>, T> {
@@ -17,6 +18,7 @@ public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter
             new OutputTag<>("dead-letters", org.ctrranker.operators.serde.AvroTypeInfo.forRecord(DeadLetter.class));
 
     private final String sourceName;
+    private final boolean background;
     private transient JobCounter events;
     private transient JobCounter deadLetters;
     private transient long maxEventTime;
@@ -24,11 +26,24 @@ public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter
 
     /** @param sourceName names this source's counters: {@code events.<name>} and {@code deadLetters.<name>} */
     public SplitDeadLetters(String sourceName) {
+        this(sourceName, false);
+    }
+
+    /**
+     * @param background the source feeds only work with slack (the joins, features, trainer): its task and fetcher
+     *     threads yield to the scoring path ({@link BackgroundPriority})
+     */
+    public SplitDeadLetters(String sourceName, boolean background) {
         this.sourceName = sourceName;
+        this.background = background;
     }
 
     @Override
     public void open(OpenContext openContext) {
+        if (background) {
+            // opened before the source reader starts its fetcher thread, which so inherits the priority
+            BackgroundPriority.lower(getRuntimeContext());
+        }
         events = JobCounter.register(getRuntimeContext(), "events." + sourceName);
         deadLetters = JobCounter.register(getRuntimeContext(), "deadLetters." + sourceName);
         // here, not in the declarations: the task gets this function by Java serialization, which skips them

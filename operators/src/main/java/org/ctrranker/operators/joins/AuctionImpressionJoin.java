@@ -16,6 +16,7 @@ import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdImpression;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.JobCounter;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
@@ -49,6 +50,7 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
         ValueStateDescriptor<AdAuction> auctionDescriptor =
                 new ValueStateDescriptor<>("auction", AvroTypeInfo.forRecord(AdAuction.class));

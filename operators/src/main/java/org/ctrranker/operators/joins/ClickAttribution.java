@@ -18,6 +18,7 @@ import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.joins.JoinConfig.DelayedFeedbackMode;
 import org.ctrranker.operators.metrics.JobCounter;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
@@ -62,6 +63,7 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
         ValueStateDescriptor<TrainingSample> sampleDescriptor =
                 new ValueStateDescriptor<>("open-impression", AvroTypeInfo.forRecord(TrainingSample.class));

@@ -45,6 +45,7 @@ import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.metrics.LowestWatermark;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
@@ -196,7 +197,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         loadedVersion = 0;
         model.warmUp();
         standby = new StandbyModel(CtrModel.create(config.modelConfig()),
-                "scorer version loader " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
+                "scorer version loader " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                BackgroundPriority.configured(getRuntimeContext().getGlobalJobParameters()));
         versions.newest().ifPresent(standby::load);
         pending = new ArrayList<>();
         scoredThisAttempt = 0;

@@ -21,6 +21,7 @@ import org.ctrranker.models.Sample;
 import org.ctrranker.models.StepFingerprint;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -127,6 +128,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         DjlRuntime.prepare();
         // The trainer never changes a sample: its states share them with their checkpoint copies.
         waiting = EventTimeBuffer.sharingSamples(getRuntimeContext(), "trainer-waiting");

@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.ctrranker.models.CtrModel;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 
 /**
  * A scorer's second model, into which the newest model version is restored on a thread of its own as soon as
@@ -23,10 +24,14 @@ final class StandbyModel implements AutoCloseable {
     private long version = -1;
     private Future<?> loading;
 
-    StandbyModel(CtrModel model, String loaderThreadName) {
+    /** {@code loaderNice}: the loader thread's nice value ({@link BackgroundPriority}); 0 for normal priority. */
+    StandbyModel(CtrModel model, String loaderThreadName, int loaderNice) {
         this.model = model;
         this.loader = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, loaderThreadName);
+            Thread thread = new Thread(() -> {
+                BackgroundPriority.lowerCurrentThread(loaderNice);
+                task.run();
+            }, loaderThreadName);
             thread.setDaemon(true);
             return thread;
         });

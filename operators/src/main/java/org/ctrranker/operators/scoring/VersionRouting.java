@@ -4,6 +4,7 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.ctrranker.operators.runtime.BackgroundPriority;
 
 /**
  * Runs at the scorers' parallelism, gets every live version and every ad's tick (broadcast) and addresses its copy
@@ -23,6 +24,7 @@ public final class VersionRouting extends RichMapFunction<RoutedVersion, RoutedV
 
     @Override
     public void open(OpenContext openContext) {
+        BackgroundPriority.lower(getRuntimeContext());
         TaskInfo task = getRuntimeContext().getTaskInfo();
         route = routeTo(task.getIndexOfThisSubtask(), task.getMaxNumberOfParallelSubtasks(),
                 task.getNumberOfParallelSubtasks());
