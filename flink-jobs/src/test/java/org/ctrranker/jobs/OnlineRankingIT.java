@@ -29,7 +29,7 @@ import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Generator with a seed -> real broker -> the whole job, bounded, in the mini cluster -> real Redis and
@@ -76,7 +76,7 @@ class OnlineRankingIT {
         Map<String, List<CtrScore>> committed = readScores(stack, "online-it-scores");
         assertThat(committed).hasSize((int) truth.auctions());
         Map<Long, Integer> auctionsPerVersion = new HashMap<>();
-        try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
+        try (UnifiedJedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).client()) {
             Set<String> rankingKeys = redis.keys(PREFIX + ":rank:*"); // a test's small Redis: KEYS is fine
             assertThat(rankingKeys).hasSize((int) truth.auctions());
             for (Map.Entry<String, List<CtrScore>> entry : committed.entrySet()) {
@@ -130,7 +130,7 @@ class OnlineRankingIT {
         assertThat(nice.of("auction scorer")).as("the scorers' task threads").containsOnly(own.getAsInt());
     }
 
-    private static void assertItemCountsAreEachAdsTotals(Jedis redis, Map<String, byte[]> samples) {
+    private static void assertItemCountsAreEachAdsTotals(UnifiedJedis redis, Map<String, byte[]> samples) {
         Map<String, long[]> expected = new HashMap<>();
         samples.values().forEach(bytes -> {
             TrainingSample sample = CommittedSamples.decode(bytes);
@@ -155,7 +155,7 @@ class OnlineRankingIT {
      * Each user's scores key holds the committed scores of the user's latest auction (request time, then the
      * larger auction id: the writer's tie-break), field for field.
      */
-    private static void assertUserScoresAreTheLatestAuctions(Jedis redis, Map<String, List<CtrScore>> committed) {
+    private static void assertUserScoresAreTheLatestAuctions(UnifiedJedis redis, Map<String, List<CtrScore>> committed) {
         Map<String, List<CtrScore>> latestByUser = new HashMap<>();
         Comparator<List<CtrScore>> order = Comparator.<List<CtrScore>>comparingLong(s -> s.get(0).getEventTimeMs())
                 .thenComparing(s -> s.get(0).getAuctionId(), (x, y) -> java.util.Arrays.compareUnsigned(

@@ -6,8 +6,9 @@ import picocli.CommandLine.Option;
 public final class RedisOptions {
 
     @Option(names = "--redis", paramLabel = "URL",
-            description = "Redis URL, redis://[user:password@]host:port or rediss:// for TLS "
-                    + "(default: the local stack from 'bin/ctr stack up').")
+            description = "Redis URL, redis://[user:password@]host:port or rediss:// for TLS; redis-cluster:// "
+                    + "(or rediss-cluster://) and any node of a Redis Cluster (default: the local stack from "
+                    + "'bin/ctr stack up').")
     String url;
 
     public String url() {

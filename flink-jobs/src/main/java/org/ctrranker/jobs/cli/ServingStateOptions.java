@@ -5,7 +5,7 @@ import org.ctrranker.jobs.io.ConfiguredJobIO;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
 /** Where the job's serving state is (the Redis URL and key prefix), and one guarded read of it, for the query commands. */
@@ -20,14 +20,14 @@ public final class ServingStateOptions {
 
     /** A read of Redis. */
     public interface Read<T> {
-        T from(Jedis jedis) throws IOException;
+        T from(UnifiedJedis jedis) throws IOException;
     }
 
     public String keyPrefix() {
         return keyPrefix;
     }
 
-    /** Runs {@code read} on one connection; connection and server errors become a one-line failure naming the fix. */
+    /** Runs {@code read} with a client of the server (or cluster); connection and server errors become a one-line failure naming the fix. */
     public <T> T read(Read<T> read) throws IOException {
         RedisEndpoint endpoint;
         try {
@@ -35,7 +35,7 @@ public final class ServingStateOptions {
         } catch (IllegalArgumentException e) {
             throw new CommandFailure(e.getMessage());
         }
-        try (Jedis jedis = endpoint.connect()) {
+        try (UnifiedJedis jedis = endpoint.client()) {
             return read.from(jedis);
         } catch (JedisException e) {
             throw new CommandFailure("cannot read " + endpoint + ": " + e.getMessage()

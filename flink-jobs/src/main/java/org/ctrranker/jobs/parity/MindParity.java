@@ -44,7 +44,7 @@ import org.ctrranker.operators.scoring.ProgressivePredictions;
 import org.ctrranker.operators.scoring.ServingReader;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Does the trainer in the job agree with {@code bin/ctr evaluate}? Replays MIND behaviors through the real job
@@ -217,8 +217,8 @@ public final class MindParity {
 
     /** The versions the job cut, from their metadata in Redis, oldest first. */
     private static List<VersionCut> versionCuts(CtrConfig config, OnlineConfig online) {
-        try (Jedis jedis = RedisEndpoint.parse(config.string("ctr.redis.url"))
-                .withPasswordIfAbsent(System.getenv(ConfiguredJobIO.REDIS_PASSWORD_ENV)).connect()) {
+        try (UnifiedJedis jedis = RedisEndpoint.parse(config.string("ctr.redis.url"))
+                .withPasswordIfAbsent(System.getenv(ConfiguredJobIO.REDIS_PASSWORD_ENV)).client()) {
             return ServingReader.versions(jedis, online.redisKeyPrefix(), online.modelName()).stream()
                     .map(v -> new VersionCut(v.version(), Long.parseLong(v.fields().get("samples_trained"))))
                     .toList();

@@ -1,5 +1,6 @@
 package org.ctrranker.cli;
 
+import org.ctrranker.cli.bench.BenchRedisCommand;
 import org.ctrranker.cli.bench.E2eBenchmarkCommand;
 import org.ctrranker.jobs.cli.BenchJoinsCommand;
 import org.ctrranker.jobs.cli.BenchModelCommand;
@@ -8,7 +9,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (figures for the issue notes; never part of the tests).",
-        subcommands = {BenchJoinsCommand.class, BenchModelCommand.class, E2eBenchmarkCommand.class, BenchParityCommand.class})
+        subcommands = {BenchJoinsCommand.class, BenchModelCommand.class, E2eBenchmarkCommand.class, BenchParityCommand.class,
+                BenchRedisCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Override

@@ -22,17 +22,22 @@ final class RedisServer {
     }
 
     static RedisServer start(Path workDir, boolean detached) {
+        return start(workDir.resolve("redis"), detached, List.of());
+    }
+
+    /** A server keeping its files (log, cluster state) in {@code dir}, with {@code extraArguments} on its command line. */
+    static RedisServer start(Path dir, boolean detached, List<String> extraArguments) {
         String binary = RedisBinary.locateOrInstall();
         int port = FreePorts.next();
-        Path dir = workDir.resolve("redis");
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> redis = List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> redis = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no",
-                "--protected-mode", "yes");
+                "--protected-mode", "yes"));
+        redis.addAll(extraArguments);
         List<String> command = new ArrayList<>();
         if (detached) {
             command.addAll(redis);

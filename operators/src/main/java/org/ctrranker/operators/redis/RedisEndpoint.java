@@ -4,14 +4,22 @@ import java.io.Serializable;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Where and how to reach Redis, parsed from {@code redis://[user:password@]host[:port][/db]} or
  * {@code rediss://...} (TLS). A password alone is {@code redis://:password@host}. User and password are
- * percent-decoded. {@link #toString()} never shows the password.
+ * percent-decoded. {@code redis-cluster://[user:password@]host[:port]} (or {@code rediss-cluster://}) names any
+ * node of a Redis Cluster, from which the cluster's slots and primaries are discovered; a cluster has only
+ * database 0. {@link #toString()} never shows the password.
  */
 public final class RedisEndpoint implements Serializable {
 
@@ -23,22 +31,27 @@ public final class RedisEndpoint implements Serializable {
     private final String user;
     private final String password;
     private final int database;
+    private final boolean cluster;
 
-    private RedisEndpoint(String host, int port, boolean tls, String user, String password, int database) {
+    private RedisEndpoint(String host, int port, boolean tls, String user, String password, int database,
+            boolean cluster) {
         this.host = host;
         this.port = port;
         this.tls = tls;
         this.user = user;
         this.password = password;
         this.database = database;
+        this.cluster = cluster;
     }
 
     public static RedisEndpoint parse(String url) {
         URI uri = URI.create(url.trim());
         String scheme = uri.getScheme();
-        if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-            throw new IllegalArgumentException("Redis URL must start with redis:// or rediss://: " + redact(url));
+        if (!List.of("redis", "rediss", "redis-cluster", "rediss-cluster").contains(scheme)) {
+            throw new IllegalArgumentException("Redis URL must start with redis://, rediss:// (TLS), redis-cluster:// or "
+                    + "rediss-cluster:// (a Redis Cluster node): " + redact(url));
         }
+        boolean cluster = scheme.endsWith("-cluster");
         if (uri.getHost() == null) {
             throw new IllegalArgumentException("Redis URL has no host: " + redact(url));
         }
@@ -59,8 +72,12 @@ public final class RedisEndpoint implements Serializable {
         if (path != null && path.length() > 1) {
             database = Integer.parseInt(path.substring(1));
         }
-        return new RedisEndpoint(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), "rediss".equals(scheme),
-                user, password, database);
+        if (cluster && database != 0) {
+            throw new IllegalArgumentException("a Redis Cluster has only database 0: drop /" + database + " from "
+                    + redact(url));
+        }
+        return new RedisEndpoint(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), scheme.startsWith("rediss"),
+                user, password, database, cluster);
     }
 
     /**
@@ -71,11 +88,30 @@ public final class RedisEndpoint implements Serializable {
         if (this.password != null || password == null || password.isEmpty()) {
             return this;
         }
-        return new RedisEndpoint(host, port, tls, user, password, database);
+        return new RedisEndpoint(host, port, tls, user, password, database, cluster);
     }
 
-    /** A new single connection; the caller closes it. */
+    /** A new single connection to the endpoint's node (of a cluster: the one named); the caller closes it. */
     public Jedis connect() {
+        return connect(new HostAndPort(host, port));
+    }
+
+    /** A new single connection to {@code node}, with this endpoint's credentials and TLS; the caller closes it. */
+    public Jedis connect(HostAndPort node) {
+        return new Jedis(node, clientConfig());
+    }
+
+    /**
+     * A client that sends each command to the server holding its key: pooled connections to the one server, or to
+     * every primary of a cluster (following its slot moves); the caller closes it.
+     */
+    public UnifiedJedis client() {
+        HostAndPort node = new HostAndPort(host, port);
+        return cluster ? RedisClusterClient.builder().nodes(Set.of(node)).clientConfig(clientConfig()).build()
+                : RedisClient.builder().hostAndPort(node).clientConfig(clientConfig()).build();
+    }
+
+    private JedisClientConfig clientConfig() {
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .ssl(tls).database(database).clientName("ctr-ranker").timeoutMillis(10_000)
                 // RESP2, which Jedis falls back to anyway, without a warning on every connection
@@ -86,7 +122,7 @@ public final class RedisEndpoint implements Serializable {
         if (password != null) {
             config.password(password);
         }
-        return new Jedis(new HostAndPort(host, port), config.build());
+        return config.build();
     }
 
     public String host() {
@@ -117,10 +153,16 @@ public final class RedisEndpoint implements Serializable {
         return database;
     }
 
+    /** Whether the endpoint is a node of a Redis Cluster ({@code redis-cluster://}). */
+    public boolean cluster() {
+        return cluster;
+    }
+
     @Override
     public String toString() {
-        return (tls ? "rediss://" : "redis://") + (user != null ? user + ":***@" : password != null ? ":***@" : "")
-                + host + ":" + port + "/" + database;
+        return (tls ? "rediss" : "redis") + (cluster ? "-cluster://" : "://")
+                + (user != null ? user + ":***@" : password != null ? ":***@" : "")
+                + host + ":" + port + (cluster ? "" : "/" + database);
     }
 
     private static String decode(String s) {

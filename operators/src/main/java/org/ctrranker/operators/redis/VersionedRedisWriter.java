@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
@@ -16,6 +19,7 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * The writer of {@link VersionedRedisSink}; also usable on its own (tools, tests). Writes wait in a buffer
@@ -31,17 +35,17 @@ import redis.clients.jedis.exceptions.JedisDataException;
 public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
 
     /**
-     * Writes up to {@link #KEYS_PER_CALL} hashes. KEYS: the hashes; ARGV, for each key in turn: version, TTL in
-     * ms (0: none), tie-break field ("": none), the number of fields n, then n field, value pairs. A hash is
-     * replaced whole (DEL first, so no field of an older layout lingers) only when its stored version is
-     * missing or older, or equal with a tie-break field whose new value is larger byte by byte (compared here
-     * by bytes, not with Lua's locale-dependent string order, so it agrees with {@link VersionedWrite#supersedes}).
-     * A hash without a version field (none the job wrote) is written over without the DEL: most keys are new
-     * (rankings, first scores), and the DEL cost about a twelfth of the script's server time per key.
-     * Returns, per key, 1 when applied and 0 when skipped. Many keys per call: the per-command cost of
+     * Writes up to {@link #KEYS_PER_CALL} hashes: {@code keys[k]} (set by the script's first line) with ARGV from
+     * {@code a}, for each key in turn: version, TTL in ms (0: none), tie-break field ("": none), the number of fields
+     * n, then n field, value pairs. A hash is replaced whole (DEL first, so no field of an older layout lingers) only
+     * when its stored version is missing or older, or equal with a tie-break field whose new value is larger byte by
+     * byte (compared here by bytes, not with Lua's locale-dependent string order, so it agrees with
+     * {@link VersionedWrite#supersedes}). A hash without a version field (none the job wrote) is written over without
+     * the DEL: most keys are new (rankings, first scores), and the DEL cost about a twelfth of the script's server
+     * time per key. Returns, per key, 1 when applied and 0 when skipped. Many keys per call: the per-command cost of
      * EVALSHA, not the script, bounded the one-key version at about 75,000 writes/s.
      */
-    static final String COMPARE_AND_SET_SCRIPT = String.join("\n",
+    private static final String COMPARE_AND_SET_BODY = String.join("\n",
             "local function larger(a, b)",
             "  local n = math.min(#a, #b)",
             "  for i = 1, n do",
@@ -62,17 +66,16 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             "  return not theirs or larger(mine, theirs)",
             "end",
             "local applied = {}",
-            "local a = 1",
-            "for k = 1, #KEYS do",
+            "for k = 1, #keys do",
             "  local version, ttl, tie = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]",
             "  local first = a + 4",
             "  local last = a + 3 + 2 * tonumber(ARGV[a + 3])",
             "  a = last + 1",
-            "  local verdict = newer(KEYS[k], version, tie, first, last)",
+            "  local verdict = newer(keys[k], version, tie, first, last)",
             "  if verdict then",
-            "    if verdict ~= 'absent' then redis.call('DEL', KEYS[k]) end",
-            "    redis.call('HSET', KEYS[k], 'version', version, unpack(ARGV, first, last))",
-            "    if ttl > 0 then redis.call('PEXPIRE', KEYS[k], ttl) end",
+            "    if verdict ~= 'absent' then redis.call('DEL', keys[k]) end",
+            "    redis.call('HSET', keys[k], 'version', version, unpack(ARGV, first, last))",
+            "    if ttl > 0 then redis.call('PEXPIRE', keys[k], ttl) end",
             "    applied[k] = 1",
             "  else",
             "    applied[k] = 0",
@@ -80,11 +83,28 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             "end",
             "return applied");
 
+    /** On one server the hashes are the call's KEYS and their arguments start at ARGV[1]. */
+    static final String COMPARE_AND_SET_SCRIPT = "local keys, a = KEYS, 1\n" + COMPARE_AND_SET_BODY;
+
+    /**
+     * On a Redis Cluster a call carries the keys of many slots on one primary, and a server refuses declared KEYS
+     * of more than one slot (CROSSSLOT) whatever the script's flags. So the call declares none: ARGV[1] is the number
+     * of keys n, ARGV[2..n+1] the keys, their arguments follow; the flag (Redis 7.0 and later) lets the script touch
+     * keys of several slots, and a key whose slot this primary no longer serves fails the call ("non local key"),
+     * which the writer treats as a moved slot.
+     */
+    static final String CLUSTER_COMPARE_AND_SET_SCRIPT = "#!lua flags=allow-cross-slot-keys\n"
+            + "local n = tonumber(ARGV[1])\n"
+            + "local keys, a = {unpack(ARGV, 2, n + 1)}, n + 2\n" + COMPARE_AND_SET_BODY;
+
     /**
      * Keys per script call: large enough that the call's own cost is spread thin, small enough that one call
      * holds the (single-threaded) server well under a millisecond.
      */
     static final int KEYS_PER_CALL = 100;
+
+    /** Tries of one batch when a cluster's slots move under it, before the writer fails (and Flink restarts). */
+    private static final int MAX_ATTEMPTS = 6;
 
     /** Linger of a writer that sends only when its buffer is full or on {@link #flush()}. */
     public static final long SEND_ON_FLUSH = Long.MAX_VALUE;
@@ -106,9 +126,12 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     private Exception failure;
     private boolean closed;
 
-    /** Only the sender thread uses the connection (and {@link #close} once the sender has ended). */
-    private Jedis jedis;
-    private String scriptSha;
+    /** Only the sender thread uses the connections (and {@link #close} once the sender has ended). */
+    private final RedisNodes nodes;
+    /** The connections whose server has the script loaded (by identity: one per node). */
+    private final Set<Jedis> scriptLoaded = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final String script;
+    private byte[] scriptSha;
 
     /** A writer that sends when {@code maxBufferedKeys} keys wait or on {@link #flush()}. */
     public VersionedRedisWriter(RedisEndpoint endpoint, int maxBufferedKeys, MetricGroup metrics) {
@@ -126,6 +149,8 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         this.applied = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesApplied");
         this.stale = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesStale");
         this.flushes = metrics == null ? new SimpleCounter() : metrics.counter("redisFlushes");
+        this.nodes = new RedisNodes(endpoint);
+        this.script = endpoint.cluster() ? CLUSTER_COMPARE_AND_SET_SCRIPT : COMPARE_AND_SET_SCRIPT;
         this.sender = new Thread(this::sendWhileOpen, "redis-writer " + endpoint);
         sender.setDaemon(true);
         sender.start();
@@ -225,7 +250,7 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         } catch (InterruptedException e) {
             // closed while waiting
         } catch (Exception e) {
-            closeConnection(); // Flink restarts the job from its last checkpoint, which replays these writes
+            closeConnections(); // Flink restarts the job from its last checkpoint, which replays these writes
             synchronized (lock) {
                 failure = e;
                 sending = false;
@@ -256,43 +281,76 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         }
     }
 
+    /**
+     * Sends the batch; when a cluster's slot has moved (or is moving) since the slot map was loaded, or a server lost
+     * its scripts, loads them again and sends the whole batch again: the compare-and-set makes a key written twice
+     * the same as once (it then counts as stale the second time).
+     */
     private void send(List<VersionedWrite> batch) throws IOException {
-        try {
-            sendOnce(batch);
-        } catch (JedisDataException e) {
-            if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
-                throw new IOException("Redis rejected a versioned write: " + e.getMessage(), e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                sendOnce(batch);
+                return;
+            } catch (JedisDataException e) {
+                String message = e.getMessage() == null ? "" : e.getMessage();
+                if (message.startsWith("NOSCRIPT")) {
+                    scriptLoaded.clear(); // a restart or failover emptied the server's script cache
+                } else if (e instanceof JedisRedirectionException || message.startsWith("TRYAGAIN")
+                        || message.startsWith("CLUSTERDOWN") || message.contains("non local key")) {
+                    closeConnections();
+                    pauseBeforeAttempt(attempt);
+                } else {
+                    throw new IOException("Redis rejected a versioned write: " + message, e);
+                }
+                if (attempt >= MAX_ATTEMPTS) {
+                    throw new IOException("writing " + batch.size() + " keys to " + endpoint + " failed " + attempt
+                            + " times, the last: " + message, e);
+                }
+            } catch (RuntimeException e) {
+                throw new IOException("writing " + batch.size() + " keys failed: " + e.getMessage(), e);
             }
-            scriptSha = null; // the server lost its script cache (restart, failover): load it again, resend
-            sendOnce(batch);
-        } catch (RuntimeException e) {
-            throw new IOException("writing " + batch.size() + " keys failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void pauseBeforeAttempt(int attempt) throws IOException {
+        try {
+            Thread.sleep(50L << Math.min(attempt, 5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a Redis Cluster slot to settle");
         }
     }
 
     private void sendOnce(List<VersionedWrite> batch) {
-        Jedis connection = connection();
         List<Response<Object>> replies = new ArrayList<>(batch.size() / KEYS_PER_CALL + 1);
-        byte[] sha = scriptSha.getBytes(StandardCharsets.UTF_8);
-        try (Pipeline pipeline = connection.pipelined()) {
-            for (int from = 0; from < batch.size(); from += KEYS_PER_CALL) {
-                List<VersionedWrite> call = batch.subList(from, Math.min(batch.size(), from + KEYS_PER_CALL));
-                List<byte[]> keys = new ArrayList<>(call.size());
-                List<byte[]> args = new ArrayList<>();
-                for (VersionedWrite w : call) {
-                    keys.add(w.key.getBytes(StandardCharsets.UTF_8));
-                    args.add(Long.toString(w.version).getBytes(StandardCharsets.UTF_8));
-                    args.add(Long.toString(Math.max(0, w.ttlMs)).getBytes(StandardCharsets.UTF_8));
-                    args.add((w.tieBreakField == null ? "" : w.tieBreakField).getBytes(StandardCharsets.UTF_8));
-                    args.add(Integer.toString(w.fieldNames.length).getBytes(StandardCharsets.UTF_8));
-                    for (int i = 0; i < w.fieldNames.length; i++) {
-                        args.add(w.fieldNames[i].getBytes(StandardCharsets.UTF_8));
-                        args.add(w.fieldValues[i]);
+        List<Pipeline> pipelines = new ArrayList<>();
+        try {
+            // every node's pipeline is sent before any is read, so the nodes work at once
+            for (Map.Entry<Jedis, List<VersionedWrite>> node : nodes.byNode(batch, w -> w.key).entrySet()) {
+                byte[] sha = scriptOn(node.getKey());
+                Pipeline pipeline = node.getKey().pipelined();
+                pipelines.add(pipeline);
+                List<VersionedWrite> writes = node.getValue();
+                for (int from = 0; from < writes.size(); from += KEYS_PER_CALL) {
+                    List<byte[]> keys = keys(writes, from);
+                    if (endpoint.cluster()) {
+                        List<byte[]> args = new ArrayList<>();
+                        args.add(Integer.toString(keys.size()).getBytes(StandardCharsets.UTF_8));
+                        args.addAll(keys);
+                        args.addAll(arguments(writes, from));
+                        replies.add(pipeline.evalsha(sha, List.of(), args));
+                    } else {
+                        replies.add(pipeline.evalsha(sha, keys, arguments(writes, from)));
                     }
                 }
-                replies.add(pipeline.evalsha(sha, keys, args));
             }
-            pipeline.sync();
+            for (Pipeline pipeline : pipelines) {
+                pipeline.sync();
+            }
+        } finally {
+            for (Pipeline pipeline : pipelines) {
+                pipeline.close();
+            }
         }
         long appliedNow = 0;
         long staleNow = 0;
@@ -312,27 +370,40 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         }
     }
 
-    private Jedis connection() {
-        if (jedis == null) {
-            jedis = endpoint.connect();
+    private static List<byte[]> keys(List<VersionedWrite> writes, int from) {
+        List<byte[]> keys = new ArrayList<>(KEYS_PER_CALL);
+        for (VersionedWrite w : writes.subList(from, Math.min(writes.size(), from + KEYS_PER_CALL))) {
+            keys.add(w.key.getBytes(StandardCharsets.UTF_8));
         }
-        if (scriptSha == null) {
-            scriptSha = jedis.scriptLoad(COMPARE_AND_SET_SCRIPT);
-        }
-        return jedis;
+        return keys;
     }
 
-    private void closeConnection() {
-        Jedis connection = jedis;
-        jedis = null;
-        scriptSha = null;
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (RuntimeException ignored) {
-                // the connection is broken already; nothing more to release
+    private static List<byte[]> arguments(List<VersionedWrite> writes, int from) {
+        List<byte[]> args = new ArrayList<>();
+        for (VersionedWrite w : writes.subList(from, Math.min(writes.size(), from + KEYS_PER_CALL))) {
+            args.add(Long.toString(w.version).getBytes(StandardCharsets.UTF_8));
+            args.add(Long.toString(Math.max(0, w.ttlMs)).getBytes(StandardCharsets.UTF_8));
+            args.add((w.tieBreakField == null ? "" : w.tieBreakField).getBytes(StandardCharsets.UTF_8));
+            args.add(Integer.toString(w.fieldNames.length).getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < w.fieldNames.length; i++) {
+                args.add(w.fieldNames[i].getBytes(StandardCharsets.UTF_8));
+                args.add(w.fieldValues[i]);
             }
         }
+        return args;
+    }
+
+    /** The script's SHA1, loading the script into {@code connection}'s server first if this writer has not. */
+    private byte[] scriptOn(Jedis connection) {
+        if (scriptLoaded.add(connection)) {
+            scriptSha = connection.scriptLoad(script).getBytes(StandardCharsets.UTF_8);
+        }
+        return scriptSha;
+    }
+
+    private void closeConnections() {
+        scriptLoaded.clear();
+        nodes.reset();
     }
 
     /** Stops the sender; writes not flushed are dropped (Flink replays them from the last checkpoint). */
@@ -349,7 +420,7 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             Thread.currentThread().interrupt();
         }
         if (!sender.isAlive()) {
-            closeConnection();
+            closeConnections();
         } else {
             sender.interrupt();
         }

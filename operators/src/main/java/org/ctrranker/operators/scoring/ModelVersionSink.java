@@ -8,10 +8,12 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
+import org.ctrranker.operators.redis.RedisNodes;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * Flink sink of the trainer's model versions into Redis (operators/REDIS-KEYS.md): a version's parameters to
@@ -50,12 +52,13 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
         private final RedisEndpoint endpoint;
         private final OnlineConfig config;
         private final VersionedRedisWriter metadata;
-        private Jedis jedis;
+        private final RedisNodes nodes;
 
         Writer(RedisEndpoint endpoint, OnlineConfig config, VersionedRedisWriter metadata) {
             this.endpoint = endpoint;
             this.config = config;
             this.metadata = metadata;
+            this.nodes = new RedisNodes(endpoint);
         }
 
         @Override
@@ -68,54 +71,45 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
         }
 
         private void writeParameters(ModelUpdate update) throws IOException {
-            byte[] key = RedisKeys.modelParameters(config.redisKeyPrefix(), update.modelName, update.version)
-                    .getBytes(StandardCharsets.UTF_8);
+            String name = RedisKeys.modelParameters(config.redisKeyPrefix(), update.modelName, update.version);
+            byte[] key = name.getBytes(StandardCharsets.UTF_8);
             byte[] parameters = update.parameters;
             int slices = slices(parameters.length);
-            try {
-                Jedis connection = connection();
-                long stored = connection.hlen(key);
-                try (Pipeline pipeline = connection.pipelined()) {
-                    if (stored != 0 && stored != slices) {
-                        pipeline.del(key); // another model's under the same name and number: not a replay of this one
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    Jedis connection = nodes.forKey(name);
+                    long stored = connection.hlen(key);
+                    try (Pipeline pipeline = connection.pipelined()) {
+                        if (stored != 0 && stored != slices) {
+                            pipeline.del(key); // another model's under the same name and number: not a replay of this one
+                        }
+                        for (int slice = 0; slice < slices; slice++) {
+                            int from = slice * SLICE_BYTES;
+                            pipeline.hset(key, Integer.toString(slice).getBytes(StandardCharsets.UTF_8),
+                                    Arrays.copyOfRange(parameters, from, Math.min(parameters.length, from + SLICE_BYTES)));
+                        }
+                        if (config.modelTtlMs() > 0) {
+                            pipeline.pexpire(key, config.modelTtlMs());
+                        }
+                        pipeline.sync();
                     }
-                    for (int slice = 0; slice < slices; slice++) {
-                        int from = slice * SLICE_BYTES;
-                        pipeline.hset(key, Integer.toString(slice).getBytes(StandardCharsets.UTF_8),
-                                Arrays.copyOfRange(parameters, from, Math.min(parameters.length, from + SLICE_BYTES)));
+                    return;
+                } catch (JedisRedirectionException e) {
+                    nodes.reset(); // the model's slot moved to another primary of the cluster: write it there
+                    if (attempt >= 3) {
+                        throw new IOException("writing the parameters of model version " + update.version
+                                + " to Redis at " + endpoint + " failed: its slot kept moving: " + e.getMessage(), e);
                     }
-                    if (config.modelTtlMs() > 0) {
-                        pipeline.pexpire(key, config.modelTtlMs());
-                    }
-                    pipeline.sync();
+                } catch (RuntimeException e) {
+                    nodes.reset(); // Flink restarts from the last checkpoint, which writes the version again
+                    throw new IOException("writing the parameters of model version " + update.version + " to Redis at "
+                            + endpoint + " failed: " + e.getMessage(), e);
                 }
-            } catch (RuntimeException e) {
-                closeConnection(); // Flink restarts from the last checkpoint, which writes the version again
-                throw new IOException("writing the parameters of model version " + update.version + " to Redis at "
-                        + endpoint + " failed: " + e.getMessage(), e);
             }
         }
 
         static int slices(int bytes) {
             return (bytes + SLICE_BYTES - 1) / SLICE_BYTES;
-        }
-
-        private Jedis connection() {
-            if (jedis == null) {
-                jedis = endpoint.connect();
-            }
-            return jedis;
-        }
-
-        private void closeConnection() {
-            if (jedis != null) {
-                try {
-                    jedis.close();
-                } catch (RuntimeException ignored) {
-                    // broken already
-                }
-                jedis = null;
-            }
         }
 
         @Override
@@ -125,7 +119,7 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
 
         @Override
         public void close() {
-            closeConnection();
+            nodes.close();
             metadata.close();
         }
     }

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.ctrranker.operators.redis.RedisKeys;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
@@ -38,7 +38,7 @@ public final class ServingReader {
 
     private ServingReader() {}
 
-    public static Optional<Ranking> ranking(Jedis jedis, String prefix, String auctionId) {
+    public static Optional<Ranking> ranking(UnifiedJedis jedis, String prefix, String auctionId) {
         String key = RedisKeys.ranking(prefix, auctionId);
         Map<String, String> h = jedis.hgetAll(key);
         if (h.isEmpty()) {
@@ -56,7 +56,7 @@ public final class ServingReader {
                 number(h, ServingWrites.FIELD_SCORED_AT), jedis.pttl(key)));
     }
 
-    public static Optional<UserScores> userScores(Jedis jedis, String prefix, String userId) {
+    public static Optional<UserScores> userScores(UnifiedJedis jedis, String prefix, String userId) {
         String key = RedisKeys.userScores(prefix, userId);
         Map<String, String> h = jedis.hgetAll(key);
         if (h.isEmpty()) {
@@ -77,14 +77,14 @@ public final class ServingReader {
     }
 
     /** The live version's metadata ({@code :current}), empty before the first publication. */
-    public static Optional<ModelVersion> liveModel(Jedis jedis, String prefix, String modelName) {
+    public static Optional<ModelVersion> liveModel(UnifiedJedis jedis, String prefix, String modelName) {
         String key = RedisKeys.modelCurrent(prefix, modelName);
         Map<String, String> h = jedis.hgetAll(key);
         return h.isEmpty() ? Optional.empty() : Optional.of(new ModelVersion(key, new TreeMap<>(h), jedis.pttl(key)));
     }
 
     /** Every stored version's metadata, oldest first, without reading the parameters. */
-    public static List<ModelVersion> versions(Jedis jedis, String prefix, String modelName) {
+    public static List<ModelVersion> versions(UnifiedJedis jedis, String prefix, String modelName) {
         String pattern = RedisKeys.modelVersionPattern(prefix, modelName);
         List<String> keys = new ArrayList<>();
         ScanParams params = new ScanParams().match(pattern).count(1000);
@@ -119,7 +119,7 @@ public final class ServingReader {
      * The raw parameters of a version ({@code CtrModel.snapshot()} bytes), its slices joined; empty when absent or
      * incomplete (expired, or not yet written: its {@code :v<n>} metadata comes after them).
      */
-    public static Optional<byte[]> parameters(Jedis jedis, String prefix, String modelName, long version) {
+    public static Optional<byte[]> parameters(UnifiedJedis jedis, String prefix, String modelName, long version) {
         byte[] key = RedisKeys.modelParameters(prefix, modelName, version).getBytes(StandardCharsets.UTF_8);
         int slices = (int) jedis.hlen(key);
         if (slices == 0) {

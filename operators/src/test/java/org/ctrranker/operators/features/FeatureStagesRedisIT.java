@@ -30,7 +30,7 @@ import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Both feature stages in a Flink job (mini cluster, parallelism 2) writing to the real redis-server:
@@ -68,7 +68,7 @@ class FeatureStagesRedisIT {
         FeedbackConfig feedback = FeedbackConfig.builder().attributionWindowMs(W).redisKeyPrefix(PREFIX).build();
         AieConfig aie = AieConfig.builder().minSamples(20).minPositives(3).publishIntervalMs(60_000).redisKeyPrefix(PREFIX).build();
 
-        try (Jedis jedis = RedisEndpoint.parse(stack.redisUrl()).connect()) {
+        try (UnifiedJedis jedis = RedisEndpoint.parse(stack.redisUrl()).client()) {
             RedisKeyspace.deleteAll(jedis, PREFIX + ":*");
             runJob(impressions, clicks, feedback, aie);
             Map<String, Map<String, String>> first = RedisKeyspace.hashesAll(jedis, PREFIX + ":*");

@@ -48,6 +48,23 @@ class RedisEndpointTest {
     }
 
     @Test
+    void aClusterUrlNamesOneNodeOfDatabaseZero() {
+        RedisEndpoint plain = RedisEndpoint.parse("redis-cluster://:pw@10.0.0.5:7000");
+        assertThat(plain.cluster()).isTrue();
+        assertThat(plain.tls()).isFalse();
+        assertThat(plain.port()).isEqualTo(7000);
+        assertThat(plain.toString()).isEqualTo("redis-cluster://:***@10.0.0.5:7000");
+        RedisEndpoint tls = RedisEndpoint.parse("rediss-cluster://cache.internal");
+        assertThat(tls.cluster()).isTrue();
+        assertThat(tls.tls()).isTrue();
+        assertThat(tls.port()).isEqualTo(6379);
+        assertThat(RedisEndpoint.parse("redis://h:1").cluster()).isFalse();
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis-cluster://:secret@h:7000/3"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("only database 0").hasMessageNotContaining("secret");
+    }
+
+    @Test
     void hashTagsHoldTheWholeEntityIdEvenWithBraces() {
         assertThat(RedisKeys.userFeedback("ctr", "u-1")).isEqualTo("ctr:user:{u-1}:feedback");
         assertThat(RedisKeys.market("ctr", "slot-9#2")).isEqualTo("ctr:market:{slot-9#2}");

@@ -5,16 +5,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.commands.JedisBinaryCommands;
+import redis.clients.jedis.commands.JedisCommands;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
-/** Test views of a key pattern in the shared redis-server: its keys, their exact bytes, a clean slate. */
+/** Test views of a key pattern in the shared redis-server (a connection or a client): its keys, their exact bytes, a clean slate. */
 public final class RedisKeyspace {
 
     private RedisKeyspace() {}
 
-    public static List<String> keys(Jedis jedis, String pattern) {
+    public static <J extends JedisCommands & JedisBinaryCommands> List<String> keys(J jedis, String pattern) {
         List<String> keys = new ArrayList<>();
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
@@ -26,7 +27,7 @@ public final class RedisKeyspace {
     }
 
     /** DUMP of every matching key: the exact serialized value, independent of its TTL. */
-    public static Map<String, byte[]> dumpAll(Jedis jedis, String pattern) {
+    public static <J extends JedisCommands & JedisBinaryCommands> Map<String, byte[]> dumpAll(J jedis, String pattern) {
         Map<String, byte[]> dumps = new TreeMap<>();
         for (String key : keys(jedis, pattern)) {
             dumps.put(key, jedis.dump(key.getBytes(StandardCharsets.UTF_8)));
@@ -39,7 +40,8 @@ public final class RedisKeyspace {
      * unchanged: a large (hashtable-encoded) hash's DUMP bytes also depend on how far a lookup has advanced
      * Redis's incremental rehash of its table.
      */
-    public static Map<String, Map<String, String>> hashesAll(Jedis jedis, String pattern) {
+    public static <J extends JedisCommands & JedisBinaryCommands> Map<String, Map<String, String>> hashesAll(J jedis,
+            String pattern) {
         Map<String, Map<String, String>> hashes = new TreeMap<>();
         for (String key : keys(jedis, pattern)) {
             Map<String, String> fields = new TreeMap<>();
@@ -50,7 +52,7 @@ public final class RedisKeyspace {
         return hashes;
     }
 
-    public static void deleteAll(Jedis jedis, String pattern) {
+    public static <J extends JedisCommands & JedisBinaryCommands> void deleteAll(J jedis, String pattern) {
         for (String key : keys(jedis, pattern)) {
             jedis.del(key);
         }

@@ -2,8 +2,10 @@ package org.ctrranker.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.ctrranker.localenv.LocalRedisCluster;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.localenv.StackEndpoints;
 import org.ctrranker.models.CtrModel;
@@ -14,7 +16,8 @@ import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import redis.clients.jedis.Jedis;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.UnifiedJedis;
 
 /** Model versions into a real redis-server: parameters in slices under their own key, then the metadata. */
 @ExtendWith(LocalStackExtension.class)
@@ -35,7 +38,7 @@ class ModelVersionSinkIT {
 
     @BeforeEach
     void clean() {
-        try (Jedis jedis = redis.connect()) {
+        try (UnifiedJedis jedis = redis.client()) {
             RedisKeyspace.deleteAll(jedis, PREFIX + ":*");
         }
     }
@@ -43,7 +46,7 @@ class ModelVersionSinkIT {
     @Test
     void aVersionsParametersArriveWholeInSlicesAndRestoreTheModel() throws Exception {
         ModelUpdate live = update(1, true, modelParameters());
-        try (Jedis jedis = redis.connect()) {
+        try (UnifiedJedis jedis = redis.client()) {
             write(live);
             String key = RedisKeys.modelParameters(PREFIX, "ctr", 1);
             int slices = ModelVersionSink.Writer.slices(live.parameters.length);
@@ -70,11 +73,27 @@ class ModelVersionSinkIT {
     }
 
     @Test
+    void aVersionPublishedToARedisClusterReadsBackWhole(@TempDir Path dir) throws Exception {
+        ModelUpdate live = update(1, true, modelParameters());
+        try (LocalRedisCluster cluster = LocalRedisCluster.start(dir, 3)) {
+            RedisEndpoint endpoint = RedisEndpoint.parse(cluster.url());
+            write(endpoint, live);
+            try (UnifiedJedis jedis = endpoint.client()) {
+                assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 1)).contains(live.parameters);
+                assertThat(ServingReader.liveModel(jedis, PREFIX, "ctr")).hasValueSatisfying(
+                        current -> assertThat(current.version()).isEqualTo(1));
+                assertThat(ServingReader.versions(jedis, PREFIX, "ctr")).extracting(ServingReader.ModelVersion::version)
+                        .containsExactly(1L);
+            }
+        }
+    }
+
+    @Test
     void aReplayedVersionChangesNothingAndARejectedOneNeverMovesCurrent() throws Exception {
         byte[] parameters = modelParameters();
         ModelUpdate first = update(1, true, parameters);
         write(first);
-        try (Jedis jedis = redis.connect()) {
+        try (UnifiedJedis jedis = redis.client()) {
             Map<String, Map<String, String>> before = RedisKeyspace.hashesAll(jedis, PREFIX + ":*");
             write(first);
             assertThat(RedisKeyspace.hashesAll(jedis, PREFIX + ":*")).as("replayed").isEqualTo(before);
@@ -96,6 +115,10 @@ class ModelVersionSinkIT {
     }
 
     private void write(ModelUpdate update) throws Exception {
+        write(redis, update);
+    }
+
+    private static void write(RedisEndpoint redis, ModelUpdate update) throws Exception {
         ModelVersionSink.Writer writer = new ModelVersionSink.Writer(redis, CONFIG, new VersionedRedisWriter(redis, 16, null));
         try {
             writer.write(update, null);

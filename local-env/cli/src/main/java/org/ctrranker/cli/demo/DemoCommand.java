@@ -27,7 +27,7 @@ import org.ctrranker.operators.redis.RedisEndpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"The one-command demo: starts a private local stack (Kafka + Redis on loopback), runs the ctr-ranking job",
@@ -128,7 +128,7 @@ public final class DemoCommand implements Callable<Integer> {
             stop.limitFromNow(seconds);
             long started = System.nanoTime();
             long feedEndedAt = -1;
-            try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
+            try (UnifiedJedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).client()) {
                 while (!stop.await(everyMs)) {
                     if (run.ended()) {
                         throw new CommandFailure("the job stopped by itself; see the log above");

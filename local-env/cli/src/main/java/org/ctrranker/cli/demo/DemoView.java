@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.ctrranker.operators.scoring.ServingReader;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * What the demo prints every few seconds: throughput from the job's counters, the live model and
@@ -43,7 +43,7 @@ final class DemoView {
         this.rankingsShown = rankingsShown;
     }
 
-    void show(Map<String, Long> counters, DemoFeed feed, Jedis redis) {
+    void show(Map<String, Long> counters, DemoFeed feed, UnifiedJedis redis) {
         long now = System.nanoTime();
         double dt = Math.max(1e-3, (now - previousNanos) / 1e9);
         out.printf("[%4ds] sent %,d auctions | scored %s auctions/s (%s candidates/s), %,d in all | labelled %s samples/s, %,d in all%n",
@@ -57,7 +57,7 @@ final class DemoView {
         previousNanos = now;
     }
 
-    private void showModel(Jedis redis) {
+    private void showModel(UnifiedJedis redis) {
         Optional<ServingReader.ModelVersion> live = ServingReader.liveModel(redis, keyPrefix, modelName);
         if (live.isEmpty()) {
             out.println("       model: v0 (initial weights; the first version comes after enough labels) | online AUC n/a");
@@ -78,7 +78,7 @@ final class DemoView {
         out.println(line);
     }
 
-    private void showRankings(DemoFeed feed, Jedis redis) {
+    private void showRankings(DemoFeed feed, UnifiedJedis redis) {
         if (rankingsShown == 0) {
             return;
         }

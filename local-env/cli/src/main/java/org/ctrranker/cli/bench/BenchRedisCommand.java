@@ -1,0 +1,74 @@
+package org.ctrranker.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ctrranker.jobs.cli.CommandFailure;
+import org.ctrranker.localenv.LocalRedisCluster;
+import org.ctrranker.operators.redis.RedisEndpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import redis.clients.jedis.HostAndPort;
+
+/**
+ * The job's Redis writer against Redis Clusters of growing size on this machine: what spreading the keys over more
+ * primaries gives, each of which runs the compare-and-set script on a thread of its own.
+ */
+@Command(name = "redis", mixinStandardHelpOptions = true,
+        description = {"Pipelined versioned writes (the job's Redis sink writer, ranking-sized keys) to local Redis",
+                "Clusters of each size in --primaries, one after another, with Redis's own time per write; one JSON line."})
+public final class BenchRedisCommand implements Callable<Integer> {
+
+    @Option(names = "--primaries", split = ",", defaultValue = "1,3",
+            description = "Cluster sizes to measure, in turn (default: ${DEFAULT-VALUE}).")
+    List<Integer> primaries;
+
+    @Option(names = "--writes", defaultValue = "200000", description = "Writes per cluster (default: ${DEFAULT-VALUE}).")
+    int writes;
+
+    @Option(names = "--pipeline-keys", defaultValue = "1000",
+            description = "Keys buffered before a pipeline goes out (default: ${DEFAULT-VALUE}).")
+    int pipelineKeys;
+
+    @Override
+    public Integer call() throws Exception {
+        if (primaries.isEmpty() || primaries.stream().anyMatch(n -> n < 1 || n > 16)) {
+            throw new CommandFailure("--primaries takes cluster sizes from 1 to 16, e.g. 1,3, got " + primaries);
+        }
+        if (writes < 1 || pipelineKeys < 1) {
+            throw new CommandFailure("--writes and --pipeline-keys must be >= 1");
+        }
+        Path work = Files.createTempDirectory("ctr-bench-redis");
+        List<Map<String, Object>> runs = new ArrayList<>();
+        try {
+            measure(work, runs);
+        } finally {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("clusters", runs);
+        System.out.println(new ObjectMapper().writeValueAsString(report));
+        return 0;
+    }
+
+    private void measure(Path work, List<Map<String, Object>> runs) throws Exception {
+        for (int size : primaries) {
+            System.err.println("Redis Cluster of " + size + " primaries: " + writes + " writes");
+            try (LocalRedisCluster cluster = LocalRedisCluster.start(work.resolve("cluster-" + size), size)) {
+                List<HostAndPort> servers = cluster.ports().stream().map(port -> new HostAndPort("127.0.0.1", port)).toList();
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("primaries", size);
+                run.putAll(RawRedisWrites.run(RedisEndpoint.parse(cluster.url()), servers, writes, pipelineKeys));
+                runs.add(run);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package org.ctrranker.operators.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/**
+ * A writer's connections: one to a standalone server, or one to each primary of a Redis Cluster with the cluster's
+ * slot map, so that a pipeline can carry every key one primary holds. Loaded on first use; {@link #reset} after a
+ * redirection (a slot moved) or a broken connection makes the next use load both again. One thread uses it.
+ */
+public final class RedisNodes implements AutoCloseable {
+
+    private static final int SLOTS = 16384;
+
+    private final RedisEndpoint endpoint;
+    private final Map<HostAndPort, Jedis> connections = new HashMap<>();
+    /** Cluster only: the primary holding each slot; null until loaded. */
+    private HostAndPort[] primaries;
+
+    public RedisNodes(RedisEndpoint endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    /** {@code items} grouped by the connection to the node holding their key, each group in the items' order. */
+    public <T> Map<Jedis, List<T>> byNode(List<T> items, Function<T, String> key) {
+        Map<Jedis, List<T>> groups = new LinkedHashMap<>();
+        if (!endpoint.cluster()) {
+            if (!items.isEmpty()) {
+                groups.put(connection(new HostAndPort(endpoint.host(), endpoint.port())), items);
+            }
+            return groups;
+        }
+        for (T item : items) {
+            groups.computeIfAbsent(forKey(key.apply(item)), node -> new ArrayList<>()).add(item);
+        }
+        return groups;
+    }
+
+    /** The connection to the node holding {@code key}. */
+    public Jedis forKey(String key) {
+        if (!endpoint.cluster()) {
+            return connection(new HostAndPort(endpoint.host(), endpoint.port()));
+        }
+        if (primaries == null) {
+            primaries = loadSlots();
+        }
+        HostAndPort node = primaries[JedisClusterCRC16.getSlot(key)];
+        if (node == null) {
+            throw new IllegalStateException("no primary of the Redis Cluster at " + endpoint + " serves slot "
+                    + JedisClusterCRC16.getSlot(key) + " (of key " + key + "): check CLUSTER SLOTS");
+        }
+        return connection(node);
+    }
+
+    /** Forgets the slot map and closes every connection. */
+    public void reset() {
+        primaries = null;
+        for (Jedis connection : connections.values()) {
+            try {
+                connection.close();
+            } catch (RuntimeException ignored) {
+                // broken already; nothing more to release
+            }
+        }
+        connections.clear();
+    }
+
+    @Override
+    public void close() {
+        reset();
+    }
+
+    private Jedis connection(HostAndPort node) {
+        return connections.computeIfAbsent(node, endpoint::connect);
+    }
+
+    /** CLUSTER SLOTS from the named node: each entry is [first slot, last slot, [primary host, port, id], replicas...]. */
+    private HostAndPort[] loadSlots() {
+        HostAndPort[] owners = new HostAndPort[SLOTS];
+        for (Object entry : connection(new HostAndPort(endpoint.host(), endpoint.port())).clusterSlots()) {
+            List<?> range = (List<?>) entry;
+            List<?> primary = (List<?>) range.get(2);
+            String host = text(primary.get(0));
+            // an empty host: the node does not know its address, and the one the endpoint names is meant
+            HostAndPort node = new HostAndPort(host.isEmpty() ? endpoint.host() : host, ((Long) primary.get(1)).intValue());
+            for (int slot = ((Long) range.get(0)).intValue(); slot <= ((Long) range.get(1)).intValue(); slot++) {
+                owners[slot] = node;
+            }
+        }
+        return owners;
+    }
+
+    private static String text(Object value) {
+        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value);
+    }
+}
