@@ -24,12 +24,8 @@ public final class SplitDeadLetters<T> extends ProcessFunction<Either<DeadLetter
     private transient long maxEventTime;
     private transient long currentWatermark;
 
-    /** @param sourceName names this source's counters: {@code events.<name>} and {@code deadLetters.<name>} */
-    public SplitDeadLetters(String sourceName) {
-        this(sourceName, false);
-    }
-
     /**
+     * @param sourceName names this source's counters: {@code events.<name>} and {@code deadLetters.<name>}
      * @param background the source feeds only work with slack (the joins, features, trainer): its task and fetcher
      *     threads yield to the scoring path ({@link BackgroundPriority})
      */

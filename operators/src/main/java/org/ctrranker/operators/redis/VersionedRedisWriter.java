@@ -23,8 +23,9 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * The writer of {@link VersionedRedisSink}; also usable on its own (tools, tests). Writes wait in a buffer
- * (per key only the one Redis would end with) that a sender thread of its own sends, in one pipeline, once
- * the oldest has waited {@code lingerMs}, {@code maxBufferedKeys} keys wait, or {@link #flush()} asks. With
+ * (per key only the one Redis would end with) that a sender thread of its own sends, in one pipeline per server (per
+ * primary of a Redis Cluster), once the oldest has waited {@code lingerMs}, {@code maxBufferedKeys} keys wait, or
+ * {@link #flush()} asks. With
  * a linger of 0 a write is sent as soon as the sender is free, and the writes that came in while a pipeline
  * was in flight make the next one: a ranking reaches Redis about one round trip after it was scored at low
  * rates, and the batches grow with the rate, where a flush timer on the task's thread added up to its
