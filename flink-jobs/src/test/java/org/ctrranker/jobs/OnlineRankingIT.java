@@ -2,6 +2,7 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.Function;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.config.CtrConfig;
@@ -20,6 +22,7 @@ import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.SmallOnlineModel;
 import org.ctrranker.jobs.testing.ThreadNiceValues;
+import org.ctrranker.localenv.LocalRedisCluster;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -29,11 +32,13 @@ import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * Generator with a seed -> real broker -> the whole job, bounded, in the mini cluster -> real Redis and
- * the ctr-scores topic: every auction has a ranking in Redis in eCPM order, stamped with a model
+ * Generator with a seed -> real broker -> the whole job, bounded, in the mini cluster -> real Redis (one server, and
+ * a Redis Cluster of three primaries) and the ctr-scores topic: every auction has a ranking in Redis in eCPM order, stamped with a model
  * version, equal to its committed CtrScore records; every impression became a labelled sample the
  * trainer trained on; the trainer published several versions and the scorers swapped to newer ones
  * while the job ran.
@@ -41,14 +46,36 @@ import redis.clients.jedis.UnifiedJedis;
 @ExtendWith(LocalStackExtension.class)
 class OnlineRankingIT {
 
-    private static final String PREFIX = "online-it";
-
     @Test
     void everyAuctionIsRankedByEcpmWithALiveModelVersionThatKeepsRising(LocalStack stack) throws Exception {
-        Map<EventTopic, String> inputs = Map.of(EventTopic.AD_AUCTIONS, "online-it-auctions",
-                EventTopic.AD_IMPRESSIONS, "online-it-impressions", EventTopic.AD_CLICKS, "online-it-clicks");
-        stack.createTopics(List.of("online-it-auctions", "online-it-impressions", "online-it-clicks",
-                "online-it-samples", "online-it-scores", "online-it-dead-letters"), 4);
+        try (UnifiedJedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).client()) {
+            rankAndCheck(stack, "online-it", stack.endpoints().redisUrl(), redis::keys); // a test's small Redis: KEYS is fine
+        }
+    }
+
+    /** The same job and checks with its serving state in a Redis Cluster of three primaries. */
+    @Test
+    void theSameOnARedisCluster(LocalStack stack, @TempDir Path dir) throws Exception {
+        try (LocalRedisCluster cluster = LocalRedisCluster.start(dir, 3)) {
+            rankAndCheck(stack, "online-cluster-it", cluster.url(), pattern -> {
+                Set<String> keys = new java.util.HashSet<>();
+                for (int port : cluster.ports()) {
+                    try (Jedis primary = new Jedis("127.0.0.1", port)) {
+                        keys.addAll(primary.keys(pattern));
+                    }
+                }
+                return keys;
+            });
+        }
+    }
+
+    /** Runs the job on its own topics and key prefix ({@code name}) with its serving state at {@code redisUrl}. */
+    private static void rankAndCheck(LocalStack stack, String name, String redisUrl, Function<String, Set<String>> keys)
+            throws Exception {
+        Map<EventTopic, String> inputs = Map.of(EventTopic.AD_AUCTIONS, name + "-auctions",
+                EventTopic.AD_IMPRESSIONS, name + "-impressions", EventTopic.AD_CLICKS, name + "-clicks");
+        stack.createTopics(List.of(name + "-auctions", name + "-impressions", name + "-clicks",
+                name + "-samples", name + "-scores", name + "-dead-letters"), 4);
         GeneratorConfig generator = GeneratorConfig.builder().seed(21).auctions(4_000).auctionsPerSecond(20)
                 .users(400).attributionWindowMs(5_000).noFaults().build();
         GroundTruth truth;
@@ -58,7 +85,7 @@ class OnlineRankingIT {
 
         Map<String, Object> counts;
         try (ThreadNiceValues nice = new ThreadNiceValues()) {
-            counts = BoundedRun.run(config(stack), 2);
+            counts = BoundedRun.run(config(stack, name, redisUrl), 2);
             assertYieldingStages(nice);
         }
         System.out.println("online run: " + counts);
@@ -73,14 +100,14 @@ class OnlineRankingIT {
         assertThat((Long) counts.get("model_versions")).isGreaterThan(1L);
         assertThat((Long) counts.get("scorer_model_swaps")).as("scorers loaded published versions").isGreaterThan(0L);
 
-        Map<String, List<CtrScore>> committed = readScores(stack, "online-it-scores");
+        Map<String, List<CtrScore>> committed = readScores(stack, name + "-scores");
         assertThat(committed).hasSize((int) truth.auctions());
         Map<Long, Integer> auctionsPerVersion = new HashMap<>();
-        try (UnifiedJedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).client()) {
-            Set<String> rankingKeys = redis.keys(PREFIX + ":rank:*"); // a test's small Redis: KEYS is fine
+        try (UnifiedJedis redis = RedisEndpoint.parse(redisUrl).client()) {
+            Set<String> rankingKeys = keys.apply(name + ":rank:*");
             assertThat(rankingKeys).hasSize((int) truth.auctions());
             for (Map.Entry<String, List<CtrScore>> entry : committed.entrySet()) {
-                String key = PREFIX + ":rank:{" + entry.getKey() + "}";
+                String key = name + ":rank:{" + entry.getKey() + "}";
                 Map<String, String> ranking = redis.hgetAll(key);
                 assertThat(ranking).as(key).isNotEmpty();
                 List<CtrScore> byRank = new ArrayList<>(entry.getValue());
@@ -92,33 +119,30 @@ class OnlineRankingIT {
                 auctionsPerVersion.merge(version, 1, Integer::sum);
                 assertThat(redis.pttl(key)).as("TTL of " + key).isPositive();
             }
-            Map<String, String> current = redis.hgetAll(PREFIX + ":model:{ctr}:current");
+            Map<String, String> current = redis.hgetAll(name + ":model:{ctr}:current");
             long live = Long.parseLong(current.get("live_version"));
             long versions = (Long) counts.get("model_versions");
             assertThat(live).isBetween(1L, versions);
             assertThat(current.get("status")).isEqualTo("live");
-            assertThat(redis.hget(PREFIX + ":model:{ctr}:v" + versions, "status"))
+            assertThat(redis.hget(name + ":model:{ctr}:v" + versions, "status"))
                     .as("the last version cut, live or rejected").isIn("live", "rejected");
             assertThat(Long.parseLong(current.get("samples_trained"))).isLessThanOrEqualTo(trained);
             assertThat(Double.parseDouble(current.get("progressive_auc"))).isBetween(0.0, 1.0);
-            byte[] parameters = org.ctrranker.operators.scoring.ServingReader.parameters(redis, PREFIX, "ctr", live)
+            byte[] parameters = org.ctrranker.operators.scoring.ServingReader.parameters(redis, name, "ctr", live)
                     .orElseThrow(() -> new AssertionError("no parameters of the live version " + live));
             assertThat(parameters).as("the live version's parameters, whole")
                     .hasSize(Integer.parseInt(current.get("parameters_bytes")))
                     .startsWith("CTRM".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            assertThat(redis.pttl(RedisKeys.modelParameters(PREFIX, "ctr", live))).isPositive();
-            assertUserScoresAreTheLatestAuctions(redis, committed);
-            assertItemCountsAreEachAdsTotals(redis, CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "online-it-samples"));
+            assertThat(redis.pttl(RedisKeys.modelParameters(name, "ctr", live))).isPositive();
+            assertUserScoresAreTheLatestAuctions(redis, keys, name, committed);
+            assertItemCountsAreEachAdsTotals(redis, keys, name,
+                    CommittedSamples.read(stack.endpoints().kafkaBootstrap(), name + "-samples"));
         }
         System.out.println("auctions per model version: " + auctionsPerVersion);
         assertThat(auctionsPerVersion.keySet().stream().mapToLong(Long::longValue).max().orElse(0))
                 .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
     }
 
-    /**
-     * Each ad's mirrored counts, once the bounded input has ended, are its impressions in the committed samples and the
-     * clicked ones among them (a click counts once per impression, within the window, as the label does).
-     */
     /** ctr.runtime.background-nice (10 by default): the trainer and a scorer's version loader yield; scorers do not. */
     private static void assertYieldingStages(ThreadNiceValues nice) {
         OptionalInt own = BackgroundPriority.currentThreadNice();
@@ -130,7 +154,12 @@ class OnlineRankingIT {
         assertThat(nice.of("auction scorer")).as("the scorers' task threads").containsOnly(own.getAsInt());
     }
 
-    private static void assertItemCountsAreEachAdsTotals(UnifiedJedis redis, Map<String, byte[]> samples) {
+    /**
+     * Each ad's mirrored counts, once the bounded input has ended, are its impressions in the committed samples and the
+     * clicked ones among them (a click counts once per impression, within the window, as the label does).
+     */
+    private static void assertItemCountsAreEachAdsTotals(UnifiedJedis redis, Function<String, Set<String>> keys,
+            String prefix, Map<String, byte[]> samples) {
         Map<String, long[]> expected = new HashMap<>();
         samples.values().forEach(bytes -> {
             TrainingSample sample = CommittedSamples.decode(bytes);
@@ -139,9 +168,9 @@ class OnlineRankingIT {
             counts[1] += sample.getLabel();
             counts[2] = Math.max(counts[2], sample.getImpressionTimeMs());
         });
-        assertThat(redis.keys(PREFIX + ":item:*")).hasSize(expected.size());
+        assertThat(keys.apply(prefix + ":item:*")).hasSize(expected.size());
         expected.forEach((ad, counts) -> {
-            String key = RedisKeys.item(PREFIX, ad);
+            String key = RedisKeys.item(prefix, ad);
             Map<String, String> stored = redis.hgetAll(key);
             assertThat(Long.parseLong(stored.get("impressions"))).as("impressions of %s", ad).isEqualTo(counts[0]);
             assertThat(Long.parseLong(stored.get("clicks"))).as("clicks of %s", ad).isEqualTo(counts[1]);
@@ -155,14 +184,15 @@ class OnlineRankingIT {
      * Each user's scores key holds the committed scores of the user's latest auction (request time, then the
      * larger auction id: the writer's tie-break), field for field.
      */
-    private static void assertUserScoresAreTheLatestAuctions(UnifiedJedis redis, Map<String, List<CtrScore>> committed) {
+    private static void assertUserScoresAreTheLatestAuctions(UnifiedJedis redis, Function<String, Set<String>> keys,
+            String prefix, Map<String, List<CtrScore>> committed) {
         Map<String, List<CtrScore>> latestByUser = new HashMap<>();
         Comparator<List<CtrScore>> order = Comparator.<List<CtrScore>>comparingLong(s -> s.get(0).getEventTimeMs())
                 .thenComparing(s -> s.get(0).getAuctionId(), (x, y) -> java.util.Arrays.compareUnsigned(
                         x.getBytes(java.nio.charset.StandardCharsets.UTF_8), y.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         committed.values().forEach(scores -> latestByUser.merge(scores.get(0).getUserId(), scores,
                 (x, y) -> order.compare(x, y) >= 0 ? x : y));
-        assertThat(redis.keys(PREFIX + ":user:*:scores")).hasSize(latestByUser.size());
+        assertThat(keys.apply(prefix + ":user:*:scores")).hasSize(latestByUser.size());
         latestByUser.forEach((user, scores) -> {
             CtrScore first = scores.get(0);
             Map<String, String> expected = new HashMap<>();
@@ -172,7 +202,7 @@ class OnlineRankingIT {
             expected.put("model_name", first.getModelName());
             expected.put("model_version", Long.toString(first.getModelVersion()));
             scores.forEach(s -> expected.put("ad:" + s.getAdId(), s.getPctr() + "," + s.getEcpm()));
-            Map<String, String> stored = redis.hgetAll(PREFIX + ":user:{" + user + "}:scores");
+            Map<String, String> stored = redis.hgetAll(prefix + ":user:{" + user + "}:scores");
             assertThat(stored.remove("scored_at_ms")).as("scored_at_ms of %s", user).isNotNull();
             assertThat(stored).as("scores of %s", user).isEqualTo(expected);
         });
@@ -197,18 +227,18 @@ class OnlineRankingIT {
         }
     }
 
-    private static CtrConfig config(LocalStack stack) {
+    private static CtrConfig config(LocalStack stack, String name, String redisUrl) {
         Map<String, String> settings = new HashMap<>();
         settings.put("ctr.kafka.bootstrap-servers", stack.endpoints().kafkaBootstrap());
-        settings.put("ctr.redis.url", stack.endpoints().redisUrl());
-        settings.put("ctr.redis.key-prefix", PREFIX);
-        settings.put("ctr.kafka.group-id", "online-it");
-        settings.put("ctr.topic.auctions", "online-it-auctions");
-        settings.put("ctr.topic.impressions", "online-it-impressions");
-        settings.put("ctr.topic.clicks", "online-it-clicks");
-        settings.put("ctr.topic.training-samples", "online-it-samples");
-        settings.put("ctr.topic.scores", "online-it-scores");
-        settings.put("ctr.topic.dead-letters", "online-it-dead-letters");
+        settings.put("ctr.redis.url", redisUrl);
+        settings.put("ctr.redis.key-prefix", name);
+        settings.put("ctr.kafka.group-id", name);
+        settings.put("ctr.topic.auctions", name + "-auctions");
+        settings.put("ctr.topic.impressions", name + "-impressions");
+        settings.put("ctr.topic.clicks", name + "-clicks");
+        settings.put("ctr.topic.training-samples", name + "-samples");
+        settings.put("ctr.topic.scores", name + "-scores");
+        settings.put("ctr.topic.dead-letters", name + "-dead-letters");
         settings.put("ctr.features.item.redis-mirror", "true");
         SmallOnlineModel.applyTo(settings);
         settings.put("ctr.training.publish-every-samples", "400");
