@@ -326,7 +326,8 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         List<Response<Object>> replies = new ArrayList<>(batch.size() / KEYS_PER_CALL + 1);
         List<Pipeline> pipelines = new ArrayList<>();
         try {
-            // every node's pipeline is sent before any is read, so the nodes work at once
+            // every node's pipeline is queued before any is read: all but each one's last buffer is on the wire while
+            // the first node answers
             for (Map.Entry<Jedis, List<VersionedWrite>> node : nodes.byNode(batch, w -> w.key).entrySet()) {
                 byte[] sha = scriptOn(node.getKey());
                 Pipeline pipeline = node.getKey().pipelined();
