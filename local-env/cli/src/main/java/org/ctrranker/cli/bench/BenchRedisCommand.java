@@ -31,6 +31,11 @@ public final class BenchRedisCommand implements Callable<Integer> {
     @Option(names = "--writes", defaultValue = "200000", description = "Writes per cluster (default: ${DEFAULT-VALUE}).")
     int writes;
 
+    @Option(names = "--writers", defaultValue = "1",
+            description = "Writers, each on a thread of its own and with a share of the keys, as the job's sink subtasks "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int writers;
+
     @Option(names = "--pipeline-keys", defaultValue = "1000",
             description = "Keys buffered before a pipeline goes out (default: ${DEFAULT-VALUE}).")
     int pipelineKeys;
@@ -40,8 +45,8 @@ public final class BenchRedisCommand implements Callable<Integer> {
         if (primaries.isEmpty() || primaries.stream().anyMatch(n -> n < 1 || n > 16)) {
             throw new CommandFailure("--primaries takes cluster sizes from 1 to 16, e.g. 1,3, got " + primaries);
         }
-        if (writes < 1 || pipelineKeys < 1) {
-            throw new CommandFailure("--writes and --pipeline-keys must be >= 1");
+        if (writes < 1 || pipelineKeys < 1 || writers < 1 || writers > 64) {
+            throw new CommandFailure("--writes and --pipeline-keys must be >= 1, --writers from 1 to 64");
         }
         Path work = Files.createTempDirectory("ctr-bench-redis");
         List<Map<String, Object>> runs = new ArrayList<>();
@@ -66,7 +71,7 @@ public final class BenchRedisCommand implements Callable<Integer> {
                 List<HostAndPort> servers = cluster.ports().stream().map(port -> new HostAndPort("127.0.0.1", port)).toList();
                 Map<String, Object> run = new LinkedHashMap<>();
                 run.put("primaries", size);
-                run.putAll(RawRedisWrites.run(RedisEndpoint.parse(cluster.url()), servers, writes, pipelineKeys));
+                run.putAll(RawRedisWrites.run(RedisEndpoint.parse(cluster.url()), servers, writes, pipelineKeys, writers));
                 runs.add(run);
             }
         }

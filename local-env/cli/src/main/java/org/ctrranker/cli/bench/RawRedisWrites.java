@@ -1,8 +1,12 @@
 package org.ctrranker.cli.bench;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
@@ -21,12 +25,15 @@ final class RawRedisWrites {
     private RawRedisWrites() {}
 
     static Map<String, Object> run(RedisEndpoint endpoint, int count, int maxBufferedKeys) throws Exception {
-        return run(endpoint, List.of(new HostAndPort(endpoint.host(), endpoint.port())), count, maxBufferedKeys);
+        return run(endpoint, List.of(new HostAndPort(endpoint.host(), endpoint.port())), count, maxBufferedKeys, 1);
     }
 
-    /** As {@link #run(RedisEndpoint, int, int)}, with Redis's own time summed over {@code servers} (a cluster's primaries). */
-    static Map<String, Object> run(RedisEndpoint endpoint, List<HostAndPort> servers, int count, int maxBufferedKeys)
-            throws Exception {
+    /**
+     * As {@link #run(RedisEndpoint, int, int)}, split over {@code writers} writers on threads of their own (as the
+     * job's sink subtasks write), with Redis's own time summed over {@code servers} (a cluster's primaries).
+     */
+    static Map<String, Object> run(RedisEndpoint endpoint, List<HostAndPort> servers, int count, int maxBufferedKeys,
+            int writers) throws Exception {
         VersionedWrite[] writes = new VersionedWrite[count];
         long version = System.currentTimeMillis();
         for (int i = 0; i < count; i++) {
@@ -45,18 +52,34 @@ final class RawRedisWrites {
                 jedis.configResetStat();
             }
         }
-        VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, maxBufferedKeys, null);
+        List<VersionedRedisWriter> opened = new ArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(writers);
         try {
-            long start = System.nanoTime();
-            for (VersionedWrite w : writes) {
-                writer.write(w);
+            for (int w = 0; w < writers; w++) {
+                opened.add(new VersionedRedisWriter(endpoint, maxBufferedKeys, null));
             }
-            writer.flush();
+            List<Future<?>> done = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int w = 0; w < writers; w++) {
+                VersionedRedisWriter writer = opened.get(w);
+                int first = w;
+                done.add(threads.submit(() -> {
+                    for (int i = first; i < count; i += writers) {
+                        writer.write(writes[i]);
+                    }
+                    writer.flush();
+                    return null;
+                }));
+            }
+            for (Future<?> writer : done) {
+                writer.get();
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("writes", count);
+            report.put("writers", writers);
             report.put("pipeline_keys", maxBufferedKeys);
-            report.put("applied", writer.appliedCount());
+            report.put("applied", opened.stream().mapToLong(VersionedRedisWriter::appliedCount).sum());
             report.put("writes_per_s", Math.round(count / seconds));
             double totalUs = 0;
             double busiestUs = 0;
@@ -73,7 +96,8 @@ final class RawRedisWrites {
             report.put("server_bound_writes_per_s", busiestUs > 0 ? Math.round(count / (busiestUs / 1e6)) : null);
             return report;
         } finally {
-            writer.close();
+            threads.shutdownNow();
+            opened.forEach(VersionedRedisWriter::close);
         }
     }
 }
