@@ -13,27 +13,33 @@ import org.ctrranker.events.TrainingSample;
 /**
  * Events per second of the feature operators on one thread, driven through Flink's operator test harness (heap
  * state unless said, timers, watermarks every 1,000 events; harness overhead included, so a lower bound). Not a
- * test: run {@code main} with the test classpath (arguments: users, impressions, and {@code items} for the item
- * statistics alone); figures go in the issue note. Besides wall time it reports events per CPU-second of the
- * driving thread, which a busy shared machine distorts far less.
+ * test: run {@code main} with the test classpath (arguments: users, impressions, and {@code items} or
+ * {@code feedback} for the item statistics or the user feedback alone); figures go in the issue note. Besides wall
+ * time it reports events per CPU-second of the driving thread, which a busy shared machine distorts far less, and
+ * for the user feedback the bytes that thread allocated per event.
  */
 public final class FeatureOperatorsBenchmark {
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.ThreadMXBean ALLOCATED = (com.sun.management.ThreadMXBean) CPU;
 
     private FeatureOperatorsBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int impressions = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
-        boolean itemsOnly = args.length > 2 && args[2].equals("items");
+        String only = args.length > 2 ? args[2] : "";
         for (int round = 0; round < 2; round++) { // the first round warms the JIT
-            if (!itemsOnly) {
+            if (only.isEmpty() || only.equals("feedback")) {
                 userFeedback(users, impressions);
+            }
+            if (only.isEmpty()) {
                 auctionStatistics(impressions);
             }
-            itemStatistics(50, impressions / 2, false);
-            itemStatistics(50, impressions / 2, true);
+            if (only.isEmpty() || only.equals("items")) {
+                itemStatistics(50, impressions / 2, false);
+                itemStatistics(50, impressions / 2, true);
+            }
         }
     }
 
@@ -88,12 +94,15 @@ public final class FeatureOperatorsBenchmark {
         try (var h = UserFeedbackFunctionTest.harness(config)) {
             long start = System.nanoTime();
             long cpuStart = CPU.getCurrentThreadCpuTime();
+            long allocatedStart = ALLOCATED.getCurrentThreadAllocatedBytes();
             int events = feed(h, samples, clicks);
             h.processBothWatermarks(new Watermark(t + 120_000));
             double seconds = (System.nanoTime() - start) / 1e9;
             double cpuSeconds = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+            long allocated = ALLOCATED.getCurrentThreadAllocatedBytes() - allocatedStart;
             System.out.printf("user feedback: %d impressions + %d clicks over %d users in %.1f s = %.0f events/s;"
-                    + " %.0f events per CPU-second%n", samples.size(), events - samples.size(), users, seconds, events / seconds, events / cpuSeconds);
+                    + " %.0f events per CPU-second; %.0f bytes allocated per event (harness included)%n", samples.size(),
+                    events - samples.size(), users, seconds, events / seconds, events / cpuSeconds, (double) allocated / events);
         }
     }
 
