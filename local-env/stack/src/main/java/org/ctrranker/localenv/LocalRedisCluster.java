@@ -69,8 +69,8 @@ public final class LocalRedisCluster implements AutoCloseable {
     }
 
     /**
-     * One command to node {@code index} (0-based), its reply as text: a status or error line, a bulk string, or an
-     * integer. A reply that is an error throws.
+     * One command to node {@code index} (0-based), its reply as text: a status or error line, a bulk string, an
+     * integer, or an array of bulk strings one per line. A reply that is an error throws.
      */
     public String command(int index, String... arguments) {
         try (Socket socket = new Socket("127.0.0.1", nodes.get(index).port())) {
@@ -87,9 +87,13 @@ public final class LocalRedisCluster implements AutoCloseable {
             String line = line(in);
             return switch (line.charAt(0)) {
                 case '+', ':' -> line.substring(1);
-                case '$' -> {
-                    int length = Integer.parseInt(line.substring(1));
-                    yield length < 0 ? null : new String(in.readNBytes(length + 2), StandardCharsets.UTF_8).substring(0, length);
+                case '$' -> bulk(in, line);
+                case '*' -> {
+                    List<String> elements = new ArrayList<>();
+                    for (int n = Integer.parseInt(line.substring(1)); n > 0; n--) {
+                        elements.add(bulk(in, line(in)));
+                    }
+                    yield String.join("\n", elements);
                 }
                 case '-' -> throw new IllegalStateException("redis-server on port " + nodes.get(index).port() + ": "
                         + String.join(" ", arguments) + ": " + line.substring(1));
@@ -97,6 +101,43 @@ public final class LocalRedisCluster implements AutoCloseable {
             };
         } catch (IOException e) {
             throw new UncheckedIOException("talking to redis-server on port " + nodes.get(index).port(), e);
+        }
+    }
+
+    private static String bulk(InputStream in, String header) throws IOException {
+        int length = Integer.parseInt(header.substring(1));
+        return length < 0 ? null : new String(in.readNBytes(length + 2), StandardCharsets.UTF_8).substring(0, length);
+    }
+
+    /**
+     * Starts moving {@code slot} from node {@code from} to node {@code to} as a reshard does: from then on {@code from}
+     * answers ASK for the slot's keys it does not hold, and {@code to} takes them only after ASKING.
+     */
+    public void beginSlotMove(int slot, int from, int to) {
+        List<String> ids = nodeIds();
+        command(to, "CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", ids.get(from));
+        command(from, "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", ids.get(to));
+    }
+
+    /** Moves the slot's keys over ({@code MIGRATE}) and hands the slot to {@code to} on every node. */
+    public void endSlotMove(int slot, int from, int to) {
+        while (true) {
+            String keys = command(from, "CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "100");
+            if (keys.isEmpty()) {
+                break;
+            }
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(nodes.get(to).port()),
+                    "", "0", "5000", "KEYS"));
+            migrate.addAll(List.of(keys.split("\n")));
+            command(from, migrate.toArray(String[]::new));
+        }
+        String owner = nodeIds().get(to);
+        command(to, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", owner);
+        command(from, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", owner);
+        for (int i = 0; i < nodes.size(); i++) {
+            if (i != from && i != to) {
+                command(i, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", owner);
+            }
         }
     }
 

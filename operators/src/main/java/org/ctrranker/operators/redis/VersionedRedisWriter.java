@@ -104,9 +104,6 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
      */
     static final int KEYS_PER_CALL = 100;
 
-    /** Tries of one batch when a cluster's slots move under it, before the writer fails (and Flink restarts). */
-    private static final int MAX_ATTEMPTS = 6;
-
     /** Linger of a writer that sends only when its buffer is full or on {@link #flush()}. */
     public static final long SEND_ON_FLUSH = Long.MAX_VALUE;
 
@@ -288,7 +285,8 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
      * the same as once (it then counts as stale the second time).
      */
     private void send(List<VersionedWrite> batch) throws IOException {
-        for (int attempt = 1; ; attempt++) {
+        SlotMoveRetry retry = new SlotMoveRetry();
+        while (true) {
             try {
                 sendOnce(batch);
                 return;
@@ -299,26 +297,16 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
                 } else if (e instanceof JedisRedirectionException || message.startsWith("TRYAGAIN")
                         || message.startsWith("CLUSTERDOWN") || message.contains("non local key")) {
                     closeConnections();
-                    pauseBeforeAttempt(attempt);
                 } else {
                     throw new IOException("Redis rejected a versioned write: " + message, e);
                 }
-                if (attempt >= MAX_ATTEMPTS) {
-                    throw new IOException("writing " + batch.size() + " keys to " + endpoint + " failed " + attempt
-                            + " times, the last: " + message, e);
+                if (!retry.pauseBeforeNextTry()) {
+                    throw new IOException("writing " + batch.size() + " keys to " + endpoint + " failed "
+                            + retry.spent() + ", the last: " + message, e);
                 }
             } catch (RuntimeException e) {
                 throw new IOException("writing " + batch.size() + " keys failed: " + e.getMessage(), e);
             }
-        }
-    }
-
-    private static void pauseBeforeAttempt(int attempt) throws IOException {
-        try {
-            Thread.sleep(50L << Math.min(attempt, 5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for a Redis Cluster slot to settle");
         }
     }
 

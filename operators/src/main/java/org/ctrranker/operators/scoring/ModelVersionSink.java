@@ -9,10 +9,12 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.RedisNodes;
+import org.ctrranker.operators.redis.SlotMoveRetry;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
@@ -75,7 +77,8 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
             byte[] key = name.getBytes(StandardCharsets.UTF_8);
             byte[] parameters = update.parameters;
             int slices = slices(parameters.length);
-            for (int attempt = 1; ; attempt++) {
+            SlotMoveRetry retry = new SlotMoveRetry();
+            while (true) {
                 try {
                     Jedis connection = nodes.forKey(name);
                     long stored = connection.hlen(key);
@@ -91,14 +94,19 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
                         if (config.modelTtlMs() > 0) {
                             pipeline.pexpire(key, config.modelTtlMs());
                         }
-                        pipeline.sync();
+                        for (Object reply : pipeline.syncAndReturnAll()) {
+                            if (reply instanceof JedisDataException error) {
+                                throw error; // a slice refused (its slot began to move after HLEN): the version again
+                            }
+                        }
                     }
                     return;
                 } catch (JedisRedirectionException e) {
-                    nodes.reset(); // the model's slot moved to another primary of the cluster: write it there
-                    if (attempt >= 3) {
+                    nodes.reset(); // the model's slot moved (or is moving) to another primary of the cluster: write it there
+                    if (!retry.pauseBeforeNextTry()) {
                         throw new IOException("writing the parameters of model version " + update.version
-                                + " to Redis at " + endpoint + " failed: its slot kept moving: " + e.getMessage(), e);
+                                + " to Redis at " + endpoint + " failed " + retry.spent() + ": its slot kept moving: "
+                                + e.getMessage(), e);
                     }
                 } catch (RuntimeException e) {
                     nodes.reset(); // Flink restarts from the last checkpoint, which writes the version again

@@ -112,6 +112,46 @@ class RedisClusterWritesIT {
         }
     }
 
+    /**
+     * While a slot migrates its primary refuses new keys of it and the primary it is going to takes them only after
+     * ASKING: the batch is sent again until the move ends, here for longer than the writer's earlier six tries lasted.
+     */
+    @Test
+    void aSlotThatIsMigratingIsWrittenOnceItsMoveEnds() throws Exception {
+        String migrating = keyOwnedBy(0, "migrating:rank:{g");
+        String staying = keyOwnedBy(0, "migrating:rank:{start");
+        int slot = JedisClusterCRC16.getSlot(migrating);
+        long moveMs = 5_000;
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, 1_000, 0, null);
+             UnifiedJedis client = endpoint.client()) {
+            writer.write(VersionedWrite.ofText(staying, 1, 60_000, Map.of("n", "1")));
+            writer.flush();
+
+            cluster.beginSlotMove(slot, 0, 1);
+            Thread moveEnds = new Thread(() -> {
+                try {
+                    Thread.sleep(moveMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                cluster.endSlotMove(slot, 0, 1);
+            });
+            long start = System.nanoTime();
+            moveEnds.start();
+            writer.write(VersionedWrite.ofText(migrating, 2, 60_000, Map.of("n", "2")));
+            writer.flush();
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            moveEnds.join();
+
+            assertThat(tookMs).as("the write waited for the move").isGreaterThanOrEqualTo(moveMs);
+            assertThat(tookMs).isLessThan(SlotMoveRetry.SETTLE_MS);
+            assertThat(writer.appliedCount()).isEqualTo(2);
+            assertThat(cluster.command(1, "EXISTS", migrating)).as("on the slot's new primary").isEqualTo("1");
+            assertThat(client.hget(migrating, "n")).isEqualTo("2");
+            assertThat(client.hget(staying, "n")).isEqualTo("1");
+        }
+    }
+
     @Test
     void theReadersFindWhatTheWriterWroteOnAnyPrimary() throws Exception {
         List<String> auctions = new ArrayList<>();

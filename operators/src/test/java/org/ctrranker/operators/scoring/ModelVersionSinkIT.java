@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /** Model versions into a real redis-server: parameters in slices under their own key, then the metadata. */
 @ExtendWith(LocalStackExtension.class)
@@ -84,6 +85,38 @@ class ModelVersionSinkIT {
                         current -> assertThat(current.version()).isEqualTo(1));
                 assertThat(ServingReader.versions(jedis, PREFIX, "ctr")).extracting(ServingReader.ModelVersion::version)
                         .containsExactly(1L);
+            }
+
+            // the model's slot migrates to another primary while the next version is written: it waits for the move
+            int slot = JedisClusterCRC16.getSlot(RedisKeys.modelParameters(PREFIX, "ctr", 2));
+            int owner = 0;
+            while (slot >= (owner + 1) * 16_384 / 3) { // LocalRedisCluster gives each primary an equal range
+                owner++;
+            }
+            int from = owner;
+            int to = (from + 1) % 3;
+            long moveMs = 3_000;
+            cluster.beginSlotMove(slot, from, to);
+            Thread moveEnds = new Thread(() -> {
+                try {
+                    Thread.sleep(moveMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                cluster.endSlotMove(slot, from, to);
+            });
+            long start = System.nanoTime();
+            moveEnds.start();
+            ModelUpdate next = update(2, true, modelParameters());
+            write(endpoint, next);
+            moveEnds.join();
+            assertThat((System.nanoTime() - start) / 1_000_000).as("the write waited for the move").isGreaterThanOrEqualTo(moveMs);
+            try (UnifiedJedis jedis = endpoint.client()) {
+                assertThat(cluster.command(to, "EXISTS", RedisKeys.modelParameters(PREFIX, "ctr", 2))).isEqualTo("1");
+                assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 2)).contains(next.parameters);
+                assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 1)).contains(live.parameters);
+                assertThat(ServingReader.liveModel(jedis, PREFIX, "ctr")).hasValueSatisfying(
+                        current -> assertThat(current.version()).isEqualTo(2));
             }
         }
     }
