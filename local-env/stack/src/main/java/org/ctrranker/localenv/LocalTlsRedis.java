@@ -50,10 +50,6 @@ public final class LocalTlsRedis implements AutoCloseable {
         return "rediss://:" + password + "@127.0.0.1:" + port + "/0";
     }
 
-    public int port() {
-        return port;
-    }
-
     /** The server's certificate (PEM), the one a client must trust. */
     public Path certificate() {
         return certificate;

@@ -13,7 +13,6 @@ public final class SlotMoveRetry {
 
     /** The time a write rides out moving slots. */
     public static final long SETTLE_MS = 30_000;
-    private static final long LONGEST_PAUSE_MS = 1_600;
 
     private final long start = System.nanoTime();
     private int failedTries;
@@ -25,7 +24,7 @@ public final class SlotMoveRetry {
             return false;
         }
         try {
-            Thread.sleep(Math.min(LONGEST_PAUSE_MS, 50L << Math.min(failedTries, 5)));
+            Thread.sleep(50L << Math.min(failedTries, 5)); // 100 ms, doubling up to 1.6 s
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for a Redis Cluster slot to settle");
