@@ -119,6 +119,31 @@ public final class LocalRedisCluster implements AutoCloseable {
         command(from, "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", ids.get(to));
     }
 
+    /** {@link #endSlotMove} on a thread of its own after {@code delayMs}: the thread, started, for the caller to join. */
+    public Thread endSlotMoveAfter(long delayMs, int slot, int from, int to) {
+        Thread ending = new Thread(() -> {
+            try {
+                Thread.sleep(delayMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            endSlotMove(slot, from, to);
+        }, "slot " + slot + " move");
+        ending.setDaemon(true);
+        ending.start();
+        return ending;
+    }
+
+    /** The node (0-based) {@link #start} gave {@code slot}: each primary an equal range, in node order. */
+    public int primaryOf(int slot) {
+        int node = 0;
+        while (slot >= (node + 1) * SLOTS / nodes.size()) {
+            node++;
+        }
+        return node;
+    }
+
     /** Moves the slot's keys over ({@code MIGRATE}) and hands the slot to {@code to} on every node. */
     public void endSlotMove(int slot, int from, int to) {
         while (true) {

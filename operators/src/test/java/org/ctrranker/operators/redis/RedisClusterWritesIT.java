@@ -128,16 +128,8 @@ class RedisClusterWritesIT {
             writer.flush();
 
             cluster.beginSlotMove(slot, 0, 1);
-            Thread moveEnds = new Thread(() -> {
-                try {
-                    Thread.sleep(moveMs);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                cluster.endSlotMove(slot, 0, 1);
-            });
             long start = System.nanoTime();
-            moveEnds.start();
+            Thread moveEnds = cluster.endSlotMoveAfter(moveMs, slot, 0, 1);
             writer.write(VersionedWrite.ofText(migrating, 2, 60_000, Map.of("n", "2")));
             writer.flush();
             long tookMs = (System.nanoTime() - start) / 1_000_000;
@@ -177,12 +169,11 @@ class RedisClusterWritesIT {
         }
     }
 
-    /** A key {@code <prefix><n>}} whose slot primary {@code node} holds: LocalRedisCluster splits the slots evenly. */
+    /** A key {@code <prefix><n>}} whose slot primary {@code node} holds. */
     private static String keyOwnedBy(int node, String prefix) {
         for (int n = 0; ; n++) {
             String key = prefix + n + "}";
-            int slot = JedisClusterCRC16.getSlot(key);
-            if (slot >= node * 16384 / PRIMARIES && slot < (node + 1) * 16384 / PRIMARIES) {
+            if (cluster.primaryOf(JedisClusterCRC16.getSlot(key)) == node) {
                 return key;
             }
         }

@@ -89,24 +89,12 @@ class ModelVersionSinkIT {
 
             // the model's slot migrates to another primary while the next version is written: it waits for the move
             int slot = JedisClusterCRC16.getSlot(RedisKeys.modelParameters(PREFIX, "ctr", 2));
-            int owner = 0;
-            while (slot >= (owner + 1) * 16_384 / 3) { // LocalRedisCluster gives each primary an equal range
-                owner++;
-            }
-            int from = owner;
+            int from = cluster.primaryOf(slot);
             int to = (from + 1) % 3;
             long moveMs = 3_000;
             cluster.beginSlotMove(slot, from, to);
-            Thread moveEnds = new Thread(() -> {
-                try {
-                    Thread.sleep(moveMs);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                cluster.endSlotMove(slot, from, to);
-            });
             long start = System.nanoTime();
-            moveEnds.start();
+            Thread moveEnds = cluster.endSlotMoveAfter(moveMs, slot, from, to);
             ModelUpdate next = update(2, true, modelParameters());
             write(endpoint, next);
             moveEnds.join();
