@@ -13,6 +13,7 @@ import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.streaming.api.TimerService;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
@@ -20,62 +21,90 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * Keyed state holding samples until the watermark passes their event time (one event-time timer per
  * distinct time), so that a function handles them in event-time order whatever order they came in.
  * Used by the feature stages and by the online trainer.
+ *
+ * <p>A sample waits as its Avro bytes ({@link AvroBytesSerializer}), decoded afresh when it is taken out. Held
+ * as objects, the samples past the feedback stage (each with its feedback snapshot, hundreds of objects) were
+ * most of what the young collections copied and promoted while they waited, and then died in the old
+ * generation. Samples that waited as objects in a checkpoint taken before are still taken out at their time.
  */
 public final class EventTimeBuffer {
 
-    private final MapState<Long, List<TrainingSample>> waiting;
+    private final MapState<Long, List<byte[]>> waiting;
+    /** Where samples waited before they were held as bytes: only read, until a restored checkpoint's drain. */
+    private final MapState<Long, List<TrainingSample>> waitingAsObjects;
+    private final AvroBytesSerializer<TrainingSample> samples = AvroBytesSerializer.of(TrainingSample.class);
 
-    /** A buffer whose caller may change the samples it takes out. */
+    /** The buffer of a feature stage; {@code name} is its state's name before samples were held as bytes. */
     public EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl) {
-        MapStateDescriptor<Long, List<TrainingSample>> descriptor = new MapStateDescriptor<>(name, Types.LONG,
+        MapStateDescriptor<Long, List<TrainingSample>> asObjects = new MapStateDescriptor<>(name, Types.LONG,
                 new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class)));
+        MapStateDescriptor<Long, List<byte[]>> asBytes = bytesDescriptor(name);
         if (ttl != null) {
-            descriptor.enableTimeToLive(ttl);
+            asObjects.enableTimeToLive(ttl);
+            asBytes.enableTimeToLive(ttl);
         }
-        this.waiting = context.getMapState(descriptor);
+        this.waitingAsObjects = context.getMapState(asObjects);
+        this.waiting = context.getMapState(asBytes);
     }
 
-    private EventTimeBuffer(MapState<Long, List<TrainingSample>> waiting) {
+    private EventTimeBuffer(MapState<Long, List<byte[]>> waiting, MapState<Long, List<TrainingSample>> asObjects) {
         this.waiting = waiting;
+        this.waitingAsObjects = asObjects;
     }
 
     /**
-     * A buffer for a caller that never changes a sample it puts in or takes out. While a checkpoint is written out,
-     * the heap state backend copies a key's whole map on its first change; this buffer's copy shares the samples
-     * ({@link SharedValueSerializer}) instead of deep-copying them. The trainer holds all its samples under one key,
-     * so its copies were tens of MB per checkpoint, collected stop-the-world in every task. State written by the
-     * copying buffer restores into this one.
+     * The trainer's buffer. Its samples waited as objects shared with their checkpoint copies
+     * ({@link SharedValueSerializer}) before they were held as bytes; {@code name} is that state's name.
      */
-    public static EventTimeBuffer sharingSamples(RuntimeContext context, String name) {
-        return new EventTimeBuffer(context.getMapState(new MapStateDescriptor<>(name, LongSerializer.INSTANCE,
-                new ListSerializer<>(SharedValueSerializer.of(context, TrainingSample.class)))));
+    public static EventTimeBuffer ofTrainer(RuntimeContext context, String name) {
+        return new EventTimeBuffer(context.getMapState(bytesDescriptor(name)),
+                context.getMapState(new MapStateDescriptor<>(name, LongSerializer.INSTANCE,
+                        new ListSerializer<>(SharedValueSerializer.of(context, TrainingSample.class)))));
+    }
+
+    private static MapStateDescriptor<Long, List<byte[]>> bytesDescriptor(String name) {
+        return new MapStateDescriptor<>(name + "-encoded", LongSerializer.INSTANCE,
+                new ListSerializer<>(AvroBytesSerializer.of(TrainingSample.class)));
     }
 
     /** Holds {@code sample} until the watermark reaches {@code time}. */
     public void add(long time, TrainingSample sample, TimerService timers) throws Exception {
-        List<TrainingSample> samples = waiting.get(time);
-        if (samples == null) {
-            samples = new ArrayList<>(1);
-            // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB a
-            // registration beyond the timer queue's cache is a write, even of a timer it holds.
-            timers.registerEventTimeTimer(time);
+        List<byte[]> due = waiting.get(time);
+        if (due == null) {
+            due = new ArrayList<>(1);
+            if (!waitingAsObjects.contains(time)) {
+                // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB
+                // a registration beyond the timer queue's cache is a write, even of a timer it holds.
+                timers.registerEventTimeTimer(time);
+            }
         }
-        samples.add(sample);
-        waiting.put(time, samples);
+        due.add(samples.encode(sample));
+        waiting.put(time, due);
     }
 
     /** Removes and returns the samples due at {@code time}, in a fixed order (by {@code order}); empty if none. */
     public List<TrainingSample> take(long time, Comparator<TrainingSample> order) throws Exception {
-        List<TrainingSample> due = waiting.get(time);
-        if (due == null) {
+        List<byte[]> encoded = waiting.get(time);
+        List<TrainingSample> restored = waitingAsObjects.get(time);
+        if (encoded == null && restored == null) {
             return List.of();
         }
-        waiting.remove(time);
+        List<TrainingSample> due = new ArrayList<>();
+        if (encoded != null) {
+            for (byte[] sample : encoded) {
+                due.add(samples.decode(sample));
+            }
+            waiting.remove(time);
+        }
+        if (restored != null) {
+            due.addAll(restored);
+            waitingAsObjects.remove(time);
+        }
         due.sort(order);
         return due;
     }
 
     public boolean isEmpty() throws Exception {
-        return waiting.isEmpty();
+        return waiting.isEmpty() && waitingAsObjects.isEmpty();
     }
 }

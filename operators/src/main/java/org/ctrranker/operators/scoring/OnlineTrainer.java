@@ -130,8 +130,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         DjlRuntime.prepare();
-        // The trainer never changes a sample: its states share them with their checkpoint copies.
-        waiting = EventTimeBuffer.sharingSamples(getRuntimeContext(), "trainer-waiting");
+        waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
         keyedPending = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("trainer-pending", SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
         keyedPendingMoved = false;

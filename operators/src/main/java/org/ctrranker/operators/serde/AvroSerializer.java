@@ -109,6 +109,18 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
         if (!lengthPrefixed) {
             throw new IllegalStateException("the first Avro state format is read on restore only");
         }
+        encodeIntoBuffer(record);
+        target.writeInt(buffer.size());
+        target.write(buffer.bytes(), 0, buffer.size());
+    }
+
+    /** The record's Avro bytes in the current schema, without the state format's length. */
+    byte[] encode(T record) throws IOException {
+        encodeIntoBuffer(record);
+        return java.util.Arrays.copyOf(buffer.bytes(), buffer.size());
+    }
+
+    private void encodeIntoBuffer(T record) throws IOException {
         if (writer == null) {
             writer = new SpecificDatumWriter<>(schema(), AvroModels.forWriting(type));
             buffer = new ExposedByteArrayOutputStream();
@@ -117,8 +129,19 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
         encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
         writer.write(record, encoder);
         encoder.flush();
-        target.writeInt(buffer.size());
-        target.write(buffer.bytes(), 0, buffer.size());
+    }
+
+    /** A fresh record from Avro bytes in the writer schema, as {@link #encode} writes them. */
+    T decode(byte[] bytes) throws IOException {
+        decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
+        return reader().read(null, decoder);
+    }
+
+    private SpecificDatumReader<T> reader() {
+        if (reader == null) {
+            reader = new SpecificDatumReader<>(writerSchema(), schema(), SpecificData.getForClass(type));
+        }
+        return reader;
     }
 
     @Override
@@ -129,9 +152,6 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
 
     @Override
     public T deserialize(DataInputView source) throws IOException {
-        if (reader == null) {
-            reader = new SpecificDatumReader<>(writerSchema(), schema(), SpecificData.getForClass(type));
-        }
         if (lengthPrefixed) {
             int length = source.readInt();
             if (readBuffer == null || readBuffer.length < length) {
@@ -146,7 +166,7 @@ public final class AvroSerializer<T extends SpecificRecord> extends TypeSerializ
             in.source = source;
             decoder = DecoderFactory.get().directBinaryDecoder(in, decoder);
         }
-        return reader.read(null, decoder);
+        return reader().read(null, decoder);
     }
 
     @Override

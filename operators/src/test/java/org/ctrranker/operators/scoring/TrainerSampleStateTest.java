@@ -1,0 +1,174 @@
+package org.ctrranker.operators.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.ListSerializer;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
+import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.operators.OperatorSnapshotFinalizer;
+import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.features.EventTimeBuffer;
+import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.SharedValueSerializer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The trainer's sample states: waiting for the watermark (as bytes, decoded afresh when taken out) and held out (as
+ * objects shared with a checkpoint's copy: while a checkpoint is written out, the heap backend's first change of a key
+ * copies its whole map, and the trainer holds all its samples under one key). Samples that waited as objects in an
+ * earlier checkpoint, in either of the formats the trainer wrote, come out at their time.
+ */
+class TrainerSampleStateTest {
+
+    /** What the function under test took out of its states, in order. */
+    private static final List<TrainingSample> TAKEN = new ArrayList<>();
+
+    /** How the function holds waiting samples: as the buffer does now, or as it did before as objects. */
+    private enum Held { BYTES, OBJECTS_COPIED, OBJECTS_SHARED }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aChangeWhileACheckpointIsWrittenOutSharesTheHeldOutSamplesAndWaitingOnesComeOutEqual(String backend)
+            throws Exception {
+        TAKEN.clear();
+        List<TrainingSample> samples = OnlineTrainerTest.samples(2, -1, -1);
+        TrainingSample first = samples.get(0);
+        TrainingSample second = samples.get(1);
+        long due = first.getLabelTimeMs();
+        try (var harness = harness(Held.BYTES, backend)) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(first, due));
+            OperatorSnapshotFutures checkpoint = startCheckpoint(harness);
+            harness.processElement(new StreamRecord<>(second, due));
+            OperatorSnapshotFinalizer.create(checkpoint);
+            harness.processWatermark(new Watermark(due));
+        }
+        // waiting (taken in impression-id order), then held out (oldest first)
+        assertThat(TAKEN).containsExactly(first, second, first, second);
+        assertThat(TAKEN.get(0)).isNotSameAs(first);
+        if (backend.equals("hashmap")) {
+            assertThat(TAKEN.get(2)).isSameAs(first);
+            assertThat(TAKEN.get(3)).isSameAs(second);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"OBJECTS_COPIED, hashmap", "OBJECTS_SHARED, hashmap", "OBJECTS_COPIED, rocksdb", "OBJECTS_SHARED, rocksdb"})
+    void samplesThatWaitedAsObjectsComeOutAtTheirTimeWithThoseAddedAfterTheRestore(Held before, String backend)
+            throws Exception {
+        TAKEN.clear();
+        // three label times, two samples each: the first four wait in the checkpoint, the last two come after it
+        List<TrainingSample> samples = OnlineTrainerTest.samples(6, -1, -1);
+        OperatorSubtaskState checkpoint;
+        try (var earlier = harness(before, backend)) {
+            earlier.open();
+            for (TrainingSample s : samples.subList(0, 3)) {
+                earlier.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+            checkpoint = earlier.snapshot(1, 1);
+        }
+        try (var after = harness(Held.BYTES, backend)) {
+            after.initializeState(checkpoint);
+            after.open();
+            // the fourth shares its time with the third, which waited as an object
+            for (TrainingSample s : samples.subList(3, 6)) {
+                after.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+            after.processWatermark(new Watermark(samples.get(1).getLabelTimeMs()));
+            assertThat(TAKEN).containsExactlyElementsOf(samples.subList(0, 2));
+            after.processWatermark(new Watermark(samples.get(5).getLabelTimeMs()));
+            assertThat(after.numEventTimeTimers()).isZero();
+        }
+        assertThat(TAKEN).containsExactlyElementsOf(samples);
+    }
+
+    /** A checkpoint's synchronous part; its asynchronous part (writing the state out) waits until finalized. */
+    private static OperatorSnapshotFutures startCheckpoint(
+            KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, String> harness) throws Exception {
+        return harness.getOperator().snapshotState(1, 1, CheckpointOptions.forCheckpointWithDefaultLocation(),
+                new MemCheckpointStreamFactory(16 << 20));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, String> harness(Held held,
+            String backend) throws Exception {
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new HoldingFunction(held)),
+                s -> "model", Types.STRING);
+        if (backend.equals("rocksdb")) {
+            harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        return harness;
+    }
+
+    /** Holds every sample as the trainer does: waiting for the watermark at its label time, and held out. */
+    private static final class HoldingFunction extends KeyedProcessFunction<String, TrainingSample, String> {
+        private static final Comparator<TrainingSample> ORDER = Comparator.comparing(TrainingSample::getImpressionId);
+        private final Held held;
+        private transient EventTimeBuffer waiting;
+        private transient MapState<Long, List<TrainingSample>> waitingAsObjects;
+        private transient HoldoutWindow holdout;
+        private long heldOut;
+
+        HoldingFunction(Held held) {
+            this.held = held;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            switch (held) {
+                case BYTES -> waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
+                // the trainer's first format, then its second
+                case OBJECTS_COPIED -> waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>(
+                        "trainer-waiting", Types.LONG, new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class))));
+                case OBJECTS_SHARED -> waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>(
+                        "trainer-waiting", LongSerializer.INSTANCE,
+                        new ListSerializer<>(SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class))));
+            }
+            holdout = new HoldoutWindow(getRuntimeContext(), 10);
+        }
+
+        @Override
+        public void processElement(TrainingSample sample, Context ctx, Collector<String> out) throws Exception {
+            long due = sample.getLabelTimeMs();
+            if (waiting != null) {
+                waiting.add(due, sample, ctx.timerService());
+                holdout.add(heldOut++, sample);
+                return;
+            }
+            List<TrainingSample> atTime = waitingAsObjects.get(due);
+            if (atTime == null) {
+                atTime = new ArrayList<>();
+                ctx.timerService().registerEventTimeTimer(due);
+            }
+            atTime.add(sample);
+            waitingAsObjects.put(due, atTime);
+        }
+
+        @Override
+        public void onTimer(long timestamp, OnTimerContext ctx, Collector<String> out) throws Exception {
+            TAKEN.addAll(waiting.take(timestamp, ORDER));
+            if (held == Held.BYTES && heldOut == 2 && waiting.isEmpty()) {
+                TAKEN.addAll(holdout.newest(heldOut));
+            }
+        }
+    }
+}
