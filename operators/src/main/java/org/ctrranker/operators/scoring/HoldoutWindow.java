@@ -10,6 +10,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.Sample;
+import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -24,15 +25,21 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  *
  * <p>The state is written through but read once per function instance: the gate reads the whole window at every
  * version, which on RocksDB decoded every sample and looked up every prediction again, and on either backend
- * turned every sample into model inputs again. So the window is mirrored in memory (samples, their model inputs,
+ * turned every sample into model inputs again. So the window is mirrored in memory (the samples' model inputs and
  * the live predictions), filled from the state at the first read after a restore, and used by one key only.
+ *
+ * <p>Samples are held in state as their Avro bytes: as objects, a window of 5,000 with their feedback snapshots was
+ * some 80 MB and millions of objects of the live heap, each sample dying in the old generation minutes after it
+ * came. A window checkpointed before, with the samples as objects, is still read, slot by slot until replaced.
  */
 final class HoldoutWindow {
 
-    private final MapState<Integer, TrainingSample> slots;
+    private final MapState<Integer, byte[]> slots;
+    /** Where the window was kept before its samples were held as bytes: read until each slot is replaced. */
+    private final MapState<Integer, TrainingSample> slotsAsObjects;
+    private final AvroBytesSerializer<TrainingSample> encoding = AvroBytesSerializer.of(TrainingSample.class);
     private final MapState<Integer, Float> livePredictions;
     private final int capacity;
-    private final TrainingSample[] samples;
     private final Sample[] inputs;
     private final float[] live;
     private final boolean[] hasLive;
@@ -40,14 +47,13 @@ final class HoldoutWindow {
     private boolean mirrored;
 
     HoldoutWindow(RuntimeContext context, int capacity) {
-        // Samples are never changed here, so the copy of the map a checkpoint takes while it is written out shares
-        // them: deep copies of the 5,000 were about 60 MB of garbage per checkpoint (bench e2e, profiled).
-        this.slots = context.getMapState(new MapStateDescriptor<>("trainer-holdout", IntSerializer.INSTANCE,
+        this.slots = context.getMapState(new MapStateDescriptor<>("trainer-holdout-encoded", IntSerializer.INSTANCE,
+                AvroBytesSerializer.of(TrainingSample.class)));
+        this.slotsAsObjects = context.getMapState(new MapStateDescriptor<>("trainer-holdout", IntSerializer.INSTANCE,
                 SharedValueSerializer.of(context, TrainingSample.class)));
         this.livePredictions = context.getMapState(
                 new MapStateDescriptor<>("trainer-holdout-live-predictions", Types.INT, Types.FLOAT));
         this.capacity = capacity;
-        this.samples = new TrainingSample[capacity];
         this.inputs = new Sample[capacity];
         this.live = new float[capacity];
         this.hasLive = new boolean[capacity];
@@ -56,17 +62,17 @@ final class HoldoutWindow {
     /** Stores the {@code number}-th held-out sample (0-based), replacing the oldest once full. */
     void add(long number, TrainingSample sample) throws Exception {
         int slot = slot(number);
-        slots.put(slot, sample);
+        slots.put(slot, encoding.encode(sample));
+        slotsAsObjects.remove(slot);
         livePredictions.remove(slot);
         if (mirrored) {
-            samples[slot] = sample;
-            inputs[slot] = null;
+            inputs[slot] = ModelInputs.sample(sample);
             hasLive[slot] = false;
         }
     }
 
     /**
-     * The live version's predictions of {@link #newest}{@code (count)}, in its order: kept ones where there
+     * The live version's predictions of {@link #newestInputs}{@code (count)}, in its order: kept ones where there
      * are, {@code predictLive} over the model inputs of the rest (which are then kept).
      */
     float[] livePredictions(long count, Function<List<Sample>, float[]> predictLive) throws Exception {
@@ -84,7 +90,7 @@ final class HoldoutWindow {
             }
         }
         if (!missing.isEmpty()) {
-            float[] predicted = predictLive.apply(missing.stream().map(i -> input(slot(first + i))).toList());
+            float[] predicted = predictLive.apply(missing.stream().map(i -> inputs[slot(first + i)]).toList());
             for (int m = 0; m < predicted.length; m++) {
                 out[missing.get(m)] = predicted[m];
                 keepLive(slot(first + missing.get(m)), predicted[m]);
@@ -93,7 +99,7 @@ final class HoldoutWindow {
         return out;
     }
 
-    /** Keeps {@code predictions} of {@link #newest}{@code (count)} as the live version's (it just went live). */
+    /** Keeps {@code predictions} of {@link #newestInputs}{@code (count)} as the live version's (it just went live). */
     void replaceLivePredictions(long count, float[] predictions) throws Exception {
         mirror(count);
         long first = count - predictions.length;
@@ -102,24 +108,13 @@ final class HoldoutWindow {
         }
     }
 
-    /** The newest samples of {@code count} added so far, oldest first. */
-    List<TrainingSample> newest(long count) throws Exception {
-        mirror(count);
-        int n = size(count);
-        List<TrainingSample> out = new ArrayList<>(n);
-        for (long i = count - n; i < count; i++) {
-            out.add(samples[slot(i)]);
-        }
-        return out;
-    }
-
-    /** The model inputs of {@link #newest}{@code (count)}, in its order. */
+    /** The model inputs of the newest samples of {@code count} added so far, oldest first. */
     List<Sample> newestInputs(long count) throws Exception {
         mirror(count);
         int n = size(count);
         List<Sample> out = new ArrayList<>(n);
         for (long i = count - n; i < count; i++) {
-            out.add(input(slot(i)));
+            out.add(inputs[slot(i)]);
         }
         return out;
     }
@@ -130,13 +125,6 @@ final class HoldoutWindow {
         hasLive[slot] = true;
     }
 
-    private Sample input(int slot) {
-        if (inputs[slot] == null) {
-            inputs[slot] = ModelInputs.sample(samples[slot]);
-        }
-        return inputs[slot];
-    }
-
     private void mirror(long count) throws Exception {
         if (mirrored) {
             return;
@@ -144,7 +132,8 @@ final class HoldoutWindow {
         int n = size(count);
         for (long i = count - n; i < count; i++) {
             int slot = slot(i);
-            samples[slot] = slots.get(slot);
+            byte[] encoded = slots.get(slot);
+            inputs[slot] = ModelInputs.sample(encoded != null ? encoding.decode(encoded) : slotsAsObjects.get(slot));
             Float kept = livePredictions.get(slot);
             hasLive[slot] = kept != null;
             live[slot] = kept == null ? 0f : kept;

@@ -3,12 +3,16 @@ package org.ctrranker.operators.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.api.common.typeutils.base.ListSerializer;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
@@ -25,6 +29,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.models.Sample;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.SharedValueSerializer;
@@ -33,43 +38,72 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The trainer's sample states: waiting for the watermark (as bytes, decoded afresh when taken out) and held out (as
- * objects shared with a checkpoint's copy: while a checkpoint is written out, the heap backend's first change of a key
- * copies its whole map, and the trainer holds all its samples under one key). Samples that waited as objects in an
- * earlier checkpoint, in either of the formats the trainer wrote, come out at their time.
+ * The trainer's sample states, which hold samples as their bytes: waiting for the watermark and held out. Samples
+ * that a checkpoint holds as objects, in any of the formats the trainer wrote before, still come out.
  */
 class TrainerSampleStateTest {
 
     /** What the function under test took out of its states, in order. */
     private static final List<TrainingSample> TAKEN = new ArrayList<>();
+    /** The model inputs of its holdout window, oldest first, read after its last sample. */
+    private static final List<String> HOLDOUT = new ArrayList<>();
 
     /** How the function holds waiting samples: as the buffer does now, or as it did before as objects. */
     private enum Held { BYTES, OBJECTS_COPIED, OBJECTS_SHARED }
 
     @ParameterizedTest
     @ValueSource(strings = {"hashmap", "rocksdb"})
-    void aChangeWhileACheckpointIsWrittenOutSharesTheHeldOutSamplesAndWaitingOnesComeOutEqual(String backend)
+    void aChangeWhileACheckpointIsWrittenOutLeavesTheCheckpointAndTheWaitingSamplesWhole(String backend)
             throws Exception {
         TAKEN.clear();
         List<TrainingSample> samples = OnlineTrainerTest.samples(2, -1, -1);
         TrainingSample first = samples.get(0);
         TrainingSample second = samples.get(1);
         long due = first.getLabelTimeMs();
+        OperatorSubtaskState checkpoint;
         try (var harness = harness(Held.BYTES, backend)) {
             harness.open();
             harness.processElement(new StreamRecord<>(first, due));
-            OperatorSnapshotFutures checkpoint = startCheckpoint(harness);
+            OperatorSnapshotFutures started = startCheckpoint(harness);
             harness.processElement(new StreamRecord<>(second, due));
-            OperatorSnapshotFinalizer.create(checkpoint);
+            checkpoint = OperatorSnapshotFinalizer.create(started).getJobManagerOwnedState();
             harness.processWatermark(new Watermark(due));
         }
-        // waiting (taken in impression-id order), then held out (oldest first)
-        assertThat(TAKEN).containsExactly(first, second, first, second);
+        // taken in impression-id order, decoded afresh
+        assertThat(TAKEN).containsExactly(first, second);
         assertThat(TAKEN.get(0)).isNotSameAs(first);
-        if (backend.equals("hashmap")) {
-            assertThat(TAKEN.get(2)).isSameAs(first);
-            assertThat(TAKEN.get(3)).isSameAs(second);
+        TAKEN.clear();
+        try (var restored = harness(Held.BYTES, backend)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            restored.processWatermark(new Watermark(due));
         }
+        assertThat(TAKEN).as("the checkpoint holds what waited when it began").containsExactly(first);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aHoldoutWindowOfObjectsIsReadUntilItsSlotsAreReplaced(String backend) throws Exception {
+        List<TrainingSample> samples = OnlineTrainerTest.samples(6, -1, -1);
+        OperatorSubtaskState checkpoint;
+        try (var earlier = harness(Held.OBJECTS_SHARED, backend)) {
+            earlier.open();
+            for (TrainingSample s : samples.subList(0, 4)) {
+                earlier.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+            checkpoint = earlier.snapshot(1, 1);
+        }
+        HOLDOUT.clear();
+        try (var after = harness(Held.BYTES, backend)) {
+            after.initializeState(checkpoint);
+            after.open();
+            // the window holds four: these two replace the oldest two
+            for (TrainingSample s : samples.subList(4, 6)) {
+                after.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+        }
+        assertThat(HOLDOUT).containsExactlyElementsOf(samples.subList(2, 6).stream()
+                .map(s -> describe(ModelInputs.sample(s))).toList());
     }
 
     @ParameterizedTest
@@ -119,14 +153,28 @@ class TrainerSampleStateTest {
         return harness;
     }
 
-    /** Holds every sample as the trainer does: waiting for the watermark at its label time, and held out. */
+    private static String describe(Sample sample) {
+        StringBuilder history = new StringBuilder();
+        for (int i = 0; i < sample.history().size(); i++) {
+            history.append(sample.history().click(i)).append(Arrays.toString(sample.history().aligned(i)));
+        }
+        return Arrays.toString(sample.features().ids()) + Arrays.toString(sample.features().dense()) + history
+                + " label " + sample.label();
+    }
+
+    /**
+     * Holds every sample as the trainer does: waiting for the watermark at its label time, and held out in a window
+     * of {@link #WINDOW}; or writes them to state as the trainer did before, as objects.
+     */
     private static final class HoldingFunction extends KeyedProcessFunction<String, TrainingSample, String> {
         private static final Comparator<TrainingSample> ORDER = Comparator.comparing(TrainingSample::getImpressionId);
+        private static final int WINDOW = 4;
         private final Held held;
         private transient EventTimeBuffer waiting;
-        private transient MapState<Long, List<TrainingSample>> waitingAsObjects;
         private transient HoldoutWindow holdout;
-        private long heldOut;
+        private transient MapState<Long, List<TrainingSample>> waitingAsObjects;
+        private transient MapState<Integer, TrainingSample> holdoutAsObjects;
+        private transient ValueState<Long> heldOut;
 
         HoldingFunction(Held held) {
             this.held = held;
@@ -134,24 +182,39 @@ class TrainerSampleStateTest {
 
         @Override
         public void open(OpenContext context) {
+            heldOut = getRuntimeContext().getState(new ValueStateDescriptor<>("held-out", Types.LONG));
             switch (held) {
-                case BYTES -> waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
+                case BYTES -> {
+                    waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
+                    holdout = new HoldoutWindow(getRuntimeContext(), WINDOW);
+                }
                 // the trainer's first format, then its second
-                case OBJECTS_COPIED -> waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>(
-                        "trainer-waiting", Types.LONG, new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class))));
-                case OBJECTS_SHARED -> waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>(
-                        "trainer-waiting", LongSerializer.INSTANCE,
-                        new ListSerializer<>(SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class))));
+                case OBJECTS_COPIED -> {
+                    waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-waiting",
+                            Types.LONG, new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class))));
+                    holdoutAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-holdout",
+                            Types.INT, AvroTypeInfo.forRecord(TrainingSample.class)));
+                }
+                case OBJECTS_SHARED -> {
+                    waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-waiting",
+                            LongSerializer.INSTANCE,
+                            new ListSerializer<>(SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class))));
+                    holdoutAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-holdout",
+                            IntSerializer.INSTANCE, SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
+                }
             }
-            holdout = new HoldoutWindow(getRuntimeContext(), 10);
         }
 
         @Override
         public void processElement(TrainingSample sample, Context ctx, Collector<String> out) throws Exception {
             long due = sample.getLabelTimeMs();
+            long number = heldOut.value() == null ? 0 : heldOut.value();
+            heldOut.update(number + 1);
             if (waiting != null) {
                 waiting.add(due, sample, ctx.timerService());
-                holdout.add(heldOut++, sample);
+                holdout.add(number, sample);
+                HOLDOUT.clear();
+                holdout.newestInputs(number + 1).forEach(s -> HOLDOUT.add(describe(s)));
                 return;
             }
             List<TrainingSample> atTime = waitingAsObjects.get(due);
@@ -161,14 +224,14 @@ class TrainerSampleStateTest {
             }
             atTime.add(sample);
             waitingAsObjects.put(due, atTime);
+            if (holdoutAsObjects != null) {
+                holdoutAsObjects.put((int) (number % WINDOW), sample);
+            }
         }
 
         @Override
         public void onTimer(long timestamp, OnTimerContext ctx, Collector<String> out) throws Exception {
             TAKEN.addAll(waiting.take(timestamp, ORDER));
-            if (held == Held.BYTES && heldOut == 2 && waiting.isEmpty()) {
-                TAKEN.addAll(holdout.newest(heldOut));
-            }
         }
     }
 }
