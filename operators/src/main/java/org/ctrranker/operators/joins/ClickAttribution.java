@@ -19,6 +19,7 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.joins.JoinConfig.DelayedFeedbackMode;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
@@ -44,7 +45,15 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     private final JoinConfig config;
 
-    private transient ValueState<TrainingSample> openImpression;
+    /**
+     * The impression while its attribution window is open, as its Avro bytes: it carries the user's feedback snapshot
+     * (hundreds of objects), and as objects the samples of a window's worth of impressions were most of what the
+     * young collections copied and the old generation dropped.
+     */
+    private transient ValueState<byte[]> openImpression;
+    /** Where the open impression was kept before it was held as bytes: read until its window closes. */
+    private transient ValueState<TrainingSample> openImpressionAsObject;
+    private transient AvroBytesSerializer<TrainingSample> samples;
     private transient ValueState<Long> firstClickTime;
     private transient ValueState<Long> labelledImpressionTime;
     private transient ListState<AdClick> clicksBeforeImpression;
@@ -65,13 +74,17 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
-        ValueStateDescriptor<TrainingSample> sampleDescriptor =
+        ValueStateDescriptor<byte[]> sampleDescriptor =
+                new ValueStateDescriptor<>("open-impression-encoded", AvroBytesSerializer.of(TrainingSample.class));
+        ValueStateDescriptor<TrainingSample> sampleObjectDescriptor =
                 new ValueStateDescriptor<>("open-impression", AvroTypeInfo.forRecord(TrainingSample.class));
         ValueStateDescriptor<Long> clickDescriptor = new ValueStateDescriptor<>("first-click-time", Types.LONG);
         ValueStateDescriptor<Long> labelledDescriptor = new ValueStateDescriptor<>("labelled-impression-time", Types.LONG);
         ListStateDescriptor<AdClick> earlyDescriptor =
                 new ListStateDescriptor<>("clicks-before-impression", AvroTypeInfo.forRecord(AdClick.class));
         openImpression = getRuntimeContext().getState(StateTtl.withTtl(sampleDescriptor, ttl));
+        openImpressionAsObject = getRuntimeContext().getState(StateTtl.withTtl(sampleObjectDescriptor, ttl));
+        samples = AvroBytesSerializer.of(TrainingSample.class);
         firstClickTime = getRuntimeContext().getState(StateTtl.withTtl(clickDescriptor, ttl));
         labelledImpressionTime = getRuntimeContext().getState(StateTtl.withTtl(labelledDescriptor, ttl));
         clicksBeforeImpression = getRuntimeContext().getListState(StateTtl.withTtl(earlyDescriptor, ttl));
@@ -87,14 +100,15 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     @Override
     public void processElement1(TrainingSample impression, Context ctx, Collector<TrainingSample> out) throws Exception {
-        if (openImpression.value() != null || labelledImpressionTime.value() != null) {
+        if (openImpression.value() != null || openImpressionAsObject.value() != null
+                || labelledImpressionTime.value() != null) {
             ctx.output(JoinOutputs.DEAD_LETTERS, JoinOutputs.deadLetter(EventTopic.AD_IMPRESSIONS, "attribution",
                     "duplicate impression " + impression.getImpressionId(), impression.getImpressionId(), null,
                     impression.getImpressionTimeMs(), ctx.timerService().currentProcessingTime()));
             return;
         }
         long impressionTime = impression.getImpressionTimeMs();
-        openImpression.update(impression);
+        openImpression.update(samples.encode(impression));
         ctx.timerService().registerEventTimeTimer(impressionTime + config.attributionWindowMs());
         ctx.timerService().registerEventTimeTimer(cleanupTime(impressionTime));
         if (config.mode() == DelayedFeedbackMode.FAKE_NEGATIVE) {
@@ -111,7 +125,7 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     @Override
     public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) throws Exception {
-        TrainingSample impression = openImpression.value();
+        TrainingSample impression = openImpression();
         if (impression != null) {
             attribute(click, impression, ctx, out);
             return;
@@ -127,7 +141,7 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingSample> out) throws Exception {
-        TrainingSample impression = openImpression.value();
+        TrainingSample impression = openImpression();
         if (impression != null && timestamp >= impression.getImpressionTimeMs() + config.attributionWindowMs()) {
             if (config.mode() == DelayedFeedbackMode.WAIT_WINDOW) {
                 Long clickTime = firstClickTime.value();
@@ -136,6 +150,7 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
             }
             labelledImpressionTime.update(impression.getImpressionTimeMs());
             openImpression.clear();
+            openImpressionAsObject.clear();
         }
         if (impression == null && labelledImpressionTime.value() == null) {
             List<AdClick> stillWaiting = new ArrayList<>();
@@ -154,6 +169,12 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
             labelledImpressionTime.clear();
             firstClickTime.clear();
         }
+    }
+
+    /** The open impression, decoded afresh (the caller may label it in place); null if none. */
+    private TrainingSample openImpression() throws Exception {
+        byte[] encoded = openImpression.value();
+        return encoded != null ? samples.decode(encoded) : openImpressionAsObject.value();
     }
 
     private void attribute(AdClick click, TrainingSample impression, Context ctx, Collector<TrainingSample> out)

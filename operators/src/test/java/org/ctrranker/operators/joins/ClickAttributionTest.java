@@ -10,15 +10,25 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.ctrranker.operators.testing.AvroHarnesses;
+import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.SampleType;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.joins.JoinConfig.DelayedFeedbackMode;
+import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.junit.jupiter.api.Test;
 
 class ClickAttributionTest {
@@ -181,6 +191,58 @@ class ClickAttributionTest {
                 assertThat(result.toString()).isEqualTo(reference);
             }
         }
+    }
+
+    @Test
+    void anImpressionACheckpointHoldsAsAnObjectIsLabelledAfterTheRestore() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (var before = AvroHarnesses.keyedCo(new OpenImpressionAsObject(CONFIG),
+                TrainingSample::getImpressionId, AdClick::getImpressionId, TrainingSample.class)) {
+            before.processElement1(IMPRESSION, IMPRESSION_TIME);
+            checkpoint = before.snapshot(1, 1);
+        }
+        try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new ClickAttribution(CONFIG)),
+                TrainingSample::getImpressionId, AdClick::getImpressionId, Types.STRING)) {
+            h.setup(AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
+            h.initializeState(checkpoint);
+            h.open();
+            h.processElement1(IMPRESSION, IMPRESSION_TIME);
+            assertThat(values(h, JoinOutputs.DEAD_LETTERS)).as("the restored impression is still open").hasSize(1);
+            h.processElement2(click("a1-p1", IMPRESSION_TIME + 15_000), IMPRESSION_TIME + 15_000);
+            h.processBothWatermarks(new Watermark(IMPRESSION_TIME + W));
+            assertThat(h.extractOutputValues()).singleElement().satisfies(s -> {
+                assertThat(s.getLabel()).isEqualTo(1);
+                assertThat(s.getClickDelayMs()).isEqualTo(15_000L);
+                assertThat(s.getAdId()).isEqualTo(IMPRESSION.getAdId());
+            });
+        }
+    }
+
+    /** Holds the open impression as the function did before it held it as bytes. */
+    private static final class OpenImpressionAsObject
+            extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
+        private final JoinConfig config;
+        private transient ValueState<TrainingSample> open;
+
+        OpenImpressionAsObject(JoinConfig config) {
+            this.config = config;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            open = getRuntimeContext().getState(StateTtl.withTtl(new ValueStateDescriptor<>("open-impression",
+                    AvroTypeInfo.forRecord(TrainingSample.class)), config.stateTtlMs()));
+        }
+
+        @Override
+        public void processElement1(TrainingSample impression, Context ctx, Collector<TrainingSample> out)
+                throws Exception {
+            open.update(impression);
+            ctx.timerService().registerEventTimeTimer(impression.getImpressionTimeMs() + config.attributionWindowMs());
+        }
+
+        @Override
+        public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) {}
     }
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> harness(
