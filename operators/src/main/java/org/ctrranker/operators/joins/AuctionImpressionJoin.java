@@ -17,6 +17,7 @@ import org.ctrranker.events.AdImpression;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
@@ -35,7 +36,14 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     private final JoinConfig config;
 
-    private transient ValueState<AdAuction> auction;
+    /**
+     * The auction, as its Avro bytes: kept for the retention (10 minutes by default) with its candidates, as objects
+     * it was dozens per auction on the heap backend's live heap, each copied into the old generation to die there.
+     */
+    private transient ValueState<byte[]> auction;
+    /** Where the auction was kept before it was held as bytes: read until its retention ends. */
+    private transient ValueState<AdAuction> auctionAsObject;
+    private transient AvroBytesSerializer<AdAuction> auctions;
     private transient ListState<AdImpression> waiting;
     private transient MapState<String, Boolean> joined;
     private transient JobCounter joinedCounter;
@@ -52,13 +60,17 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
-        ValueStateDescriptor<AdAuction> auctionDescriptor =
+        ValueStateDescriptor<byte[]> auctionDescriptor =
+                new ValueStateDescriptor<>("auction-encoded", AvroBytesSerializer.of(AdAuction.class));
+        ValueStateDescriptor<AdAuction> auctionObjectDescriptor =
                 new ValueStateDescriptor<>("auction", AvroTypeInfo.forRecord(AdAuction.class));
         ListStateDescriptor<AdImpression> waitingDescriptor =
                 new ListStateDescriptor<>("impressions-waiting", AvroTypeInfo.forRecord(AdImpression.class));
         MapStateDescriptor<String, Boolean> joinedDescriptor =
                 new MapStateDescriptor<>("joined-impressions", Types.STRING, Types.BOOLEAN);
         auction = getRuntimeContext().getState(StateTtl.withTtl(auctionDescriptor, ttl));
+        auctionAsObject = getRuntimeContext().getState(StateTtl.withTtl(auctionObjectDescriptor, ttl));
+        auctions = AvroBytesSerializer.of(AdAuction.class);
         waiting = getRuntimeContext().getListState(StateTtl.withTtl(waitingDescriptor, ttl));
         joined = getRuntimeContext().getMapState(StateTtl.withTtl(joinedDescriptor, ttl));
         joinedCounter = JobCounter.register(getRuntimeContext(), "joined");
@@ -70,11 +82,11 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     @Override
     public void processElement1(AdAuction value, Context ctx, Collector<TrainingSample> out) throws Exception {
-        if (auction.value() != null) {
+        if (auction.value() != null || auctionAsObject.value() != null) {
             reject(ctx, "auction " + value.getAuctionId() + " seen twice; the first one is kept", null);
             return;
         }
-        auction.update(value);
+        auction.update(auctions.encode(value));
         ctx.timerService().registerEventTimeTimer(value.getRequestTimeMs() + config.auctionRetentionMs());
         List<AdImpression> pending = new ArrayList<>();
         for (AdImpression impression : waiting.get()) {
@@ -88,7 +100,7 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     @Override
     public void processElement2(AdImpression value, Context ctx, Collector<TrainingSample> out) throws Exception {
-        AdAuction current = auction.value();
+        AdAuction current = auction();
         if (current != null) {
             join(current, value, ctx, out);
         } else {
@@ -113,14 +125,20 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
             }
         }
         waiting.update(stillWaiting);
-        AdAuction current = auction.value();
+        AdAuction current = auction();
         if (current != null && current.getRequestTimeMs() + config.auctionRetentionMs() <= timestamp) {
             if (joined.isEmpty()) {
                 expiredAuctionCounter.inc();
             }
             auction.clear();
+            auctionAsObject.clear();
             joined.clear();
         }
+    }
+
+    private AdAuction auction() throws Exception {
+        byte[] encoded = auction.value();
+        return encoded != null ? auctions.decode(encoded) : auctionAsObject.value();
     }
 
     private void join(AdAuction current, AdImpression impression, Context ctx, Collector<TrainingSample> out)

@@ -5,9 +5,19 @@ import static org.ctrranker.operators.joins.Events.T0;
 import static org.ctrranker.operators.joins.Events.auction;
 import static org.ctrranker.operators.joins.Events.impression;
 
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.testing.AvroHarnesses;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AdImpression;
@@ -118,5 +128,55 @@ class AuctionImpressionJoinTest {
         DeadLetter first = harness.getSideOutput(JoinOutputs.DEAD_LETTERS).peek().getValue();
         assertThat(first.getRawValue()).as("the rejected record is kept").isNotNull();
         assertThat(first.getSourceTopic()).isEqualTo("ad-impressions");
+    }
+
+    @Test
+    void anAuctionACheckpointHoldsAsAnObjectIsJoinedAndExpiresAfterTheRestore() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (var before = AvroHarnesses.keyedCo(new AuctionAsObject(CONFIG),
+                AdAuction::getAuctionId, AdImpression::getAuctionId, TrainingSample.class)) {
+            before.processElement1(auction("a1", T0), T0);
+            checkpoint = before.snapshot(1, 1);
+        }
+        try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new AuctionImpressionJoin(CONFIG)),
+                AdAuction::getAuctionId, AdImpression::getAuctionId, Types.STRING)) {
+            h.setup(AvroTypeInfo.forRecord(TrainingSample.class).createSerializer(new SerializerConfigImpl()));
+            h.initializeState(checkpoint);
+            h.open();
+            h.processElement1(auction("a1", T0), T0);
+            assertThat(h.getSideOutput(JoinOutputs.DEAD_LETTERS)).as("the restored auction is still kept").hasSize(1);
+            h.processElement2(impression("a1", "ad-1", T0 + 100), T0 + 100);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(s -> {
+                assertThat(s.getBidMicros()).isEqualTo(900_000L);
+                assertThat(s.getScenario().getSlotId()).isEqualTo("slot-1");
+            });
+            h.processBothWatermarks(new Watermark(T0 + 600_000));
+            assertThat(h.numKeyedStateEntries()).as("the retention cleared it").isZero();
+        }
+    }
+
+    /** Keeps the auction as the join did before it held it as bytes. */
+    private static final class AuctionAsObject extends KeyedCoProcessFunction<String, AdAuction, AdImpression, TrainingSample> {
+        private final JoinConfig config;
+        private transient ValueState<AdAuction> auction;
+
+        AuctionAsObject(JoinConfig config) {
+            this.config = config;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            auction = getRuntimeContext().getState(StateTtl.withTtl(new ValueStateDescriptor<>("auction",
+                    AvroTypeInfo.forRecord(AdAuction.class)), config.stateTtlMs()));
+        }
+
+        @Override
+        public void processElement1(AdAuction value, Context ctx, Collector<TrainingSample> out) throws Exception {
+            auction.update(value);
+            ctx.timerService().registerEventTimeTimer(value.getRequestTimeMs() + config.auctionRetentionMs());
+        }
+
+        @Override
+        public void processElement2(AdImpression value, Context ctx, Collector<TrainingSample> out) {}
     }
 }
