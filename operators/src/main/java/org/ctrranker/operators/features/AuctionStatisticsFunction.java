@@ -10,6 +10,9 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -18,6 +21,7 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 
 /**
  * AIE auction statistics, keyed by scenario ({@link AuctionStatistics#scenarioKey}). Sets on each
@@ -36,7 +40,8 @@ import org.ctrranker.operators.runtime.BackgroundPriority;
  * history. Market price and bid statistics count each impression once (a fake-negative's positive copy
  * adds only its bid to the positives' sketch).
  */
-public final class AuctionStatisticsFunction extends KeyedProcessFunction<String, TrainingSample, TrainingSample> {
+public final class AuctionStatisticsFunction extends KeyedProcessFunction<String, TrainingSample, TrainingSample>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -49,6 +54,7 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
     private transient ValueState<byte[]> previousWindow;
     private transient ValueState<Long> lastPublishedBucket;
     private transient EventTimeBuffer waitingSamples;
+    private transient EarlierStateFormat earlierFormat;
     private transient Counter samplesWithMarketNorm;
     private transient Counter samplesWithoutStatistics;
     private transient Counter positivesReweighted;
@@ -68,6 +74,17 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
     static final String METRIC_GROUP = "auctionStatistics";
 
     @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlierFormat = EarlierStateFormat.withoutTimeToLive();
+        earlierFormat.initialize(context);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
+    }
+
+    @Override
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         currentWindow = getRuntimeContext().getState(
@@ -75,7 +92,7 @@ public final class AuctionStatisticsFunction extends KeyedProcessFunction<String
         previousWindow = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("aie-previous-window", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         lastPublishedBucket = getRuntimeContext().getState(new ValueStateDescriptor<>("aie-last-published", Types.LONG));
-        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "aie-samples-waiting-for-watermark", null);
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "aie-samples-waiting-for-watermark", null, earlierFormat);
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
         samplesWithMarketNorm = counter(metrics, "samplesWithMarketNorm");

@@ -15,6 +15,7 @@ import org.apache.flink.streaming.api.TimerService;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -32,10 +33,11 @@ public final class EventTimeBuffer {
     private final MapState<Long, List<byte[]>> waiting;
     /** Where samples waited before they were held as bytes: only read, until a restored checkpoint's drain. */
     private final MapState<Long, List<TrainingSample>> waitingAsObjects;
+    private final EarlierStateFormat earlierFormat;
     private final AvroBytesSerializer<TrainingSample> samples = AvroBytesSerializer.of(TrainingSample.class);
 
     /** The buffer of a feature stage; {@code name} is its state's name before samples were held as bytes. */
-    public EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl) {
+    public EventTimeBuffer(RuntimeContext context, String name, StateTtlConfig ttl, EarlierStateFormat earlierFormat) {
         MapStateDescriptor<Long, List<TrainingSample>> asObjects = new MapStateDescriptor<>(name, Types.LONG,
                 new ListTypeInfo<>(AvroTypeInfo.forRecord(TrainingSample.class)));
         MapStateDescriptor<Long, List<byte[]>> asBytes = bytesDescriptor(name);
@@ -45,21 +47,24 @@ public final class EventTimeBuffer {
         }
         this.waitingAsObjects = context.getMapState(asObjects);
         this.waiting = context.getMapState(asBytes);
+        this.earlierFormat = earlierFormat;
     }
 
-    private EventTimeBuffer(MapState<Long, List<byte[]>> waiting, MapState<Long, List<TrainingSample>> asObjects) {
+    private EventTimeBuffer(MapState<Long, List<byte[]>> waiting, MapState<Long, List<TrainingSample>> asObjects,
+            EarlierStateFormat earlierFormat) {
         this.waiting = waiting;
         this.waitingAsObjects = asObjects;
+        this.earlierFormat = earlierFormat;
     }
 
     /**
      * The trainer's buffer. Its samples waited as objects shared with their checkpoint copies
      * ({@link SharedValueSerializer}) before they were held as bytes; {@code name} is that state's name.
      */
-    public static EventTimeBuffer ofTrainer(RuntimeContext context, String name) {
+    public static EventTimeBuffer ofTrainer(RuntimeContext context, String name, EarlierStateFormat earlierFormat) {
         return new EventTimeBuffer(context.getMapState(bytesDescriptor(name)),
                 context.getMapState(new MapStateDescriptor<>(name, LongSerializer.INSTANCE,
-                        new ListSerializer<>(SharedValueSerializer.of(context, TrainingSample.class)))));
+                        new ListSerializer<>(SharedValueSerializer.of(context, TrainingSample.class)))), earlierFormat);
     }
 
     private static MapStateDescriptor<Long, List<byte[]>> bytesDescriptor(String name) {
@@ -72,7 +77,7 @@ public final class EventTimeBuffer {
         List<byte[]> due = waiting.get(time);
         if (due == null) {
             due = new ArrayList<>(1);
-            if (!waitingAsObjects.contains(time)) {
+            if (!earlierFormat.mayHoldEntries() || !waitingAsObjects.contains(time)) {
                 // A time already waiting has its timer (timers and this map are checkpointed together); on RocksDB
                 // a registration beyond the timer queue's cache is a write, even of a timer it holds.
                 timers.registerEventTimeTimer(time);
@@ -85,7 +90,7 @@ public final class EventTimeBuffer {
     /** Removes and returns the samples due at {@code time}, in a fixed order (by {@code order}); empty if none. */
     public List<TrainingSample> take(long time, Comparator<TrainingSample> order) throws Exception {
         List<byte[]> encoded = waiting.get(time);
-        List<TrainingSample> restored = waitingAsObjects.get(time);
+        List<TrainingSample> restored = earlierFormat.mayHoldEntries() ? waitingAsObjects.get(time) : null;
         if (encoded == null && restored == null) {
             return List.of();
         }
@@ -105,6 +110,6 @@ public final class EventTimeBuffer {
     }
 
     public boolean isEmpty() throws Exception {
-        return waiting.isEmpty() && waitingAsObjects.isEmpty();
+        return waiting.isEmpty() && (!earlierFormat.mayHoldEntries() || waitingAsObjects.isEmpty());
     }
 }

@@ -15,7 +15,10 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimerService;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -24,6 +27,7 @@ import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 
 /**
  * Per ad (keyed by ad_id on both inputs: impression samples and clicks), its impressions and the clicks on them,
@@ -41,7 +45,8 @@ import org.ctrranker.operators.runtime.BackgroundPriority;
  * pass without counts and are not counted. Records behind the watermark are counted in the next open tick
  * ({@code lateEvents}).
  */
-public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
+public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -88,6 +93,7 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
     /** Impressions whose window is open and that have no click yet: impression id to impression time. */
     private transient MapState<String, Long> open;
     private transient EventTimeBuffer waitingSamples;
+    private transient EarlierStateFormat earlierFormat;
     private transient Counter impressionsCounted;
     private transient Counter clicksCounted;
     private transient Counter clicksWithoutImpression;
@@ -105,6 +111,17 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
     static final String METRIC_GROUP = "itemStatistics";
 
     @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlierFormat = EarlierStateFormat.withoutTimeToLive();
+        earlierFormat.initialize(context);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
+    }
+
+    @Override
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         countsState = getRuntimeContext().getState(
@@ -116,7 +133,7 @@ public final class ItemStatisticsFunction extends KeyedCoProcessFunction<String,
         events = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-events", Types.LONG,
                 new ListTypeInfo<>(TypeInformation.of(ItemEvent.class))));
         open = getRuntimeContext().getMapState(new MapStateDescriptor<>("item-open-impressions", Types.STRING, Types.LONG));
-        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "item-samples-waiting-for-watermark", null);
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "item-samples-waiting-for-watermark", null, earlierFormat);
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
         impressionsCounted = counter(metrics, "impressionsCounted");
         clicksCounted = counter(metrics, "clicksCounted");

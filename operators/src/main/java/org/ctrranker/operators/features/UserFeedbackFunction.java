@@ -23,6 +23,9 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -33,6 +36,7 @@ import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroModels;
 import org.ctrranker.schemas.EventTopic;
 import org.ctrranker.schemas.SchemaHistory;
@@ -57,7 +61,8 @@ import org.ctrranker.schemas.SchemaHistory;
  * becomes visible), and on an hourly grid after each event + idle timeout (the user's history up to then
  * is dropped if it had no event in the timeout).
  */
-public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
+public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -77,6 +82,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
 
     private transient ValueState<byte[]> timelineState;
     private transient EventTimeBuffer waitingSamples;
+    private transient EarlierStateFormat earlierFormat;
     private transient Counter samplesEnriched;
     private transient Counter lateImpressions;
     private transient Counter duplicateImpressions;
@@ -98,10 +104,22 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     static final String METRIC_GROUP = "userFeedback";
 
     @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlierFormat = EarlierStateFormat.withTimeToLive(config.stateTtlMs());
+        earlierFormat.initialize(context);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
+    }
+
+    @Override
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
-        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config));
+        waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config),
+                earlierFormat);
 
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP);
         samplesEnriched = counter(metrics, "samplesEnriched");

@@ -10,6 +10,9 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.ctrranker.events.AdAuction;
@@ -19,6 +22,7 @@ import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 
@@ -30,7 +34,8 @@ import org.ctrranker.schemas.EventTopic;
  * auction is kept {@link JoinConfig#auctionRetentionMs()} for its impressions, then cleared,
  * whether or not any came.
  */
-public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, AdAuction, AdImpression, TrainingSample> {
+public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, AdAuction, AdImpression, TrainingSample>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -43,6 +48,7 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
     private transient ValueState<byte[]> auction;
     /** Where the auction was kept before it was held as bytes: read until its retention ends. */
     private transient ValueState<AdAuction> auctionAsObject;
+    private transient EarlierStateFormat earlierFormat;
     private transient AvroBytesSerializer<AdAuction> auctions;
     private transient ListState<AdImpression> waiting;
     private transient MapState<String, Boolean> joined;
@@ -54,6 +60,17 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     public AuctionImpressionJoin(JoinConfig config) {
         this.config = config;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlierFormat = EarlierStateFormat.withTimeToLive(config.stateTtlMs());
+        earlierFormat.initialize(context);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
     }
 
     @Override
@@ -82,7 +99,7 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
 
     @Override
     public void processElement1(AdAuction value, Context ctx, Collector<TrainingSample> out) throws Exception {
-        if (auction.value() != null || auctionAsObject.value() != null) {
+        if (auction.value() != null || (earlierFormat.mayHoldEntries() && auctionAsObject.value() != null)) {
             reject(ctx, "auction " + value.getAuctionId() + " seen twice; the first one is kept", null);
             return;
         }
@@ -131,14 +148,19 @@ public final class AuctionImpressionJoin extends KeyedCoProcessFunction<String, 
                 expiredAuctionCounter.inc();
             }
             auction.clear();
-            auctionAsObject.clear();
+            if (earlierFormat.mayHoldEntries()) {
+                auctionAsObject.clear();
+            }
             joined.clear();
         }
     }
 
     private AdAuction auction() throws Exception {
         byte[] encoded = auction.value();
-        return encoded != null ? auctions.decode(encoded) : auctionAsObject.value();
+        if (encoded != null) {
+            return auctions.decode(encoded);
+        }
+        return earlierFormat.mayHoldEntries() ? auctionAsObject.value() : null;
     }
 
     private void join(AdAuction current, AdImpression impression, Context ctx, Collector<TrainingSample> out)

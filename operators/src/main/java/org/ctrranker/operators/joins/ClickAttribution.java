@@ -9,6 +9,9 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -21,6 +24,7 @@ import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroBytesSerializer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 
@@ -39,7 +43,8 @@ import org.ctrranker.schemas.EventTopic;
  * Every key's state is cleared by a timer W + {@link JoinConfig#lateClickGraceMs()} after its
  * impression (or after its orphan clicks expire).
  */
-public final class ClickAttribution extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample> {
+public final class ClickAttribution extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -53,6 +58,7 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
     private transient ValueState<byte[]> openImpression;
     /** Where the open impression was kept before it was held as bytes: read until its window closes. */
     private transient ValueState<TrainingSample> openImpressionAsObject;
+    private transient EarlierStateFormat earlierFormat;
     private transient AvroBytesSerializer<TrainingSample> samples;
     private transient ValueState<Long> firstClickTime;
     private transient ValueState<Long> labelledImpressionTime;
@@ -68,6 +74,17 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     public ClickAttribution(JoinConfig config) {
         this.config = config;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlierFormat = EarlierStateFormat.withTimeToLive(config.stateTtlMs());
+        earlierFormat.initialize(context);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
     }
 
     @Override
@@ -100,8 +117,8 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
 
     @Override
     public void processElement1(TrainingSample impression, Context ctx, Collector<TrainingSample> out) throws Exception {
-        if (openImpression.value() != null || openImpressionAsObject.value() != null
-                || labelledImpressionTime.value() != null) {
+        if (openImpression.value() != null || labelledImpressionTime.value() != null
+                || (earlierFormat.mayHoldEntries() && openImpressionAsObject.value() != null)) {
             ctx.output(JoinOutputs.DEAD_LETTERS, JoinOutputs.deadLetter(EventTopic.AD_IMPRESSIONS, "attribution",
                     "duplicate impression " + impression.getImpressionId(), impression.getImpressionId(), null,
                     impression.getImpressionTimeMs(), ctx.timerService().currentProcessingTime()));
@@ -150,7 +167,9 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
             }
             labelledImpressionTime.update(impression.getImpressionTimeMs());
             openImpression.clear();
-            openImpressionAsObject.clear();
+            if (earlierFormat.mayHoldEntries()) {
+                openImpressionAsObject.clear();
+            }
         }
         if (impression == null && labelledImpressionTime.value() == null) {
             List<AdClick> stillWaiting = new ArrayList<>();
@@ -174,7 +193,10 @@ public final class ClickAttribution extends KeyedCoProcessFunction<String, Train
     /** The open impression, decoded afresh (the caller may label it in place); null if none. */
     private TrainingSample openImpression() throws Exception {
         byte[] encoded = openImpression.value();
-        return encoded != null ? samples.decode(encoded) : openImpressionAsObject.value();
+        if (encoded != null) {
+            return samples.decode(encoded);
+        }
+        return earlierFormat.mayHoldEntries() ? openImpressionAsObject.value() : null;
     }
 
     private void attribute(AdClick click, TrainingSample impression, Context ctx, Collector<TrainingSample> out)

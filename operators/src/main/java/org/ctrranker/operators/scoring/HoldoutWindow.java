@@ -11,6 +11,7 @@ import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.Sample;
 import org.ctrranker.operators.serde.AvroBytesSerializer;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -37,6 +38,7 @@ final class HoldoutWindow {
     private final MapState<Integer, byte[]> slots;
     /** Where the window was kept before its samples were held as bytes: read until each slot is replaced. */
     private final MapState<Integer, TrainingSample> slotsAsObjects;
+    private final EarlierStateFormat earlierFormat;
     private final AvroBytesSerializer<TrainingSample> encoding = AvroBytesSerializer.of(TrainingSample.class);
     private final MapState<Integer, Float> livePredictions;
     private final int capacity;
@@ -46,13 +48,14 @@ final class HoldoutWindow {
     /** Whether the arrays hold what the state holds; false until the first read after the function opened. */
     private boolean mirrored;
 
-    HoldoutWindow(RuntimeContext context, int capacity) {
+    HoldoutWindow(RuntimeContext context, int capacity, EarlierStateFormat earlierFormat) {
         this.slots = context.getMapState(new MapStateDescriptor<>("trainer-holdout-encoded", IntSerializer.INSTANCE,
                 AvroBytesSerializer.of(TrainingSample.class)));
         this.slotsAsObjects = context.getMapState(new MapStateDescriptor<>("trainer-holdout", IntSerializer.INSTANCE,
                 SharedValueSerializer.of(context, TrainingSample.class)));
         this.livePredictions = context.getMapState(
                 new MapStateDescriptor<>("trainer-holdout-live-predictions", Types.INT, Types.FLOAT));
+        this.earlierFormat = earlierFormat;
         this.capacity = capacity;
         this.inputs = new Sample[capacity];
         this.live = new float[capacity];
@@ -63,7 +66,9 @@ final class HoldoutWindow {
     void add(long number, TrainingSample sample) throws Exception {
         int slot = slot(number);
         slots.put(slot, encoding.encode(sample));
-        slotsAsObjects.remove(slot);
+        if (earlierFormat.mayHoldEntries()) {
+            slotsAsObjects.remove(slot);
+        }
         livePredictions.remove(slot);
         if (mirrored) {
             inputs[slot] = ModelInputs.sample(sample);
@@ -133,7 +138,12 @@ final class HoldoutWindow {
         for (long i = count - n; i < count; i++) {
             int slot = slot(i);
             byte[] encoded = slots.get(slot);
-            inputs[slot] = ModelInputs.sample(encoded != null ? encoding.decode(encoded) : slotsAsObjects.get(slot));
+            TrainingSample sample = encoded != null ? encoding.decode(encoded)
+                    : earlierFormat.mayHoldEntries() ? slotsAsObjects.get(slot) : null;
+            if (sample == null) {
+                throw new IllegalStateException("held-out sample " + i + " of " + count + " is missing from state");
+            }
+            inputs[slot] = ModelInputs.sample(sample);
             Float kept = livePredictions.get(slot);
             hasLive[slot] = kept != null;
             live[slot] = kept == null ? 0f : kept;

@@ -22,6 +22,7 @@ import org.ctrranker.models.StepFingerprint;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
 /**
@@ -69,6 +70,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     private transient TrainerState state;
     private transient ListState<TrainerState> stateStore;
     private transient EventTimeBuffer waiting;
+    private transient EarlierStateFormat earlierFormat;
     /**
      * The unfinished batch, on the owner; checkpointed in {@link #pendingStore}. Kept out of keyed state, where on
      * RocksDB every sample of every batch was encoded and decoded once more.
@@ -112,6 +114,8 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
                 task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask();
         pendingStore = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("trainer-batch",
                 SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
+        earlierFormat = EarlierStateFormat.withoutTimeToLive();
+        earlierFormat.initialize(context);
         state = null;
         pending = new ArrayList<>();
         if (owner) {
@@ -130,11 +134,11 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         DjlRuntime.prepare();
-        waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
+        waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting", earlierFormat);
         keyedPending = getRuntimeContext().getListState(
                 new ListStateDescriptor<>("trainer-pending", SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class)));
         keyedPendingMoved = false;
-        holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow());
+        holdout = new HoldoutWindow(getRuntimeContext(), config.gate().holdoutWindow(), earlierFormat);
         if (state != null) {
             if (state.checkpoint != null && !RestoredModelShape.fits(state.checkpoint, "the trainer's model", config)) {
                 state.checkpoint = null; // version numbers go on from where they were
@@ -367,6 +371,7 @@ public final class OnlineTrainer extends KeyedProcessFunction<String, TrainingSa
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlierFormat.snapshot();
         if (owner) {
             if (checkpointStale) {
                 state.checkpoint = model.checkpoint();

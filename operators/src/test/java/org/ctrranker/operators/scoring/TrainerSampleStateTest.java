@@ -18,8 +18,11 @@ import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.runtime.checkpoint.CheckpointOptions;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.operators.OperatorSnapshotFinalizer;
@@ -32,7 +35,9 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.Sample;
 import org.ctrranker.operators.features.EventTimeBuffer;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.operators.serde.SharedValueSerializer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,8 +53,11 @@ class TrainerSampleStateTest {
     /** The model inputs of its holdout window, oldest first, read after its last sample. */
     private static final List<String> HOLDOUT = new ArrayList<>();
 
-    /** How the function holds waiting samples: as the buffer does now, or as it did before as objects. */
-    private enum Held { BYTES, OBJECTS_COPIED, OBJECTS_SHARED }
+    /**
+     * How the function holds waiting samples: as the buffer does now, or as it did before as objects; the last as
+     * objects in a checkpoint that says its keyed state is in the current format (which no build writes).
+     */
+    private enum Held { BYTES, OBJECTS_COPIED, OBJECTS_SHARED, OBJECTS_MARKED_CURRENT }
 
     @ParameterizedTest
     @ValueSource(strings = {"hashmap", "rocksdb"})
@@ -136,6 +144,54 @@ class TrainerSampleStateTest {
         assertThat(TAKEN).containsExactlyElementsOf(samples);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aCheckpointTakenBeforeTheEarlierFormatDrainedIsStillSearchedAfterTheNextRestore(String backend)
+            throws Exception {
+        TAKEN.clear();
+        List<TrainingSample> samples = OnlineTrainerTest.samples(2, -1, -1);
+        OperatorSubtaskState checkpoint;
+        try (var earlier = harness(Held.OBJECTS_SHARED, backend)) {
+            earlier.open();
+            for (TrainingSample s : samples) {
+                earlier.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+            checkpoint = earlier.snapshot(1, 1);
+        }
+        try (var between = harness(Held.BYTES, backend)) {
+            between.initializeState(checkpoint);
+            between.open();
+            checkpoint = between.snapshot(2, 2);
+        }
+        try (var after = harness(Held.BYTES, backend)) {
+            after.initializeState(checkpoint);
+            after.open();
+            after.processWatermark(new Watermark(samples.get(1).getLabelTimeMs()));
+        }
+        assertThat(TAKEN).containsExactlyElementsOf(samples);
+    }
+
+    @Test
+    void aCheckpointInTheCurrentFormatIsNotSearchedForTheEarlierOne() throws Exception {
+        TAKEN.clear();
+        List<TrainingSample> samples = OnlineTrainerTest.samples(2, -1, -1);
+        OperatorSubtaskState checkpoint;
+        try (var marked = harness(Held.OBJECTS_MARKED_CURRENT, "hashmap")) {
+            marked.open();
+            for (TrainingSample s : samples) {
+                marked.processElement(new StreamRecord<>(s, s.getLabelTimeMs()));
+            }
+            checkpoint = marked.snapshot(1, 1);
+        }
+        try (var after = harness(Held.BYTES, "hashmap")) {
+            after.initializeState(checkpoint);
+            after.open();
+            after.processWatermark(new Watermark(samples.get(1).getLabelTimeMs()));
+            assertThat(after.numEventTimeTimers()).as("the earlier state's timer fired").isZero();
+        }
+        assertThat(TAKEN).as("what the earlier state holds is not read").isEmpty();
+    }
+
     /** A checkpoint's synchronous part; its asynchronous part (writing the state out) waits until finalized. */
     private static OperatorSnapshotFutures startCheckpoint(
             KeyedOneInputStreamOperatorTestHarness<String, TrainingSample, String> harness) throws Exception {
@@ -166,7 +222,8 @@ class TrainerSampleStateTest {
      * Holds every sample as the trainer does: waiting for the watermark at its label time, and held out in a window
      * of {@link #WINDOW}; or writes them to state as the trainer did before, as objects.
      */
-    private static final class HoldingFunction extends KeyedProcessFunction<String, TrainingSample, String> {
+    private static final class HoldingFunction extends KeyedProcessFunction<String, TrainingSample, String>
+            implements CheckpointedFunction {
         private static final Comparator<TrainingSample> ORDER = Comparator.comparing(TrainingSample::getImpressionId);
         private static final int WINDOW = 4;
         private final Held held;
@@ -175,9 +232,25 @@ class TrainerSampleStateTest {
         private transient MapState<Long, List<TrainingSample>> waitingAsObjects;
         private transient MapState<Integer, TrainingSample> holdoutAsObjects;
         private transient ValueState<Long> heldOut;
+        private transient EarlierStateFormat earlierFormat;
 
         HoldingFunction(Held held) {
             this.held = held;
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) throws Exception {
+            if (held == Held.BYTES || held == Held.OBJECTS_MARKED_CURRENT) {
+                earlierFormat = EarlierStateFormat.withoutTimeToLive();
+                earlierFormat.initialize(context);
+            }
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            if (earlierFormat != null) {
+                earlierFormat.snapshot();
+            }
         }
 
         @Override
@@ -185,8 +258,8 @@ class TrainerSampleStateTest {
             heldOut = getRuntimeContext().getState(new ValueStateDescriptor<>("held-out", Types.LONG));
             switch (held) {
                 case BYTES -> {
-                    waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting");
-                    holdout = new HoldoutWindow(getRuntimeContext(), WINDOW);
+                    waiting = EventTimeBuffer.ofTrainer(getRuntimeContext(), "trainer-waiting", earlierFormat);
+                    holdout = new HoldoutWindow(getRuntimeContext(), WINDOW, earlierFormat);
                 }
                 // the trainer's first format, then its second
                 case OBJECTS_COPIED -> {
@@ -195,7 +268,7 @@ class TrainerSampleStateTest {
                     holdoutAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-holdout",
                             Types.INT, AvroTypeInfo.forRecord(TrainingSample.class)));
                 }
-                case OBJECTS_SHARED -> {
+                case OBJECTS_SHARED, OBJECTS_MARKED_CURRENT -> {
                     waitingAsObjects = getRuntimeContext().getMapState(new MapStateDescriptor<>("trainer-waiting",
                             LongSerializer.INSTANCE,
                             new ListSerializer<>(SharedValueSerializer.of(getRuntimeContext(), TrainingSample.class))));

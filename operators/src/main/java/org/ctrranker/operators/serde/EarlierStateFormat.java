@@ -1,0 +1,69 @@
+package org.ctrranker.operators.serde;
+
+import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+
+/**
+ * Whether keyed state an operator wrote in an earlier format (under its earlier names) may still hold entries, so
+ * the operator reads it only while it may; one per operator. On the RocksDB backend every read of it is a lookup, and every clear a
+ * write, even when it is empty, which it always is unless the job was restored from a checkpoint written before
+ * the format changed. Such a restore opens a window of processing time as long as the earlier state's time to
+ * live (its entries are gone after it), or without end for state without one; the window travels in operator state
+ * (union: each subtask keeps the longest), so a later restore does not lose it.
+ */
+public final class EarlierStateFormat {
+
+    private final long timeToLiveMs;
+    private ListState<Long> store;
+    private long readUntilMs;
+
+    private EarlierStateFormat(long timeToLiveMs) {
+        this.timeToLiveMs = timeToLiveMs;
+    }
+
+    /** Earlier state whose entries live at most {@code timeToLiveMs} of processing time after they were written. */
+    public static EarlierStateFormat withTimeToLive(long timeToLiveMs) {
+        if (timeToLiveMs <= 0) {
+            throw new IllegalArgumentException("a time to live must be positive: " + timeToLiveMs);
+        }
+        return new EarlierStateFormat(timeToLiveMs);
+    }
+
+    /** Earlier state that holds entries until the operator removes them. */
+    public static EarlierStateFormat withoutTimeToLive() {
+        return new EarlierStateFormat(Long.MAX_VALUE);
+    }
+
+    /** Call from the function's {@code initializeState}, which comes before {@code open}. */
+    public void initialize(FunctionInitializationContext context) throws Exception {
+        store = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("keyed-state-in-earlier-format-until", LongSerializer.INSTANCE));
+        readUntilMs = 0;
+        if (!context.isRestored()) {
+            return;
+        }
+        boolean marked = false;
+        for (Long until : store.get()) {
+            marked = true;
+            readUntilMs = Math.max(readUntilMs, until);
+        }
+        if (!marked) {
+            // a checkpoint from before the format changed: its entries were written before now
+            long now = System.currentTimeMillis();
+            readUntilMs = timeToLiveMs > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + timeToLiveMs;
+        }
+    }
+
+    /** Whether the earlier state may hold entries now; true until {@link #initialize} has run. */
+    public boolean mayHoldEntries() {
+        return store == null || System.currentTimeMillis() < readUntilMs;
+    }
+
+    /** Call from the function's {@code snapshotState}. */
+    public void snapshot() throws Exception {
+        store.update(List.of(readUntilMs));
+    }
+}
