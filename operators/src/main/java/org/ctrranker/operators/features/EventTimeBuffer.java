@@ -31,7 +31,7 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
 public final class EventTimeBuffer {
 
     private final MapState<Long, List<byte[]>> waiting;
-    /** Where samples waited before they were held as bytes: only read, until a restored checkpoint's drain. */
+    /** Where samples waited before they were held as bytes: read while {@link #earlierFormat} says it may hold any. */
     private final MapState<Long, List<TrainingSample>> waitingAsObjects;
     private final EarlierStateFormat earlierFormat;
     private final AvroBytesSerializer<TrainingSample> samples = AvroBytesSerializer.of(TrainingSample.class);
