@@ -59,7 +59,8 @@ public final class EarlierStateFormat {
 
     /** Whether the earlier state may hold entries now; true until {@link #initialize} has run. */
     public boolean mayHoldEntries() {
-        return store == null || System.currentTimeMillis() < readUntilMs;
+        // most operators were never restored from an earlier format: no clock read per record for them
+        return store == null || (readUntilMs != 0 && System.currentTimeMillis() < readUntilMs);
     }
 
     /** Call from the function's {@code snapshotState}. */
