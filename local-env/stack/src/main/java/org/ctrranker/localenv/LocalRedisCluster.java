@@ -1,12 +1,5 @@
 package org.ctrranker.localenv;
 
-import java.io.BufferedInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,40 +66,7 @@ public final class LocalRedisCluster implements AutoCloseable {
      * integer, or an array of bulk strings one per line. A reply that is an error throws.
      */
     public String command(int index, String... arguments) {
-        try (Socket socket = new Socket("127.0.0.1", nodes.get(index).port())) {
-            socket.setSoTimeout(5_000);
-            OutputStream out = socket.getOutputStream();
-            StringBuilder request = new StringBuilder("*").append(arguments.length).append("\r\n");
-            for (String argument : arguments) {
-                byte[] bytes = argument.getBytes(StandardCharsets.UTF_8);
-                request.append('$').append(bytes.length).append("\r\n").append(argument).append("\r\n");
-            }
-            out.write(request.toString().getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            String line = line(in);
-            return switch (line.charAt(0)) {
-                case '+', ':' -> line.substring(1);
-                case '$' -> bulk(in, line);
-                case '*' -> {
-                    List<String> elements = new ArrayList<>();
-                    for (int n = Integer.parseInt(line.substring(1)); n > 0; n--) {
-                        elements.add(bulk(in, line(in)));
-                    }
-                    yield String.join("\n", elements);
-                }
-                case '-' -> throw new IllegalStateException("redis-server on port " + nodes.get(index).port() + ": "
-                        + String.join(" ", arguments) + ": " + line.substring(1));
-                default -> throw new IllegalStateException("unexpected reply to " + arguments[0] + ": " + line);
-            };
-        } catch (IOException e) {
-            throw new UncheckedIOException("talking to redis-server on port " + nodes.get(index).port(), e);
-        }
-    }
-
-    private static String bulk(InputStream in, String header) throws IOException {
-        int length = Integer.parseInt(header.substring(1));
-        return length < 0 ? null : new String(in.readNBytes(length + 2), StandardCharsets.UTF_8).substring(0, length);
+        return RedisCommand.send(nodes.get(index).port(), arguments);
     }
 
     /**
@@ -198,19 +158,6 @@ public final class LocalRedisCluster implements AutoCloseable {
                 throw new IllegalStateException("interrupted while the Redis Cluster formed", e);
             }
         }
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int c;
-        while ((c = in.read()) != '\r') {
-            if (c < 0) {
-                throw new IOException("redis-server closed the connection");
-            }
-            line.append((char) c);
-        }
-        in.read(); // '\n'
-        return line.toString();
     }
 
     @Override

@@ -27,6 +27,26 @@ final class RedisServer {
 
     /** A server keeping its files (log, cluster state) in {@code dir}, with {@code extraArguments} on its command line. */
     static RedisServer start(Path dir, boolean detached, List<String> extraArguments) {
+        return start(dir, detached, List.of(), extraArguments);
+    }
+
+    /**
+     * A Sentinel (redis-server in Sentinel mode) keeping its configuration, which it rewrites as it learns the
+     * primary's replicas and failovers, in {@code dir}; {@code extraArguments} such as {@code --sentinel monitor ...}.
+     */
+    static RedisServer startSentinel(Path dir, List<String> extraArguments) {
+        Path config = dir.resolve("sentinel.conf");
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(config, "");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return start(dir, false, List.of(config.toString(), "--sentinel"), extraArguments);
+    }
+
+    private static RedisServer start(Path dir, boolean detached, List<String> leadingArguments,
+            List<String> extraArguments) {
         String binary = RedisBinary.locateOrInstall();
         int port = FreePorts.next();
         try {
@@ -34,7 +54,9 @@ final class RedisServer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> redis = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> redis = new ArrayList<>(List.of(binary));
+        redis.addAll(leadingArguments);
+        redis.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no",
                 "--protected-mode", "yes"));
         redis.addAll(extraArguments);
