@@ -7,8 +7,9 @@ public final class RedisOptions {
 
     @Option(names = "--redis", paramLabel = "URL",
             description = "Redis URL, redis://[user:password@]host:port or rediss:// for TLS; redis-cluster:// "
-                    + "(or rediss-cluster://) and any node of a Redis Cluster (default: the local stack from "
-                    + "'bin/ctr stack up').")
+                    + "(or rediss-cluster://) and any node of a Redis Cluster; redis-sentinel://host:26379[,host:port...]"
+                    + "#primary-name (or rediss-sentinel://) for the primary Sentinels name (default: the local stack "
+                    + "from 'bin/ctr stack up').")
     String url;
 
     public String url() {

@@ -12,9 +12,10 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
- * A writer's connections: one to a standalone server, or one to each primary of a Redis Cluster with the cluster's
- * slot map, so that a pipeline can carry every key one primary holds. Loaded on first use; {@link #reset} after a
- * redirection (a slot moved) or a broken connection makes the next use load both again. One thread uses it.
+ * A writer's connections: one to a standalone server or to the primary the Sentinels name, or one to each primary of a
+ * Redis Cluster with the cluster's slot map, so that a pipeline can carry every key one primary holds. Loaded on first
+ * use; {@link #reset} after a redirection (a slot moved), a failover or a broken connection makes the next use load
+ * them again. One thread uses it.
  */
 public final class RedisNodes implements AutoCloseable {
 
@@ -24,6 +25,8 @@ public final class RedisNodes implements AutoCloseable {
     private final Map<HostAndPort, Jedis> connections = new HashMap<>();
     /** Cluster only: the primary holding each slot; null until loaded. */
     private HostAndPort[] primaries;
+    /** Otherwise: the server, or the primary the Sentinels named; null until loaded. */
+    private HostAndPort server;
 
     public RedisNodes(RedisEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -34,7 +37,7 @@ public final class RedisNodes implements AutoCloseable {
         Map<Jedis, List<T>> groups = new LinkedHashMap<>();
         if (!endpoint.cluster()) {
             if (!items.isEmpty()) {
-                groups.put(connection(new HostAndPort(endpoint.host(), endpoint.port())), items);
+                groups.put(server(), items);
             }
             return groups;
         }
@@ -47,7 +50,7 @@ public final class RedisNodes implements AutoCloseable {
     /** The connection to the node holding {@code key}. */
     public Jedis forKey(String key) {
         if (!endpoint.cluster()) {
-            return connection(new HostAndPort(endpoint.host(), endpoint.port()));
+            return server();
         }
         if (primaries == null) {
             primaries = loadSlots();
@@ -60,9 +63,10 @@ public final class RedisNodes implements AutoCloseable {
         return connection(node);
     }
 
-    /** Forgets the slot map and closes every connection. */
+    /** Forgets the slot map or the primary and closes every connection. */
     public void reset() {
         primaries = null;
+        server = null;
         for (Jedis connection : connections.values()) {
             try {
                 connection.close();
@@ -76,6 +80,13 @@ public final class RedisNodes implements AutoCloseable {
     @Override
     public void close() {
         reset();
+    }
+
+    private Jedis server() {
+        if (server == null) {
+            server = endpoint.node();
+        }
+        return connection(server);
     }
 
     private Jedis connection(HostAndPort node) {

@@ -2,20 +2,44 @@ package org.ctrranker.operators.redis;
 
 import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
- * How long one write to a Redis Cluster is tried again while slots move under it (MOVED, ASK, TRYAGAIN, ...), with
- * growing pauses, before the writer gives up and Flink restarts the job, which replays into the same move. A reshard
- * migrates slot after slot, each refusing new keys until its last key has moved: seconds per slot on a busy primary,
- * longer than a fixed few tries lasted.
+ * How long one write is tried again while the servers behind an endpoint change under it, with growing pauses, before
+ * the writer gives up and Flink restarts the job, which replays into the change. A Redis Cluster's reshard migrates
+ * slot after slot, each refusing new keys until its last key has moved (MOVED, ASK, TRYAGAIN, ...): seconds per slot on
+ * a busy primary. Under Sentinel a failed primary's connections break, or it answers as a replica (READONLY), until
+ * the Sentinels have promoted a replica: their {@code down-after-milliseconds} plus a few seconds.
  */
-public final class SlotMoveRetry {
+public final class TopologyRetry {
 
-    /** The time a write rides out moving slots. */
+    /** The time a write rides out a change. */
     public static final long SETTLE_MS = 30_000;
 
     private final long start = System.nanoTime();
     private int failedTries;
+
+    /**
+     * Whether {@code failure} of a call to {@code endpoint} may pass once the servers settle: a cluster's slot moving,
+     * or a Sentinel-watched primary failing over. Anything else is the caller's to report.
+     */
+    public static boolean mayPass(RedisEndpoint endpoint, RuntimeException failure) {
+        String message = failure.getMessage() == null ? "" : failure.getMessage();
+        if (endpoint.cluster()) {
+            return failure instanceof JedisRedirectionException || message.startsWith("TRYAGAIN")
+                    || message.startsWith("CLUSTERDOWN") || message.contains("non local key");
+        }
+        if (endpoint.sentinel()) {
+            return failure instanceof JedisConnectionException
+                    || (failure instanceof JedisDataException && (message.startsWith("READONLY")
+                    || message.startsWith("LOADING") || message.startsWith("MASTERDOWN")))
+                    // no Sentinel names a primary yet (all of them restarting, or none reachable for a moment)
+                    || (failure instanceof IllegalStateException && message.startsWith("no Redis Sentinel named"));
+        }
+        return false;
+    }
 
     /** Counts a failed try and pauses before the next; false, without pausing, once {@link #SETTLE_MS} have passed. */
     public boolean pauseBeforeNextTry() throws InterruptedIOException {
@@ -27,7 +51,7 @@ public final class SlotMoveRetry {
             Thread.sleep(50L << Math.min(failedTries, 5)); // 100 ms, doubling up to 1.6 s
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for a Redis Cluster slot to settle");
+            throw new InterruptedIOException("interrupted while waiting for Redis to settle");
         }
         return true;
     }

@@ -19,7 +19,6 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * The writer of {@link VersionedRedisSink}; also usable on its own (tools, tests). Writes wait in a buffer
@@ -280,32 +279,31 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     }
 
     /**
-     * Sends the batch; when a cluster's slot has moved (or is moving) since the slot map was loaded, or a server lost
-     * its scripts, loads them again and sends the whole batch again: the compare-and-set makes a key written twice
-     * the same as once (it then counts as stale the second time).
+     * Sends the batch; when a cluster's slot has moved (or is moving) since the slot map was loaded, a Sentinel-watched
+     * primary is failing over, or a server lost its scripts, connects again and sends the whole batch again: the
+     * compare-and-set makes a key written twice the same as once (it then counts as stale the second time).
      */
     private void send(List<VersionedWrite> batch) throws IOException {
-        SlotMoveRetry retry = new SlotMoveRetry();
+        TopologyRetry retry = new TopologyRetry();
         while (true) {
             try {
                 sendOnce(batch);
                 return;
-            } catch (JedisDataException e) {
+            } catch (RuntimeException e) {
                 String message = e.getMessage() == null ? "" : e.getMessage();
-                if (message.startsWith("NOSCRIPT")) {
+                if (e instanceof JedisDataException && message.startsWith("NOSCRIPT")) {
                     scriptLoaded.clear(); // a restart or failover emptied the server's script cache
-                } else if (e instanceof JedisRedirectionException || message.startsWith("TRYAGAIN")
-                        || message.startsWith("CLUSTERDOWN") || message.contains("non local key")) {
+                } else if (TopologyRetry.mayPass(endpoint, e)) {
                     closeConnections();
-                } else {
+                } else if (e instanceof JedisDataException) {
                     throw new IOException("Redis rejected a versioned write: " + message, e);
+                } else {
+                    throw new IOException("writing " + batch.size() + " keys failed: " + message, e);
                 }
                 if (!retry.pauseBeforeNextTry()) {
                     throw new IOException("writing " + batch.size() + " keys to " + endpoint + " failed "
                             + retry.spent() + ", the last: " + message, e);
                 }
-            } catch (RuntimeException e) {
-                throw new IOException("writing " + batch.size() + " keys failed: " + e.getMessage(), e);
             }
         }
     }

@@ -9,13 +9,12 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.RedisNodes;
-import org.ctrranker.operators.redis.SlotMoveRetry;
+import org.ctrranker.operators.redis.TopologyRetry;
 import org.ctrranker.operators.redis.VersionedRedisWriter;
 import org.ctrranker.operators.redis.VersionedWrite;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * Flink sink of the trainer's model versions into Redis (operators/REDIS-KEYS.md): a version's parameters to
@@ -77,7 +76,7 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
             byte[] key = name.getBytes(StandardCharsets.UTF_8);
             byte[] parameters = update.parameters;
             int slices = slices(parameters.length);
-            SlotMoveRetry retry = new SlotMoveRetry();
+            TopologyRetry retry = new TopologyRetry();
             while (true) {
                 try {
                     Jedis connection = nodes.forKey(name);
@@ -101,17 +100,19 @@ public final class ModelVersionSink implements Sink<ModelUpdate> {
                         }
                     }
                     return;
-                } catch (JedisRedirectionException e) {
-                    nodes.reset(); // the model's slot moved (or is moving) to another primary of the cluster: write it there
+                } catch (RuntimeException e) {
+                    nodes.reset();
+                    // a moving slot or a failing-over primary: write the version where it goes once that settles;
+                    // anything else fails the job, whose restart from the last checkpoint writes the version again
+                    if (!TopologyRetry.mayPass(endpoint, e)) {
+                        throw new IOException("writing the parameters of model version " + update.version
+                                + " to Redis at " + endpoint + " failed: " + e.getMessage(), e);
+                    }
                     if (!retry.pauseBeforeNextTry()) {
                         throw new IOException("writing the parameters of model version " + update.version
-                                + " to Redis at " + endpoint + " failed " + retry.spent() + ": its slot kept moving: "
-                                + e.getMessage(), e);
+                                + " to Redis at " + endpoint + " failed " + retry.spent() + " while its servers "
+                                + "changed: " + e.getMessage(), e);
                     }
-                } catch (RuntimeException e) {
-                    nodes.reset(); // Flink restarts from the last checkpoint, which writes the version again
-                    throw new IOException("writing the parameters of model version " + update.version + " to Redis at "
-                            + endpoint + " failed: " + e.getMessage(), e);
                 }
             }
         }

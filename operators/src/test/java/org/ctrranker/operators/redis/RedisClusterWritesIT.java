@@ -136,7 +136,7 @@ class RedisClusterWritesIT {
             moveEnds.join();
 
             assertThat(tookMs).as("the write waited for the move").isGreaterThanOrEqualTo(moveMs);
-            assertThat(tookMs).isLessThan(SlotMoveRetry.SETTLE_MS);
+            assertThat(tookMs).isLessThan(TopologyRetry.SETTLE_MS);
             assertThat(writer.appliedCount()).isEqualTo(2);
             assertThat(cluster.command(1, "EXISTS", migrating)).as("on the slot's new primary").isEqualTo("1");
             assertThat(client.hget(migrating, "n")).isEqualTo("2");

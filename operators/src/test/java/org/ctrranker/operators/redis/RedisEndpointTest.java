@@ -45,6 +45,12 @@ class RedisEndpointTest {
         assertThatThrownBy(() -> RedisEndpoint.parse("http://u:topsecret@h:1"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageNotContaining("topsecret");
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis://u:topsecret@bad host:1"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a valid URL").hasMessageNotContaining("topsecret");
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis://u:topsecret@h:1/zero"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("database number").hasMessageNotContaining("topsecret");
     }
 
     @Test
@@ -62,6 +68,37 @@ class RedisEndpointTest {
         assertThatThrownBy(() -> RedisEndpoint.parse("redis-cluster://:secret@h:7000/3"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("only database 0").hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void aSentinelUrlListsTheSentinelsAndNamesThePrimary() {
+        RedisEndpoint e = RedisEndpoint.parse("redis-sentinel://:s%40cret@sentinel-0,sentinel-1:26380,[fd00::7]:26381/2"
+                + "#ads-primary");
+        assertThat(e.sentinel()).isTrue();
+        assertThat(e.cluster()).isFalse();
+        assertThat(e.primaryName()).isEqualTo("ads-primary");
+        assertThat(e.password()).isEqualTo("s@cret");
+        assertThat(e.database()).isEqualTo(2);
+        assertThat(e.host()).isEqualTo("sentinel-0");
+        assertThat(e.port()).isEqualTo(26379);
+        assertThat(e.toString()).isEqualTo(
+                "redis-sentinel://:***@sentinel-0:26379,sentinel-1:26380,fd00::7:26381/2#ads-primary");
+        assertThat(e.withPasswordIfAbsent("other").primaryName()).isEqualTo("ads-primary");
+        RedisEndpoint tls = RedisEndpoint.parse("rediss-sentinel://s:1#p");
+        assertThat(tls.tls()).isTrue();
+        assertThat(tls.sentinel()).isTrue();
+        assertThat(RedisEndpoint.parse("redis://h:1").sentinel()).isFalse();
+    }
+
+    @Test
+    void aSentinelUrlWithoutThePrimarysNameSaysHowToWriteIt() {
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis-sentinel://:secret@s0:26379,s1:26379"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("#<name of the primary").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis-sentinel://s0:x#p"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis-sentinel://s0,,s1#p"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("separated by commas");
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.ctrranker.localenv.LocalRedisCluster;
+import org.ctrranker.localenv.LocalRedisSentinel;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.localenv.StackEndpoints;
 import org.ctrranker.models.CtrModel;
@@ -103,6 +104,28 @@ class ModelVersionSinkIT {
                 assertThat(cluster.command(to, "EXISTS", RedisKeys.modelParameters(PREFIX, "ctr", 2))).isEqualTo("1");
                 assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 2)).contains(next.parameters);
                 assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 1)).contains(live.parameters);
+                assertThat(ServingReader.liveModel(jedis, PREFIX, "ctr")).hasValueSatisfying(
+                        current -> assertThat(current.version()).isEqualTo(2));
+            }
+        }
+    }
+
+    @Test
+    void aVersionWrittenWhileSentinelsPromoteTheReplicaLandsOnTheNewPrimary(@TempDir Path dir) throws Exception {
+        ModelUpdate live = update(1, true, modelParameters());
+        try (LocalRedisSentinel servers = LocalRedisSentinel.start(dir, "model-secret")) {
+            RedisEndpoint endpoint = RedisEndpoint.parse(servers.url());
+            write(endpoint, live);
+            int oldPrimary = servers.primaryPort();
+            assertThat(servers.command(oldPrimary, "WAIT", "1", "5000")).as("replicas that have version 1").isEqualTo("1");
+
+            servers.stop(oldPrimary);
+            ModelUpdate next = update(2, true, modelParameters());
+            write(endpoint, next);
+            assertThat(servers.primaryPort()).isEqualTo(servers.otherPort(oldPrimary));
+            try (UnifiedJedis jedis = endpoint.client()) {
+                assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 1)).contains(live.parameters);
+                assertThat(ServingReader.parameters(jedis, PREFIX, "ctr", 2)).contains(next.parameters);
                 assertThat(ServingReader.liveModel(jedis, PREFIX, "ctr")).hasValueSatisfying(
                         current -> assertThat(current.version()).isEqualTo(2));
             }
