@@ -9,8 +9,9 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
 /**
  * How long one write is tried again while the servers behind an endpoint change under it, with growing pauses, before
  * the writer gives up and Flink restarts the job, which replays into the change. A Redis Cluster's reshard migrates
- * slot after slot, each refusing new keys until its last key has moved (MOVED, ASK, TRYAGAIN, ...): seconds per slot on
- * a busy primary. Under Sentinel a failed primary's connections break, or it answers as a replica (READONLY), until
+ * slot after slot, each one's old primary refusing the keys it does not hold (ASK) until its last key has moved:
+ * seconds per slot on a busy primary; the versioned writer sends those keys to the importing primary once it has
+ * reloaded the slot map, a writer that does not waits for the move. Under Sentinel a failed primary's connections break, or it answers as a replica (READONLY), until
  * the Sentinels have promoted a replica: their {@code down-after-milliseconds} plus a few seconds.
  */
 public final class TopologyRetry {

@@ -15,9 +15,14 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.SimpleCounter;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisAskDataException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
@@ -309,34 +314,25 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     }
 
     private void sendOnce(List<VersionedWrite> batch) {
+        Map<Jedis, List<VersionedWrite>> byPrimary = nodes.byNode(batch, w -> w.key);
+        Map<Jedis, List<VersionedWrite>> byImporter = endpoint.cluster() && nodes.anySlotMigrating()
+                ? takeKeysNotOnTheirMigratingPrimary(byPrimary) : Map.of();
         List<Response<Object>> replies = new ArrayList<>(batch.size() / KEYS_PER_CALL + 1);
-        List<Pipeline> pipelines = new ArrayList<>();
+        // one pipeline per connection (a primary may also be importing a slot), every one queued before any is read:
+        // all but each one's last buffer is on the wire while the first node answers
+        Map<Jedis, Pipeline> pipelines = new IdentityHashMap<>();
         try {
-            // every node's pipeline is queued before any is read: all but each one's last buffer is on the wire while
-            // the first node answers
-            for (Map.Entry<Jedis, List<VersionedWrite>> node : nodes.byNode(batch, w -> w.key).entrySet()) {
-                byte[] sha = scriptOn(node.getKey());
-                Pipeline pipeline = node.getKey().pipelined();
-                pipelines.add(pipeline);
-                List<VersionedWrite> writes = node.getValue();
-                for (int from = 0; from < writes.size(); from += KEYS_PER_CALL) {
-                    List<byte[]> keys = keys(writes, from);
-                    if (endpoint.cluster()) {
-                        List<byte[]> args = new ArrayList<>();
-                        args.add(Integer.toString(keys.size()).getBytes(StandardCharsets.UTF_8));
-                        args.addAll(keys);
-                        args.addAll(arguments(writes, from));
-                        replies.add(pipeline.evalsha(sha, List.of(), args));
-                    } else {
-                        replies.add(pipeline.evalsha(sha, keys, arguments(writes, from)));
-                    }
-                }
+            for (Map.Entry<Jedis, List<VersionedWrite>> node : byPrimary.entrySet()) {
+                queueCalls(node.getKey(), node.getValue(), false, pipelines, replies);
             }
-            for (Pipeline pipeline : pipelines) {
+            for (Map.Entry<Jedis, List<VersionedWrite>> node : byImporter.entrySet()) {
+                queueCalls(node.getKey(), node.getValue(), true, pipelines, replies);
+            }
+            for (Pipeline pipeline : pipelines.values()) {
                 pipeline.sync();
             }
         } finally {
-            for (Pipeline pipeline : pipelines) {
+            for (Pipeline pipeline : pipelines.values()) {
                 pipeline.close();
             }
         }
@@ -355,6 +351,80 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         synchronized (lock) {
             applied.inc(appliedNow);
             stale.inc(staleNow);
+        }
+    }
+
+    /** The script calls for {@code writes} on {@code node}, each after ASKING when {@code asking}. */
+    private void queueCalls(Jedis node, List<VersionedWrite> writes, boolean asking, Map<Jedis, Pipeline> pipelines,
+            List<Response<Object>> replies) {
+        if (writes.isEmpty()) {
+            return;
+        }
+        byte[] sha = scriptOn(node); // before the node's pipeline opens: loading the script is a call of its own
+        Pipeline pipeline = pipelines.computeIfAbsent(node, Jedis::pipelined);
+        for (int from = 0; from < writes.size(); from += KEYS_PER_CALL) {
+            List<byte[]> keys = keys(writes, from);
+            if (asking) {
+                // lets the next command touch keys of a slot this primary is importing; a reshard's MIGRATE moves
+                // only keys the old primary holds, so a key written here first is never moved over
+                pipeline.appendCommand(new CommandObject<>(new CommandArguments(Protocol.Command.ASKING),
+                        BuilderFactory.STRING));
+            }
+            if (endpoint.cluster()) {
+                List<byte[]> args = new ArrayList<>();
+                args.add(Integer.toString(keys.size()).getBytes(StandardCharsets.UTF_8));
+                args.addAll(keys);
+                args.addAll(arguments(writes, from));
+                replies.add(pipeline.evalsha(sha, List.of(), args));
+            } else {
+                replies.add(pipeline.evalsha(sha, keys, arguments(writes, from)));
+            }
+        }
+    }
+
+    /**
+     * While a reshard migrates a slot, its primary serves only the slot's keys it still holds and refuses the rest
+     * (ASK): takes those writes out of {@code byPrimary} and returns them grouped by the primary importing the slot.
+     * A key that moves between the check and the write fails its call, and the batch is sent again.
+     */
+    private Map<Jedis, List<VersionedWrite>> takeKeysNotOnTheirMigratingPrimary(Map<Jedis, List<VersionedWrite>> byPrimary) {
+        Map<Jedis, List<VersionedWrite>> byImporter = new IdentityHashMap<>();
+        for (Map.Entry<Jedis, List<VersionedWrite>> node : byPrimary.entrySet()) {
+            List<VersionedWrite> migrating = new ArrayList<>();
+            for (VersionedWrite w : node.getValue()) {
+                if (nodes.importingForKey(w.key) != null) {
+                    migrating.add(w);
+                }
+            }
+            if (migrating.isEmpty()) {
+                continue;
+            }
+            List<Response<Boolean>> held = new ArrayList<>(migrating.size());
+            try (Pipeline pipeline = node.getKey().pipelined()) {
+                for (VersionedWrite w : migrating) {
+                    held.add(pipeline.exists(w.key));
+                }
+                pipeline.sync();
+            }
+            Set<VersionedWrite> moving = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (int i = 0; i < migrating.size(); i++) {
+                if (!holds(held.get(i))) {
+                    VersionedWrite w = migrating.get(i);
+                    moving.add(w);
+                    byImporter.computeIfAbsent(nodes.importingForKey(w.key), n -> new ArrayList<>()).add(w);
+                }
+            }
+            node.setValue(node.getValue().stream().filter(w -> !moving.contains(w)).toList());
+        }
+        return byImporter;
+    }
+
+    /** EXISTS on a slot being migrated away: a key the primary does not hold is answered with ASK, not 0. */
+    private static boolean holds(Response<Boolean> exists) {
+        try {
+            return exists.get();
+        } catch (JedisAskDataException e) {
+            return false;
         }
     }
 

@@ -113,34 +113,47 @@ class RedisClusterWritesIT {
     }
 
     /**
-     * While a slot migrates its primary refuses new keys of it and the primary it is going to takes them only after
-     * ASKING: the batch is sent again until the move ends, here for longer than the writer's earlier six tries lasted.
+     * While a slot migrates, its primary serves only the keys it still holds, and the primary it is going to takes the
+     * others after ASKING: the writes go where the slot's keys are without waiting for the move, and the move then
+     * completes (a key the importing primary had first would make MIGRATE of the old primary's copy fail).
      */
     @Test
-    void aSlotThatIsMigratingIsWrittenOnceItsMoveEnds() throws Exception {
-        String migrating = keyOwnedBy(0, "migrating:rank:{g");
-        String staying = keyOwnedBy(0, "migrating:rank:{start");
-        int slot = JedisClusterCRC16.getSlot(migrating);
-        long moveMs = 5_000;
+    void aMigratingSlotsKeysAreWrittenWhereTheyAreWithoutWaitingForTheMove() throws Exception {
+        String tag = keyOwnedBy(0, "migrating:rank:{g");
+        tag = tag.substring(tag.indexOf('{'));
+        String held = "migrating:rank:" + tag;
+        String fresh = "migrating:user:" + tag;
+        int slot = JedisClusterCRC16.getSlot(held);
         try (VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, 1_000, 0, null);
              UnifiedJedis client = endpoint.client()) {
-            writer.write(VersionedWrite.ofText(staying, 1, 60_000, Map.of("n", "1")));
+            writer.write(VersionedWrite.ofText(held, 1, 60_000, Map.of("n", "1")));
             writer.flush();
 
             cluster.beginSlotMove(slot, 0, 1);
-            long start = System.nanoTime();
-            Thread moveEnds = cluster.endSlotMoveAfter(moveMs, slot, 0, 1);
-            writer.write(VersionedWrite.ofText(migrating, 2, 60_000, Map.of("n", "2")));
+            writer.write(VersionedWrite.ofText(held, 2, 60_000, Map.of("n", "2")));
+            writer.write(VersionedWrite.ofText(fresh, 1, 60_000, Map.of("n", "1")));
             writer.flush();
-            long tookMs = (System.nanoTime() - start) / 1_000_000;
-            moveEnds.join();
+            writer.write(VersionedWrite.ofText(fresh, 2, 60_000, Map.of("n", "2")));
+            writer.flush();
 
-            assertThat(tookMs).as("the write waited for the move").isGreaterThanOrEqualTo(moveMs);
-            assertThat(tookMs).isLessThan(TopologyRetry.SETTLE_MS);
-            assertThat(writer.appliedCount()).isEqualTo(2);
-            assertThat(cluster.command(1, "EXISTS", migrating)).as("on the slot's new primary").isEqualTo("1");
-            assertThat(client.hget(migrating, "n")).isEqualTo("2");
-            assertThat(client.hget(staying, "n")).isEqualTo("1");
+            // a key the old primary held and that is written again may end up on the importer: the script's DEL of
+            // the older version leaves it missing there, so its HSET is refused and the write goes to the importer
+            String counted = Integer.toString(slot);
+            assertThat(cluster.command(1, "CLUSTER", "COUNTKEYSINSLOT", counted)).as("the new key, on the importer")
+                    .isIn("1", "2");
+            assertThat(Long.parseLong(cluster.command(0, "CLUSTER", "COUNTKEYSINSLOT", counted))
+                    + Long.parseLong(cluster.command(1, "CLUSTER", "COUNTKEYSINSLOT", counted)))
+                    .as("each key on one primary").isEqualTo(2);
+            assertThat(writer.appliedCount()).isEqualTo(4);
+            assertThat(client.hget(held, "n")).isEqualTo("2");
+            assertThat(client.hget(fresh, "n")).as("read through ASK").isEqualTo("2");
+
+            cluster.endSlotMove(slot, 0, 1);
+            assertThat(cluster.command(1, "CLUSTER", "COUNTKEYSINSLOT", counted)).as("both keys moved over")
+                    .isEqualTo("2");
+            assertThat(cluster.command(0, "CLUSTER", "COUNTKEYSINSLOT", counted)).isEqualTo("0");
+            assertThat(client.hget(held, "n")).isEqualTo("2");
+            assertThat(client.hget(fresh, "n")).isEqualTo("2");
         }
     }
 
