@@ -16,23 +16,60 @@ public final class LocalRedisCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final List<RedisServer> nodes;
+    /** Each node's TLS port, when the cluster speaks TLS; empty otherwise. */
+    private final List<Integer> tlsPorts;
+    private final Path certificate;
 
-    private LocalRedisCluster(List<RedisServer> nodes) {
+    private LocalRedisCluster(List<RedisServer> nodes, List<Integer> tlsPorts, Path certificate) {
         this.nodes = nodes;
+        this.tlsPorts = tlsPorts;
+        this.certificate = certificate;
     }
 
     /** Starts {@code primaries} nodes under {@code workDir} and joins them into one cluster whose state is ok. */
     public static LocalRedisCluster start(Path workDir, int primaries) {
+        return start(workDir, primaries, null);
+    }
+
+    /**
+     * As {@link #start(Path, int)}, the nodes speaking TLS to clients and to each other with a self-signed certificate
+     * for 127.0.0.1 ({@link #certificate()}); a TLS client is told the nodes' TLS ports. Their plain ports stay open
+     * for {@link #command}.
+     */
+    public static LocalRedisCluster startTls(Path workDir, int primaries) {
+        Path certificate = workDir.resolve("redis-cluster.crt");
+        Path key = workDir.resolve("redis-cluster.key");
+        LocalTlsRedis.selfSigned(workDir, certificate, key);
+        return start(workDir, primaries, key);
+    }
+
+    private static LocalRedisCluster start(Path workDir, int primaries, Path tlsKey) {
         if (primaries < 1) {
             throw new IllegalArgumentException("a cluster needs at least one primary");
         }
         List<RedisServer> nodes = new ArrayList<>();
-        LocalRedisCluster cluster = new LocalRedisCluster(nodes);
+        List<Integer> tlsPorts = new ArrayList<>();
+        List<Integer> busPorts = new ArrayList<>();
+        Path certificate = tlsKey == null ? null : workDir.resolve("redis-cluster.crt");
+        LocalRedisCluster cluster = new LocalRedisCluster(nodes, tlsPorts, certificate);
         try {
             for (int i = 0; i < primaries; i++) {
                 Path dir = workDir.resolve("redis-cluster-" + i);
-                RedisServer node = RedisServer.start(dir, false, List.of("--cluster-enabled", "yes",
-                        "--cluster-config-file", dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000"));
+                // the bus port given, not the default of the client port + 10,000, which is past 65,535 for a quarter
+                // of the ephemeral ports a free port comes from
+                int busPort = FreePorts.next();
+                busPorts.add(busPort);
+                List<String> arguments = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file",
+                        dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000",
+                        "--cluster-port", Integer.toString(busPort)));
+                if (tlsKey != null) {
+                    int tlsPort = FreePorts.next();
+                    tlsPorts.add(tlsPort);
+                    arguments.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
+                            certificate.toString(), "--tls-key-file", tlsKey.toString(), "--tls-ca-cert-file",
+                            certificate.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes"));
+                }
+                RedisServer node = RedisServer.start(dir, false, arguments);
                 nodes.add(node);
                 Readiness.awaitRedis("127.0.0.1", node.port(), node.process(), START_TIMEOUT);
             }
@@ -41,7 +78,9 @@ public final class LocalRedisCluster implements AutoCloseable {
                 int last = (i + 1) * SLOTS / primaries - 1;
                 cluster.command(i, "CLUSTER", "ADDSLOTSRANGE", Integer.toString(first), Integer.toString(last));
                 if (i > 0) {
-                    cluster.command(0, "CLUSTER", "MEET", "127.0.0.1", Integer.toString(nodes.get(i).port()));
+                    int port = tlsKey == null ? nodes.get(i).port() : tlsPorts.get(i);
+                    cluster.command(0, "CLUSTER", "MEET", "127.0.0.1", Integer.toString(port),
+                            Integer.toString(busPorts.get(i)));
                 }
             }
             cluster.awaitFormed();
@@ -52,9 +91,15 @@ public final class LocalRedisCluster implements AutoCloseable {
         }
     }
 
-    /** {@code redis-cluster://} URL naming the first node. */
+    /** {@code redis-cluster://} (or, speaking TLS, {@code rediss-cluster://}) URL naming the first node. */
     public String url() {
-        return "redis-cluster://127.0.0.1:" + nodes.get(0).port();
+        return tlsPorts.isEmpty() ? "redis-cluster://127.0.0.1:" + nodes.get(0).port()
+                : "rediss-cluster://127.0.0.1:" + tlsPorts.get(0);
+    }
+
+    /** The nodes' certificate (PEM) a TLS client must trust; null for a cluster without TLS. */
+    public Path certificate() {
+        return certificate;
     }
 
     public List<Integer> ports() {

@@ -60,7 +60,8 @@ public final class LocalTlsRedis implements AutoCloseable {
         server.stop();
     }
 
-    private static void selfSigned(Path dir, Path certificate, Path key) {
+    /** A self-signed certificate for 127.0.0.1 and its key, made by openssl. */
+    static void selfSigned(Path dir, Path certificate, Path key) {
         try {
             Files.createDirectories(dir);
             Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

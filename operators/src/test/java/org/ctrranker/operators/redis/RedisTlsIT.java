@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.ctrranker.localenv.LocalRedisCluster;
 import org.ctrranker.localenv.LocalTlsRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * {@code rediss://} with AUTH against a real redis-server that speaks only TLS. Its certificate is self-signed, trusted
+ * {@code rediss://} with AUTH against a real redis-server that speaks only TLS, and {@code rediss-cluster://} against a
+ * real three-primary Redis Cluster speaking TLS. Their certificates are self-signed, trusted
  * the way a deployment trusts a private CA: in the JVM's default trust (here {@code SSLContext.setDefault}; in a
  * deployment {@code -Djavax.net.ssl.trustStore}).
  */
@@ -30,16 +33,21 @@ class RedisTlsIT {
     @TempDir
     static Path dir;
     private static LocalTlsRedis redis;
+    private static LocalRedisCluster cluster;
     private static SSLContext jvmDefault;
     private static SSLContext trustingTheServer;
 
     @BeforeAll
     static void start() throws Exception {
         redis = LocalTlsRedis.start(dir, PASSWORD);
+        cluster = LocalRedisCluster.startTls(dir.resolve("cluster"), 3);
         KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
         trusted.load(null, null);
-        try (InputStream pem = Files.newInputStream(redis.certificate())) {
-            trusted.setCertificateEntry("redis", CertificateFactory.getInstance("X.509").generateCertificate(pem));
+        for (Path certificate : List.of(redis.certificate(), cluster.certificate())) {
+            try (InputStream pem = Files.newInputStream(certificate)) {
+                trusted.setCertificateEntry(certificate.getFileName().toString(),
+                        CertificateFactory.getInstance("X.509").generateCertificate(pem));
+            }
         }
         TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(trusted);
@@ -54,6 +62,9 @@ class RedisTlsIT {
         SSLContext.setDefault(jvmDefault);
         if (redis != null) {
             redis.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -70,6 +81,29 @@ class RedisTlsIT {
             assertThat(writer.appliedCount()).isEqualTo(1);
             assertThat(client.hgetAll(key)).containsEntry("ads", "ad-1,ad-2").containsEntry(VersionedWrite.VERSION_FIELD, "5");
             assertThat(client.pttl(key)).isPositive();
+        }
+    }
+
+    @Test
+    void theWriterAndTheReadersReachEveryPrimaryOfATlsCluster() throws Exception {
+        RedisEndpoint endpoint = RedisEndpoint.parse(cluster.url());
+        assertThat(endpoint.tls()).isTrue();
+        assertThat(endpoint.cluster()).isTrue();
+        int keys = 300;
+        try (VersionedRedisWriter writer = new VersionedRedisWriter(endpoint, 1_000, 0, null);
+             UnifiedJedis client = endpoint.client()) {
+            for (int i = 0; i < keys; i++) {
+                writer.write(VersionedWrite.ofText(RedisKeys.ranking("tls-cluster", "a-" + i), 5, 60_000,
+                        Map.of("ads", "ad-" + i)));
+            }
+            writer.flush();
+            assertThat(writer.appliedCount()).isEqualTo(keys);
+            for (int i = 0; i < keys; i++) {
+                assertThat(client.hget(RedisKeys.ranking("tls-cluster", "a-" + i), "ads")).isEqualTo("ad-" + i);
+            }
+        }
+        for (int node = 0; node < 3; node++) {
+            assertThat(Long.parseLong(cluster.command(node, "DBSIZE"))).as("keys on primary %d", node).isPositive();
         }
     }
 
