@@ -2,12 +2,16 @@ package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.generate.GeneratorConfig;
@@ -18,6 +22,7 @@ import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.RedisContents;
 import org.ctrranker.jobs.testing.SmallOnlineModel;
+import org.ctrranker.localenv.LocalRedisSentinel;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
 import org.ctrranker.operators.redis.RedisEndpoint;
@@ -25,6 +30,7 @@ import org.ctrranker.schemas.AvroCodec;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -34,15 +40,18 @@ import redis.clients.jedis.Jedis;
  * the first attempt (ctr.fault-injection.*), restart from a checkpoint and finish. Each must end exactly as a:
  * every Redis key with every field and value (only the processing-time stamps scored_at_ms and
  * published_processing_time_ms may differ), every committed training sample once and equal, every
- * committed (auction, ad) score once and equal but for scored_at_ms, and model versions 1..n with no gap.
+ * committed (auction, ad) score once and equal but for scored_at_ms, and model versions 1..n with no gap. Run d writes
+ * to a Redis primary and replica under Sentinel, the primary stopped a third of the way through: the job rides out
+ * the failover without restarting and the promoted replica ends as run a's Redis.
  */
 @ExtendWith(LocalStackExtension.class)
 class OnlineFailoverIT {
 
-    private static final List<String> RUNS = List.of("a", "b", "c");
+    private static final List<String> RUNS = List.of("a", "b", "c", "d");
 
     @Test
-    void runsWithAnInjectedFailureEndWithExactlyWhatAFailureFreeRunWrites(LocalStack stack) throws Exception {
+    void runsWithAnInjectedFailureEndWithExactlyWhatAFailureFreeRunWrites(LocalStack stack, @TempDir Path dir)
+            throws Exception {
         Map<EventTopic, String> inputs = Map.of(EventTopic.AD_AUCTIONS, "failover-it-auctions",
                 EventTopic.AD_IMPRESSIONS, "failover-it-impressions", EventTopic.AD_CLICKS, "failover-it-clicks");
         List<String> topics = new ArrayList<>(List.of("failover-it-auctions", "failover-it-impressions",
@@ -80,11 +89,38 @@ class OnlineFailoverIT {
                     .isLessThan(truth.auctions());
         }
         assertThat((Long) c.get("scorer_restored_versions")).as("run c restored the scorers' model versions").isPositive();
-        assertSameAsTheFailureFreeRun(stack, truth, "b");
-        assertSameAsTheFailureFreeRun(stack, truth, "c");
+        RedisEndpoint stackRedis = RedisEndpoint.parse(stack.endpoints().redisUrl());
+        assertSameAsTheFailureFreeRun(stack, truth, "b", stackRedis);
+        assertSameAsTheFailureFreeRun(stack, truth, "c", stackRedis);
+
+        // Run d writes to a primary and replica under Sentinel, and the primary stops a third of the way through.
+        try (LocalRedisSentinel servers = LocalRedisSentinel.start(dir, "failover-it-secret")) {
+            int primary = servers.primaryPort();
+            CompletableFuture<Long> stoppedAt = CompletableFuture.supplyAsync(() -> {
+                long giveUpAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                while (Long.parseLong(servers.command(primary, "DBSIZE")) < truth.auctions() / 3) {
+                    if (System.nanoTime() > giveUpAt) {
+                        throw new IllegalStateException("run d never wrote a third of its keys");
+                    }
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                }
+                servers.stop(primary);
+                return System.nanoTime();
+            });
+            Map<String, String> sentinel = Map.of("ctr.redis.url", servers.url());
+            Map<String, Object> d = BoundedRun.run(config(stack, "d", sentinel), 2, 3);
+            long endedAt = System.nanoTime();
+            System.out.println("failover IT run d (Redis fails over): " + d);
+            assertThat(stoppedAt.get(10, TimeUnit.SECONDS)).as("the primary stopped before the run ended")
+                    .isLessThan(endedAt);
+            assertThat(d.get("scorer_attempt")).as("rode out the failover without a restart").isEqualTo(0L);
+            assertThat(servers.primaryPort()).as("the replica promoted").isEqualTo(servers.otherPort(primary));
+            assertSameAsTheFailureFreeRun(stack, truth, "d", RedisEndpoint.parse(servers.url()));
+        }
     }
 
-    private static void assertSameAsTheFailureFreeRun(LocalStack stack, GroundTruth truth, String run) throws Exception {
+    private static void assertSameAsTheFailureFreeRun(LocalStack stack, GroundTruth truth, String run,
+            RedisEndpoint redisOfRun) throws Exception {
         String bootstrap = stack.endpoints().kafkaBootstrap();
         Map<String, byte[]> samplesA = CommittedSamples.read(bootstrap, "failover-it-samples-a");
         assertThat(samplesA).hasSize((int) truth.impressions());
@@ -95,11 +131,12 @@ class OnlineFailoverIT {
         assertThat(scoresA.values().stream().map(CtrScore::getAuctionId).distinct().count()).isEqualTo(truth.auctions());
         assertThat(scores.keySet()).as("run %s: scored (auction, ad) pairs", run).isEqualTo(scoresA.keySet());
 
-        try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect()) {
+        try (Jedis redis = RedisEndpoint.parse(stack.endpoints().redisUrl()).connect();
+             Jedis redisRun = redisOfRun.connect()) {
             // every field but RedisContents.PROCESSING_TIME_FIELDS (scored_at_ms, published_processing_time_ms)
             Map<String, Map<String, String>> redisA = RedisContents.replayInvariant(RedisContents.hashes(redis, "failover-a"));
             Map<String, Map<String, String>> redisB = RedisContents.replayInvariant(
-                    RedisContents.hashes(redis, "failover-" + run));
+                    RedisContents.hashes(redisRun, "failover-" + run));
             assertThat(scoreDifferences(scoresA, scores, redisA, redisB)).as("run %s: scores unlike run a's", run).isEmpty();
             assertThat(redisA.keySet()).filteredOn(k -> k.startsWith("rank:")).hasSize((int) truth.auctions());
             assertThat(redisB.keySet()).as("run %s: Redis keys", run).isEqualTo(redisA.keySet());
@@ -154,8 +191,8 @@ class OnlineFailoverIT {
         return scores;
     }
 
-    private static CtrConfig config(LocalStack stack, String run, Map<String, String> faults) {
-        Map<String, String> settings = new HashMap<>(faults);
+    private static CtrConfig config(LocalStack stack, String run, Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>();
         settings.put("ctr.kafka.bootstrap-servers", stack.endpoints().kafkaBootstrap());
         settings.put("ctr.redis.url", stack.endpoints().redisUrl());
         settings.put("ctr.redis.key-prefix", "failover-" + run);
@@ -175,6 +212,7 @@ class OnlineFailoverIT {
         settings.put("ctr.checkpoint.interval-ms", "200");
         settings.put("ctr.checkpoint.aligned-timeout-ms", "0");
         settings.put("ctr.training.publish-every-samples", "300");
+        settings.putAll(overrides);
         return CtrConfig.load(null, settings);
     }
 }
