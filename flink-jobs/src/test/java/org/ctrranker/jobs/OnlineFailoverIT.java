@@ -41,8 +41,8 @@ import redis.clients.jedis.Jedis;
  * every Redis key with every field and value (only the processing-time stamps scored_at_ms and
  * published_processing_time_ms may differ), every committed training sample once and equal, every
  * committed (auction, ad) score once and equal but for scored_at_ms, and model versions 1..n with no gap. Run d writes
- * to a Redis primary and replica under Sentinel, the primary stopped a third of the way through: the job rides out
- * the failover without restarting and the promoted replica ends as run a's Redis.
+ * to a Redis primary and replica under Sentinel (each pipeline waiting for the replica), the primary crashing a third
+ * of the way through: the job rides out the failover without restarting and the promoted replica ends as run a's Redis.
  */
 @ExtendWith(LocalStackExtension.class)
 class OnlineFailoverIT {
@@ -93,7 +93,8 @@ class OnlineFailoverIT {
         assertSameAsTheFailureFreeRun(stack, truth, "b", stackRedis);
         assertSameAsTheFailureFreeRun(stack, truth, "c", stackRedis);
 
-        // Run d writes to a primary and replica under Sentinel, and the primary stops a third of the way through.
+        // Run d writes to a primary and replica under Sentinel, each pipeline waiting for the replica, and the primary
+        // crashes a third of the way through, its last writes maybe not yet sent to the replica.
         try (LocalRedisSentinel servers = LocalRedisSentinel.start(dir, "failover-it-secret")) {
             int primary = servers.primaryPort();
             CompletableFuture<Long> stoppedAt = CompletableFuture.supplyAsync(() -> {
@@ -104,14 +105,14 @@ class OnlineFailoverIT {
                     }
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 }
-                servers.stop(primary);
+                servers.crash(primary);
                 return System.nanoTime();
             });
-            Map<String, String> sentinel = Map.of("ctr.redis.url", servers.url());
+            Map<String, String> sentinel = Map.of("ctr.redis.url", servers.url(), "ctr.redis.wait-replicas", "1");
             Map<String, Object> d = BoundedRun.run(config(stack, "d", sentinel), 2, 3);
             long endedAt = System.nanoTime();
             System.out.println("failover IT run d (Redis fails over): " + d);
-            assertThat(stoppedAt.get(10, TimeUnit.SECONDS)).as("the primary stopped before the run ended")
+            assertThat(stoppedAt.get(10, TimeUnit.SECONDS)).as("the primary crashed before the run ended")
                     .isLessThan(endedAt);
             assertThat(d.get("scorer_attempt")).as("rode out the failover without a restart").isEqualTo(0L);
             assertThat(servers.primaryPort()).as("the replica promoted").isEqualTo(servers.otherPort(primary));

@@ -104,7 +104,10 @@ public final class ConfiguredJobIO implements JobSources, JobSinks {
     }
 
     private RedisEndpoint redisEndpoint() {
-        return RedisEndpoint.parse(config.string("ctr.redis.url")).withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
+        RedisEndpoint endpoint = RedisEndpoint.parse(config.string("ctr.redis.url"))
+                .withPasswordIfAbsent(System.getenv(REDIS_PASSWORD_ENV));
+        int replicas = (int) config.longValue("ctr.redis.wait-replicas");
+        return replicas == 0 ? endpoint : endpoint.withReplicaAcks(replicas, config.longValue("ctr.redis.wait-timeout-ms"));
     }
 
     private <T extends SpecificRecord> Source<Either<DeadLetter, T>, ?, ?> source(EventTopic topic, Class<T> type,

@@ -1,5 +1,6 @@
 package org.ctrranker.localenv;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,8 +9,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A primary, its replica and a Sentinel watching them, real {@code redis-server} processes on free loopback ports, the
- * data nodes behind a password and the Sentinel without one (as deployments often run them): for tests of failover
- * under Sentinel. The Sentinel declares a primary down after a second of silence and, being the only one, promotes the
+ * data nodes behind a password and the Sentinel without one (as deployments often run them), DEBUG allowed from
+ * loopback (DEBUG SLEEP holds a node busy): for tests of failover under Sentinel. The Sentinel declares a primary down after a second of silence and, being the only one, promotes the
  * replica on its own. Stopped by {@link #close()} (and with the JVM).
  */
 public final class LocalRedisSentinel implements AutoCloseable {
@@ -31,11 +32,11 @@ public final class LocalRedisSentinel implements AutoCloseable {
         LocalRedisSentinel set = new LocalRedisSentinel(password);
         try {
             RedisServer primary = RedisServer.start(workDir.resolve("redis-primary"), false,
-                    List.of("--requirepass", password, "--masterauth", password));
+                    List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command", "local"));
             set.dataNodes.add(primary);
             set.awaitAnswering(primary);
             RedisServer replica = RedisServer.start(workDir.resolve("redis-replica"), false,
-                    List.of("--requirepass", password, "--masterauth", password,
+                    List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command", "local",
                             "--replicaof", "127.0.0.1", Integer.toString(primary.port())));
             set.dataNodes.add(replica);
             set.awaitAnswering(replica);
@@ -74,6 +75,19 @@ public final class LocalRedisSentinel implements AutoCloseable {
 
     /** Stops the data node on {@code port} as a crash would leave it: gone, its connections refused. */
     public void stop(int port) {
+        dataNodes.stream().filter(node -> node.port() == port).findFirst().orElseThrow().stop();
+    }
+
+    /**
+     * Stops the data node on {@code port} at once, as a crash would, without first letting its replica catch up
+     * (which a graceful stop does since Redis 7): writes it has not yet sent to the replica are lost with it.
+     */
+    public void crash(int port) {
+        try {
+            command(port, "SHUTDOWN", "NOSAVE", "NOW");
+        } catch (UncheckedIOException e) {
+            // the server closes the connection instead of answering
+        }
         dataNodes.stream().filter(node -> node.port() == port).findFirst().orElseThrow().stop();
     }
 

@@ -46,9 +46,12 @@ public final class RedisEndpoint implements Serializable {
     private final List<String> sentinels;
     /** Sentinel only: the name the Sentinels monitor the primary under; null otherwise. */
     private final String primaryName;
+    /** Replicas that must acknowledge each pipeline of writes (WAIT) before a writer goes on; 0: none. */
+    private final int replicaAcks;
+    private final long replicaAckTimeoutMs;
 
     private RedisEndpoint(String host, int port, boolean tls, String user, String password, int database,
-            boolean cluster, List<String> sentinels, String primaryName) {
+            boolean cluster, List<String> sentinels, String primaryName, int replicaAcks, long replicaAckTimeoutMs) {
         this.host = host;
         this.port = port;
         this.tls = tls;
@@ -58,6 +61,8 @@ public final class RedisEndpoint implements Serializable {
         this.cluster = cluster;
         this.sentinels = List.copyOf(sentinels);
         this.primaryName = primaryName;
+        this.replicaAcks = replicaAcks;
+        this.replicaAckTimeoutMs = replicaAckTimeoutMs;
     }
 
     public static RedisEndpoint parse(String url) {
@@ -91,7 +96,7 @@ public final class RedisEndpoint implements Serializable {
                     + redact(url));
         }
         return new RedisEndpoint(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), tls, credentials[0],
-                credentials[1], database, cluster, List.of(), null);
+                credentials[1], database, cluster, List.of(), null, 0, 0);
     }
 
     /** {@code [user:password@]host[:port][,host[:port]...][/db]#primary}, the part of a Sentinel URL after "://". */
@@ -114,7 +119,7 @@ public final class RedisEndpoint implements Serializable {
         int database = database(slash < 0 ? "" : beforeName.substring(slash), url);
         HostAndPort first = HostAndPort.from(sentinels.get(0));
         return new RedisEndpoint(first.getHost(), first.getPort(), tls, credentials[0], credentials[1], database, false,
-                sentinels, primaryName);
+                sentinels, primaryName, 0, 0);
     }
 
     /** User (or null) and password (or null) from a URL's raw user information, percent-decoded. */
@@ -165,7 +170,23 @@ public final class RedisEndpoint implements Serializable {
         if (this.password != null || password == null || password.isEmpty()) {
             return this;
         }
-        return new RedisEndpoint(host, port, tls, user, password, database, cluster, sentinels, primaryName);
+        return new RedisEndpoint(host, port, tls, user, password, database, cluster, sentinels, primaryName,
+                replicaAcks, replicaAckTimeoutMs);
+    }
+
+    /**
+     * This endpoint with writers that, after each pipeline of writes to a primary, wait (Redis WAIT) until
+     * {@code replicas} of its replicas have them, at most {@code timeoutMs}: then a primary that fails over to a
+     * replica cannot take acknowledged writes with it (one lost before the wait ends makes the writer send the batch
+     * again). Writes not acknowledged in time stay on the primary alone; the writers count them and go on.
+     */
+    public RedisEndpoint withReplicaAcks(int replicas, long timeoutMs) {
+        if (replicas < 0 || timeoutMs < 1 || timeoutMs > 5_000) {
+            throw new IllegalArgumentException("ctr.redis.wait-replicas must be 0 or more and ctr.redis.wait-timeout-ms "
+                    + "from 1 to 5000 (within the connections' 10 s timeout), not " + replicas + " and " + timeoutMs);
+        }
+        return new RedisEndpoint(host, port, tls, user, password, database, cluster, sentinels, primaryName, replicas,
+                timeoutMs);
     }
 
     /**
@@ -298,6 +319,15 @@ public final class RedisEndpoint implements Serializable {
 
     public int database() {
         return database;
+    }
+
+    /** Replicas that must acknowledge each pipeline of writes; 0: writers do not wait. */
+    public int replicaAcks() {
+        return replicaAcks;
+    }
+
+    public long replicaAckTimeoutMs() {
+        return replicaAckTimeoutMs;
     }
 
     /** Whether the endpoint names Sentinels that name the primary ({@code redis-sentinel://}). */

@@ -117,6 +117,8 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     private final Counter applied;
     private final Counter stale;
     private final Counter flushes;
+    /** Writes fewer replicas than {@link RedisEndpoint#replicaAcks()} had acknowledged when the wait ended. */
+    private final Counter unreplicated;
     private final Thread sender;
 
     private final Object lock = new Object();
@@ -151,6 +153,7 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         this.applied = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesApplied");
         this.stale = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesStale");
         this.flushes = metrics == null ? new SimpleCounter() : metrics.counter("redisFlushes");
+        this.unreplicated = metrics == null ? new SimpleCounter() : metrics.counter("redisWritesUnreplicated");
         this.nodes = new RedisNodes(endpoint);
         this.script = endpoint.cluster() ? CLUSTER_COMPARE_AND_SET_SCRIPT : COMPARE_AND_SET_SCRIPT;
         this.sender = new Thread(this::sendWhileOpen, "redis-writer " + endpoint);
@@ -214,6 +217,13 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     public long staleCount() {
         synchronized (lock) {
             return stale.getCount();
+        }
+    }
+
+    /** Writes sent that fewer replicas than the endpoint asks for had when the wait for them ended. */
+    public long unreplicatedCount() {
+        synchronized (lock) {
+            return unreplicated.getCount();
         }
     }
 
@@ -321,12 +331,21 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         // one pipeline per connection (a primary may also be importing a slot), every one queued before any is read:
         // all but each one's last buffer is on the wire while the first node answers
         Map<Jedis, Pipeline> pipelines = new IdentityHashMap<>();
+        Map<Jedis, Integer> writesPerNode = new IdentityHashMap<>();
+        Map<Jedis, Response<Long>> replicaAcks = new IdentityHashMap<>();
         try {
             for (Map.Entry<Jedis, List<VersionedWrite>> node : byPrimary.entrySet()) {
                 queueCalls(node.getKey(), node.getValue(), false, pipelines, replies);
+                writesPerNode.merge(node.getKey(), node.getValue().size(), Integer::sum);
             }
             for (Map.Entry<Jedis, List<VersionedWrite>> node : byImporter.entrySet()) {
                 queueCalls(node.getKey(), node.getValue(), true, pipelines, replies);
+                writesPerNode.merge(node.getKey(), node.getValue().size(), Integer::sum);
+            }
+            if (endpoint.replicaAcks() > 0) {
+                // a primary lost before this answers fails the batch, which is then sent to the one promoted
+                pipelines.forEach((node, pipeline) -> replicaAcks.put(node,
+                        pipeline.waitReplicas(endpoint.replicaAcks(), endpoint.replicaAckTimeoutMs())));
             }
             for (Pipeline pipeline : pipelines.values()) {
                 pipeline.sync();
@@ -348,9 +367,16 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
                 }
             }
         }
+        long unreplicatedNow = 0;
+        for (Map.Entry<Jedis, Response<Long>> ack : replicaAcks.entrySet()) {
+            if (ack.getValue().get() < endpoint.replicaAcks()) {
+                unreplicatedNow += writesPerNode.get(ack.getKey());
+            }
+        }
         synchronized (lock) {
             applied.inc(appliedNow);
             stale.inc(staleNow);
+            unreplicated.inc(unreplicatedNow);
         }
     }
 

@@ -102,6 +102,17 @@ class RedisEndpointTest {
     }
 
     @Test
+    void replicaAcknowledgementsAreCarriedAndBounded() {
+        RedisEndpoint e = RedisEndpoint.parse("redis-sentinel://:pw@s0#p").withReplicaAcks(1, 250);
+        assertThat(e.replicaAcks()).isEqualTo(1);
+        assertThat(e.replicaAckTimeoutMs()).isEqualTo(250);
+        assertThat(e.withPasswordIfAbsent("other").replicaAcks()).isEqualTo(1);
+        assertThat(RedisEndpoint.parse("redis://h:1").replicaAcks()).isZero();
+        assertThatThrownBy(() -> RedisEndpoint.parse("redis://h:1").withReplicaAcks(1, 20_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ctr.redis.wait-timeout-ms");
+    }
+
+    @Test
     void hashTagsHoldTheWholeEntityIdEvenWithBraces() {
         assertThat(RedisKeys.userFeedback("ctr", "u-1")).isEqualTo("ctr:user:{u-1}:feedback");
         assertThat(RedisKeys.market("ctr", "slot-9#2")).isEqualTo("ctr:market:{slot-9#2}");

@@ -72,6 +72,34 @@ class RedisSentinelFailoverIT {
     }
 
     @Test
+    void writesWaitUntilTheReplicaHasThemAndCountWhatItDidNotAcknowledgeInTime(@TempDir Path own) throws Exception {
+        try (LocalRedisSentinel set = LocalRedisSentinel.start(own, "wait-secret")) {
+            RedisEndpoint waiting = RedisEndpoint.parse(set.url()).withReplicaAcks(1, 200);
+            int replica = set.otherPort(set.primaryPort());
+            try (VersionedRedisWriter writer = new VersionedRedisWriter(waiting, 1_000, 0, null)) {
+                for (int i = 0; i < 200; i++) {
+                    writer.write(VersionedWrite.ofText("wait:rank:{a" + i + "}", 1, 60_000, Map.of("n", "1")));
+                }
+                writer.flush();
+                assertThat(writer.unreplicatedCount()).isZero();
+                assertThat(set.command(replica, "DBSIZE")).as("on the replica when the flush returned").isEqualTo("200");
+
+                // the replica busy for 3 s: the writes wait 200 ms for it, then go on, counted
+                Thread busy = new Thread(() -> set.command(replica, "DEBUG", "SLEEP", "3"));
+                busy.start();
+                Thread.sleep(500);
+                for (int i = 0; i < 100; i++) {
+                    writer.write(VersionedWrite.ofText("wait:rank:{b" + i + "}", 1, 60_000, Map.of("n", "1")));
+                }
+                writer.flush();
+                assertThat(writer.unreplicatedCount()).isEqualTo(100);
+                assertThat(writer.appliedCount()).isEqualTo(300);
+                busy.join();
+            }
+        }
+    }
+
+    @Test
     void aPrimaryNameNoSentinelMonitorsIsNamedInTheError() {
         RedisEndpoint unknown = RedisEndpoint.parse(servers.url().replace("#" + LocalRedisSentinel.PRIMARY_NAME,
                 "#no-such-primary"));
