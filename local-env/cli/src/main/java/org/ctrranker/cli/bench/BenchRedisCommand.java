@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ctrranker.jobs.cli.CommandFailure;
 import org.ctrranker.localenv.LocalRedisCluster;
+import org.ctrranker.localenv.LocalRedisSentinel;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,11 +18,13 @@ import redis.clients.jedis.HostAndPort;
 
 /**
  * The job's Redis writer against Redis Clusters of growing size on this machine: what spreading the keys over more
- * primaries gives, each of which runs the compare-and-set script on a thread of its own.
+ * primaries gives, each of which runs the compare-and-set script on a thread of its own; and, with --sentinel, against
+ * a primary with a replica under Sentinel, without and with waiting for the replica after each pipeline.
  */
 @Command(name = "redis", mixinStandardHelpOptions = true,
         description = {"Pipelined versioned writes (the job's Redis sink writer, ranking-sized keys) to local Redis",
-                "Clusters of each size in --primaries, one after another, with Redis's own time per write; one JSON line."})
+                "Clusters of each size in --primaries, one after another, with Redis's own time per write; with --sentinel",
+                "also to a primary and replica under Sentinel, without and with ctr.redis.wait-replicas=1; one JSON line."})
 public final class BenchRedisCommand implements Callable<Integer> {
 
     @Option(names = "--primaries", split = ",", defaultValue = "1,3",
@@ -39,6 +42,11 @@ public final class BenchRedisCommand implements Callable<Integer> {
     @Option(names = "--pipeline-keys", defaultValue = "1000",
             description = "Keys buffered before a pipeline goes out (default: ${DEFAULT-VALUE}).")
     int pipelineKeys;
+
+    @Option(names = "--sentinel",
+            description = "Also a primary with a replica under Sentinel: the writes without waiting for the replica and "
+                    + "with a wait for it after each pipeline (ctr.redis.wait-replicas=1), what that durability costs.")
+    boolean sentinel;
 
     @Override
     public Integer call() throws Exception {
@@ -59,7 +67,10 @@ public final class BenchRedisCommand implements Callable<Integer> {
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("cores", Runtime.getRuntime().availableProcessors());
-        report.put("clusters", runs);
+        report.put("clusters", runs.stream().filter(run -> run.containsKey("primaries")).toList());
+        if (sentinel) {
+            report.put("sentinel", runs.stream().filter(run -> run.containsKey("wait_replicas")).toList());
+        }
         System.out.println(new ObjectMapper().writeValueAsString(report));
         return 0;
     }
@@ -73,6 +84,22 @@ public final class BenchRedisCommand implements Callable<Integer> {
                 run.put("primaries", size);
                 run.putAll(RawRedisWrites.run(RedisEndpoint.parse(cluster.url()), servers, writes, pipelineKeys, writers));
                 runs.add(run);
+            }
+        }
+        if (sentinel) {
+            try (LocalRedisSentinel servers = LocalRedisSentinel.start(work.resolve("sentinel"), "bench-redis")) {
+                RedisEndpoint endpoint = RedisEndpoint.parse(servers.url());
+                List<HostAndPort> primary = List.of(new HostAndPort("127.0.0.1", servers.primaryPort()));
+                for (int replicas : new int[] {0, 1}) {
+                    System.err.println("primary and replica under Sentinel, waiting for " + replicas + " replicas: "
+                            + writes + " writes");
+                    servers.command(servers.primaryPort(), "FLUSHALL"); // each run writes new keys, as the first did
+                    Map<String, Object> run = new LinkedHashMap<>();
+                    run.put("wait_replicas", replicas);
+                    run.putAll(RawRedisWrites.run(replicas == 0 ? endpoint : endpoint.withReplicaAcks(replicas, 100),
+                            primary, writes, pipelineKeys, writers));
+                    runs.add(run);
+                }
             }
         }
     }

@@ -81,6 +81,9 @@ final class RawRedisWrites {
             report.put("pipeline_keys", maxBufferedKeys);
             report.put("applied", opened.stream().mapToLong(VersionedRedisWriter::appliedCount).sum());
             report.put("writes_per_s", Math.round(count / seconds));
+            if (endpoint.replicaAcks() > 0) {
+                report.put("unreplicated", opened.stream().mapToLong(VersionedRedisWriter::unreplicatedCount).sum());
+            }
             double totalUs = 0;
             double busiestUs = 0;
             for (HostAndPort server : servers) {
