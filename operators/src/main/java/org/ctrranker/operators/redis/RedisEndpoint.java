@@ -208,8 +208,9 @@ public final class RedisEndpoint implements Serializable {
     }
 
     /**
-     * A client that sends each command to the server holding its key: pooled connections to the one server, or to
-     * every primary of a cluster (following its slot moves); the caller closes it.
+     * A client that sends each command to the server holding its key: pooled connections to the one server, to the
+     * primary the Sentinels name (following their failovers), or to every primary of a cluster (following its slot
+     * moves); the caller closes it.
      */
     public UnifiedJedis client() {
         if (sentinel()) {
