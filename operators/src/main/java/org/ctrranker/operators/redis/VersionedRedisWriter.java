@@ -15,6 +15,8 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.SimpleCounter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.CommandObject;
@@ -38,6 +40,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * {@link #flush()}. One thread calls write, flush and close (Flink's mailbox thread).
  */
 public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VersionedRedisWriter.class);
 
     /**
      * Writes up to {@link #KEYS_PER_CALL} hashes: {@code keys[k]} (set by the script's first line) with ARGV from
@@ -134,6 +138,11 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
     private final RedisNodes nodes;
     /** The connections whose server has the script loaded (by identity: one per node). */
     private final Set<Jedis> scriptLoaded = Collections.newSetFromMap(new IdentityHashMap<>());
+    /**
+     * The primaries that had fewer replicas connected than {@link RedisEndpoint#replicaAcks()} when a wait for them
+     * fell short (by identity, as {@link #scriptLoaded}): pipelines to them skip the wait until enough are back.
+     */
+    private final Set<Jedis> shortOfReplicas = Collections.newSetFromMap(new IdentityHashMap<>());
     private final String script;
     private byte[] scriptSha;
 
@@ -333,6 +342,11 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         Map<Jedis, Pipeline> pipelines = new IdentityHashMap<>();
         Map<Jedis, Integer> writesPerNode = new IdentityHashMap<>();
         Map<Jedis, Response<Long>> replicaAcks = new IdentityHashMap<>();
+        if (endpoint.replicaAcks() > 0 && !shortOfReplicas.isEmpty()) {
+            // before any pipeline opens: a connection answers a call of its own only outside one
+            byPrimary.keySet().forEach(this::checkReplicasBack);
+            byImporter.keySet().forEach(this::checkReplicasBack);
+        }
         try {
             for (Map.Entry<Jedis, List<VersionedWrite>> node : byPrimary.entrySet()) {
                 queueCalls(node.getKey(), node.getValue(), false, pipelines, replies);
@@ -344,8 +358,12 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             }
             if (endpoint.replicaAcks() > 0) {
                 // a primary lost before this answers fails the batch, which is then sent to the one promoted
-                pipelines.forEach((node, pipeline) -> replicaAcks.put(node,
-                        pipeline.waitReplicas(endpoint.replicaAcks(), endpoint.replicaAckTimeoutMs())));
+                pipelines.forEach((node, pipeline) -> {
+                    if (!shortOfReplicas.contains(node)) {
+                        replicaAcks.put(node,
+                                pipeline.waitReplicas(endpoint.replicaAcks(), endpoint.replicaAckTimeoutMs()));
+                    }
+                });
             }
             for (Pipeline pipeline : pipelines.values()) {
                 pipeline.sync();
@@ -368,9 +386,16 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
             }
         }
         long unreplicatedNow = 0;
-        for (Map.Entry<Jedis, Response<Long>> ack : replicaAcks.entrySet()) {
-            if (ack.getValue().get() < endpoint.replicaAcks()) {
-                unreplicatedNow += writesPerNode.get(ack.getKey());
+        if (endpoint.replicaAcks() > 0) {
+            for (Map.Entry<Jedis, Integer> node : writesPerNode.entrySet()) {
+                Response<Long> ack = replicaAcks.get(node.getKey());
+                if (ack != null && ack.get() >= endpoint.replicaAcks()) {
+                    continue;
+                }
+                unreplicatedNow += node.getValue();
+                if (ack != null) {
+                    checkReplicasGone(node.getKey());
+                }
             }
         }
         synchronized (lock) {
@@ -485,8 +510,41 @@ public final class VersionedRedisWriter implements SinkWriter<VersionedWrite> {
         return scriptSha;
     }
 
+    /**
+     * After a wait fell short: a primary with fewer replicas connected than asked for would make every pipeline wait
+     * the whole timeout (WAIT counts only connected replicas), as after a failover until the old primary returns as
+     * a replica, so its writes go on without the wait (counted as unreplicated) until enough are back. A replica
+     * connected but slow keeps the wait.
+     */
+    private void checkReplicasGone(Jedis primary) {
+        int connected = connectedReplicas(primary);
+        if (connected < endpoint.replicaAcks() && shortOfReplicas.add(primary)) {
+            LOG.warn("Redis primary {} has {} of the {} replicas ctr.redis.wait-replicas asks for: its writes go on "
+                    + "without waiting for replicas, counted in redisWritesUnreplicated, until they are back",
+                    primary.getConnection().getHostAndPort(), connected, endpoint.replicaAcks());
+        }
+    }
+
+    private void checkReplicasBack(Jedis primary) {
+        if (shortOfReplicas.contains(primary)) {
+            int connected = connectedReplicas(primary);
+            if (connected >= endpoint.replicaAcks()) {
+                shortOfReplicas.remove(primary);
+                LOG.info("Redis primary {} has {} replicas again: its writes wait for {}",
+                        primary.getConnection().getHostAndPort(), connected, endpoint.replicaAcks());
+            }
+        }
+    }
+
+    /** ROLE's replicas of a primary (those connected); 0 from a server that is not a primary. */
+    private static int connectedReplicas(Jedis primary) {
+        List<Object> role = primary.role();
+        return role.size() > 2 && role.get(2) instanceof List<?> replicas ? replicas.size() : 0;
+    }
+
     private void closeConnections() {
         scriptLoaded.clear();
+        shortOfReplicas.clear();
         nodes.reset();
     }
 

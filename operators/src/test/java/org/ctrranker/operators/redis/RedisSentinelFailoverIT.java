@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.ctrranker.localenv.LocalRedisSentinel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,62 @@ class RedisSentinelFailoverIT {
                 assertThat(writer.appliedCount()).isEqualTo(300);
                 busy.join();
             }
+        }
+    }
+
+    @Test
+    void writesStopWaitingWhileThePrimaryHasNoReplicaAndWaitAgainOnceOneIsBack(@TempDir Path own) throws Exception {
+        try (LocalRedisSentinel set = LocalRedisSentinel.start(own, "alone-secret")) {
+            RedisEndpoint waiting = RedisEndpoint.parse(set.url()).withReplicaAcks(1, 1_000);
+            int primary = set.primaryPort();
+            int replica = set.otherPort(primary);
+            // one pipeline per flush
+            try (VersionedRedisWriter writer = new VersionedRedisWriter(waiting, 1_000, null)) {
+                writeAndFlush(writer, "alone:rank:{a", 10);
+                assertThat(writer.unreplicatedCount()).isZero();
+
+                // the replica leaves, as when it crashes, or after a failover until the old primary returns as one
+                set.command(replica, "REPLICAOF", "NO", "ONE");
+                awaitReplication(set, primary, "connected_slaves:0");
+                long waitsBefore = waitCalls(set, primary);
+                for (int round = 0; round < 20; round++) {
+                    writeAndFlush(writer, "alone:rank:{b" + round + "-", 10);
+                }
+                assertThat(writer.unreplicatedCount()).isEqualTo(200);
+                assertThat(waitCalls(set, primary) - waitsBefore)
+                        .as("pipelines that waited the whole second for the missing replica").isEqualTo(1);
+
+                set.command(replica, "REPLICAOF", "127.0.0.1", Integer.toString(primary));
+                awaitReplication(set, primary, "state=online");
+                writeAndFlush(writer, "alone:rank:{c", 10);
+                assertThat(waitCalls(set, primary) - waitsBefore).as("the replica back: pipelines wait again")
+                        .isEqualTo(2);
+                assertThat(writer.unreplicatedCount()).as("the returned replica acknowledged the last writes")
+                        .isEqualTo(200);
+                assertThat(set.command(replica, "EXISTS", "alone:rank:{c9}")).isEqualTo("1");
+                assertThat(writer.appliedCount()).isEqualTo(220);
+            }
+        }
+    }
+
+    private static void writeAndFlush(VersionedRedisWriter writer, String keyPrefix, int keys) throws Exception {
+        for (int i = 0; i < keys; i++) {
+            writer.write(VersionedWrite.ofText(keyPrefix + i + "}", 1, 60_000, Map.of("n", "1")));
+        }
+        writer.flush();
+    }
+
+    private static long waitCalls(LocalRedisSentinel set, int port) {
+        String stats = set.command(port, "INFO", "commandstats");
+        Matcher calls = Pattern.compile("cmdstat_wait:calls=(\\d+)").matcher(stats);
+        return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+
+    private static void awaitReplication(LocalRedisSentinel set, int port, String replicationField) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!set.command(port, "INFO", "replication").contains(replicationField)) {
+            assertThat(System.nanoTime()).as("waiting for %s on port %d", replicationField, port).isLessThan(deadline);
+            Thread.sleep(20);
         }
     }
 
