@@ -89,7 +89,7 @@ public final class CtrRankingJob {
         env.getConfig().enableObjectReuse();
         // The one setting read inside tasks outside a stage's own config: every background stage applies it.
         env.getConfig().setGlobalJobParameters(Configuration.fromMap(Map.of(BackgroundPriority.SETTING,
-                Integer.toString(BackgroundPriority.niceValue(config.string(BackgroundPriority.SETTING))))));
+                BackgroundPriority.text(BackgroundPriority.level(config.string(BackgroundPriority.SETTING))))));
         Configuration checkpoints = new Configuration();
         String checkpointDir = config.string("ctr.checkpoint.dir");
         if (!checkpointDir.isEmpty()) {

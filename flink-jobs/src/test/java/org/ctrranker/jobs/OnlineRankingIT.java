@@ -21,7 +21,7 @@ import org.ctrranker.jobs.ingest.KafkaEventWriter;
 import org.ctrranker.jobs.testing.CommittedRecords;
 import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.SmallOnlineModel;
-import org.ctrranker.jobs.testing.ThreadNiceValues;
+import org.ctrranker.jobs.testing.ThreadPriorities;
 import org.ctrranker.localenv.LocalRedisCluster;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
@@ -84,9 +84,9 @@ class OnlineRankingIT {
         }
 
         Map<String, Object> counts;
-        try (ThreadNiceValues nice = new ThreadNiceValues()) {
+        try (ThreadPriorities priorities = new ThreadPriorities()) {
             counts = BoundedRun.run(config(stack, name, redisUrl), 2);
-            assertYieldingStages(nice);
+            assertYieldingStages(priorities);
         }
         System.out.println("online run: " + counts);
 
@@ -143,15 +143,16 @@ class OnlineRankingIT {
                 .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
     }
 
-    /** ctr.runtime.background-nice (10 by default): the trainer and a scorer's version loader yield; scorers do not. */
-    private static void assertYieldingStages(ThreadNiceValues nice) {
+    /** ctr.runtime.background-nice (idle by default): the trainer and a scorer's version loader yield; scorers do not. */
+    private static void assertYieldingStages(ThreadPriorities priorities) {
         OptionalInt own = BackgroundPriority.currentThreadNice();
         if (own.isEmpty()) {
             return; // not Linux: nothing to read
         }
-        assertThat(nice.of("online trainer")).as("the trainer's task thread").contains(10);
-        assertThat(nice.of("scorer version")).as("a scorer's version loader").contains(10);
-        assertThat(nice.of("auction scorer")).as("the scorers' task threads").containsOnly(own.getAsInt());
+        assertThat(priorities.of("online trainer")).as("the trainer's task thread").contains("idle");
+        assertThat(priorities.of("scorer version")).as("a scorer's version loader").contains("idle");
+        assertThat(priorities.of("auction scorer")).as("the scorers' task threads")
+                .containsOnly("nice " + own.getAsInt());
     }
 
     /**

@@ -24,12 +24,12 @@ final class StandbyModel implements AutoCloseable {
     private long version = -1;
     private Future<?> loading;
 
-    /** {@code loaderNice}: the loader thread's nice value ({@link BackgroundPriority}); 0 for normal priority. */
-    StandbyModel(CtrModel model, String loaderThreadName, int loaderNice) {
+    /** {@code loaderPriority}: the loader thread's {@link BackgroundPriority} level; 0 for normal priority. */
+    StandbyModel(CtrModel model, String loaderThreadName, int loaderPriority) {
         this.model = model;
         this.loader = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(() -> {
-                BackgroundPriority.lowerCurrentThread(loaderNice);
+                BackgroundPriority.lowerCurrentThread(loaderPriority);
                 task.run();
             }, loaderThreadName);
             thread.setDaemon(true);

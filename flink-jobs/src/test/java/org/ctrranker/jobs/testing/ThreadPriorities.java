@@ -10,28 +10,30 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The nice values this JVM's threads ran at while it watched, by thread name as the kernel holds it (the first
- * 15 characters), read from {@code /proc/self/task} every 100 ms: which stages of a job in the mini cluster
- * yielded the cores. Linux only; elsewhere it sees nothing.
+ * The CPU priorities this JVM's threads ran at while it watched ("nice 10", or "idle" under SCHED_IDLE), by thread
+ * name as the kernel holds it (the first 15 characters), read from {@code /proc/self/task} every 100 ms: which stages
+ * of a job in the mini cluster yielded the cores. Linux only; elsewhere it sees nothing.
  */
-public final class ThreadNiceValues implements AutoCloseable {
+public final class ThreadPriorities implements AutoCloseable {
 
-    private final Map<String, Set<Integer>> seen = new ConcurrentHashMap<>();
+    private static final int SCHED_IDLE = 5;
+
+    private final Map<String, Set<String>> seen = new ConcurrentHashMap<>();
     private final Thread watcher;
     private volatile boolean stopped;
 
-    public ThreadNiceValues() {
-        watcher = new Thread(this::watch, "thread nice values");
+    public ThreadPriorities() {
+        watcher = new Thread(this::watch, "thread priorities");
         watcher.setDaemon(true);
         watcher.start();
     }
 
-    /** Every nice value seen of the threads whose kernel name starts with {@code prefix}. */
-    public Set<Integer> of(String prefix) {
-        Set<Integer> values = new TreeSet<>();
-        seen.forEach((name, nice) -> {
+    /** Every priority seen of the threads whose kernel name starts with {@code prefix}. */
+    public Set<String> of(String prefix) {
+        Set<String> values = new TreeSet<>();
+        seen.forEach((name, priorities) -> {
             if (name.startsWith(prefix)) {
-                values.addAll(nice);
+                values.addAll(priorities);
             }
         });
         return values;
@@ -44,8 +46,10 @@ public final class ThreadNiceValues implements AutoCloseable {
                     try {
                         String name = Files.readString(task.resolve("comm")).strip();
                         String stat = Files.readString(task.resolve("stat"));
-                        int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ")[16]);
-                        seen.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(nice);
+                        // fields after the command name's last ')': nice is field 19 of the line, policy 41
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+                        String priority = Integer.parseInt(fields[38]) == SCHED_IDLE ? "idle" : "nice " + fields[16];
+                        seen.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(priority);
                     } catch (IOException | RuntimeException e) {
                         // the thread ended between listing and reading
                     }
