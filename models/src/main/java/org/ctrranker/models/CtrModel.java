@@ -35,7 +35,8 @@ import org.ctrranker.models.nn.CtrNetwork;
  * Several instances may live in one JVM (one PyTorch engine per JVM): training steps are
  * serialised JVM-wide because PyTorch's autograd recorder is global in DJL. Set
  * {@code -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1} per subtask on small
- * machines; intra-op threads help only large batches.
+ * machines; intra-op threads help only large batches. Every thread that creates, trains or scores a model runs
+ * with that count ({@link IntraOpThreads}), so a training step gives the same bits on any thread.
  *
  * <p>Memory: each call works inside its own NDManager scope, closed before returning; only the
  * parameters and the optimiser state stay native between calls.
@@ -102,6 +103,7 @@ public final class CtrModel implements AutoCloseable {
         this.config = config;
         this.device = DeviceChoice.parse(config.device()).resolve();
         this.manager = NDManager.newBaseManager(device, "PyTorch");
+        IntraOpThreads.applyToCurrentThread();
         this.network = new CtrNetwork(config);
         initialize(network, manager, config);
         if (device.isGpu()) {
@@ -186,6 +188,7 @@ public final class CtrModel implements AutoCloseable {
     private record Step(float loss, float[] probabilities) {}
 
     private Step step(List<Sample> samples, boolean probabilities) {
+        IntraOpThreads.applyToCurrentThread();
         Consumer<StepFingerprint> fingerprints = stepFingerprints;
         long stepBefore = steps;
         long stateBefore = fingerprints == null ? 0 : stateFingerprint();
@@ -419,6 +422,7 @@ public final class CtrModel implements AutoCloseable {
 
     /** @param minHistoryLength see {@link BatchEncoder#encode}; 0: the batch's own */
     private float[] logits(List<Features> features, List<UserHistory> histories, boolean share, int padTo, int minHistoryLength) {
+        IntraOpThreads.applyToCurrentThread();
         BatchEncoder.Encoded encoded = encoder.encode(features, histories, share, padTo, minHistoryLength);
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
@@ -463,6 +467,7 @@ public final class CtrModel implements AutoCloseable {
         }
         BatchEncoder.Encoded encoded = encoder.encode(features, histories, true, samples.size());
         encoder.encodeScenario(encoded, samples);
+        IntraOpThreads.applyToCurrentThread();
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager batch = manager.newSubManager()) {

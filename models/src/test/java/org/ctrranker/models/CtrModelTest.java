@@ -389,6 +389,11 @@ class CtrModelTest {
 
     /** Runs {@code action} on a new thread and rethrows what it threw. */
     static void onNewThread(Runnable action) {
+        onNewThread("model-test", action);
+    }
+
+    /** Runs {@code action} on a new thread named {@code name} and rethrows what it threw. */
+    static void onNewThread(String name, Runnable action) {
         Throwable[] thrown = new Throwable[1];
         Thread thread = new Thread(() -> {
             try {
@@ -396,7 +401,7 @@ class CtrModelTest {
             } catch (Throwable t) {
                 thrown[0] = t;
             }
-        });
+        }, name);
         thread.start();
         try {
             thread.join();
