@@ -36,7 +36,7 @@ import org.ctrranker.models.nn.CtrNetwork;
  * serialised JVM-wide because PyTorch's autograd recorder is global in DJL. Set
  * {@code -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1} per subtask on small
  * machines; intra-op threads help only large batches. Every thread that creates, trains or scores a model runs
- * with that count ({@link IntraOpThreads}), so a training step gives the same bits on any thread.
+ * with that count ({@link IntraOpThreads}).
  *
  * <p>Memory: each call works inside its own NDManager scope, closed before returning; only the
  * parameters and the optimiser state stay native between calls.

@@ -7,12 +7,9 @@ import ai.djl.pytorch.jni.JniUtils;
  *
  * <p>Why: PyTorch keeps that count per thread. The engine sets it on the thread that loads it; any other thread
  * takes it over only when it first enters one of PyTorch's parallel loops, which a small model's arrays (under
- * 32,768 elements) never reach. Until then MKL runs that thread's matrix products on every core. In the job that put
- * an OpenMP team of two behind each scorer and the trainer on a two-core machine, and made the trainer's backward
- * pass sum its gradients in an order that changed from run to run when the cores were busy: a training step from the
- * same parameters on the same batch, with the same forward pass, left different parameters (OnlineFailoverIT, a
- * failure-free run against a restarted one, stop 45). {@code at::get_num_threads()} applies the count to the
- * calling thread.
+ * 32,768 elements) never reach. Until then MKL runs that thread's matrix products on every core: in the job each
+ * scorer and the trainer had an OpenMP team of two on a two-core machine, whatever the setting said (stop 45).
+ * {@code at::get_num_threads()} applies the count to the calling thread.
  */
 final class IntraOpThreads {
 

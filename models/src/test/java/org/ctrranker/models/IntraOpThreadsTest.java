@@ -12,14 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
  * The test JVM runs with {@code ai.djl.pytorch.num_threads=1}. When MKL runs a thread's matrix product on two cores
  * it starts an OpenMP worker, which takes the thread's name: so a thread that has two native threads of its name
- * after a product ran it on two cores (and summed in another order than one core does).
+ * after a product ran it on two cores.
  */
 class IntraOpThreadsTest {
 
@@ -30,20 +29,20 @@ class IntraOpThreadsTest {
     void everyThreadThatCreatesTrainsOrScoresAModelRunsItsProductsOnOneCore() {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "threads are counted by name under /proc (Linux)");
         try (CtrModel shared = CtrModel.create(CONFIG)) {
-            assumeTrue(threadsAfterAProduct("product-alone", thread -> {}) == 2,
+            assumeTrue(threadsAfterAProduct("product-alone", () -> {}) == 2,
                     "MKL runs a fresh thread's product on one core here (one core, or another MKL): nothing to show");
 
-            assertThat(threadsAfterAProduct("model-create", thread -> CtrModel.create(CONFIG).close())).isEqualTo(1);
-            assertThat(threadsAfterAProduct("model-train", thread -> shared.train(BATCH))).isEqualTo(1);
-            assertThat(threadsAfterAProduct("model-score", thread -> shared.predict(BATCH))).isEqualTo(1);
+            assertThat(threadsAfterAProduct("model-create", () -> CtrModel.create(CONFIG).close())).isEqualTo(1);
+            assertThat(threadsAfterAProduct("model-train", () -> shared.train(BATCH))).isEqualTo(1);
+            assertThat(threadsAfterAProduct("model-score", () -> shared.predict(BATCH))).isEqualTo(1);
         }
     }
 
     /** Native threads named as a new thread, after it ran {@code before} and then a matrix product MKL splits. */
-    private static long threadsAfterAProduct(String name, Consumer<String> before) {
+    private static long threadsAfterAProduct(String name, Runnable before) {
         long[] threads = new long[1];
         CtrModelTest.onNewThread(name, () -> {
-            before.accept(name);
+            before.run();
             try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
                 NDArray x = manager.ones(new Shape(128, 100));
                 x.matMul(manager.ones(new Shape(100, 32))).toFloatArray();
