@@ -1,5 +1,8 @@
 package org.ctrranker.localenv;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +17,7 @@ public final class LocalRedisCluster implements AutoCloseable {
 
     private static final int SLOTS = 16384;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final int START_ATTEMPTS = 3;
 
     private final List<RedisServer> nodes;
     /** Each node's TLS port, when the cluster speaks TLS; empty otherwise. */
@@ -43,6 +47,54 @@ public final class LocalRedisCluster implements AutoCloseable {
         return start(workDir, primaries, key);
     }
 
+    /**
+     * Starts a node on ports picked for it and waits until it answers. A picked port is only free when it is picked:
+     * an outgoing connection can take it before redis-server binds it (once in CI, a bus port), so a node that could
+     * not bind is started again on other ports, at most {@link #START_ATTEMPTS} times.
+     */
+    private static RedisServer startNode(Path dir, Path tlsKey, Path certificate, List<Integer> busPorts,
+            List<Integer> tlsPorts) {
+        for (int attempt = 1; ; attempt++) {
+            // the bus port given, not the default of the client port + 10,000, which is past 65,535 for a quarter
+            // of the ephemeral ports a free port comes from
+            int busPort = FreePorts.next();
+            List<String> arguments = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file",
+                    dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000",
+                    "--cluster-port", Integer.toString(busPort)));
+            int tlsPort = -1;
+            if (tlsKey != null) {
+                tlsPort = FreePorts.next();
+                arguments.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
+                        certificate.toString(), "--tls-key-file", tlsKey.toString(), "--tls-ca-cert-file",
+                        certificate.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes"));
+            }
+            RedisServer node = RedisServer.start(dir, false, arguments);
+            try {
+                Readiness.awaitRedis("127.0.0.1", node.port(), node.process(), START_TIMEOUT);
+            } catch (IllegalStateException e) {
+                node.process().stop(Duration.ofSeconds(5));
+                if (attempt == START_ATTEMPTS || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+                    throw e;
+                }
+                deleteIfExists(dir.resolve("nodes.conf"));
+                continue;
+            }
+            busPorts.add(busPort);
+            if (tlsKey != null) {
+                tlsPorts.add(tlsPort);
+            }
+            return node;
+        }
+    }
+
+    private static void deleteIfExists(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static LocalRedisCluster start(Path workDir, int primaries, Path tlsKey) {
         if (primaries < 1) {
             throw new IllegalArgumentException("a cluster needs at least one primary");
@@ -54,24 +106,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         LocalRedisCluster cluster = new LocalRedisCluster(nodes, tlsPorts, certificate);
         try {
             for (int i = 0; i < primaries; i++) {
-                Path dir = workDir.resolve("redis-cluster-" + i);
-                // the bus port given, not the default of the client port + 10,000, which is past 65,535 for a quarter
-                // of the ephemeral ports a free port comes from
-                int busPort = FreePorts.next();
-                busPorts.add(busPort);
-                List<String> arguments = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file",
-                        dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000",
-                        "--cluster-port", Integer.toString(busPort)));
-                if (tlsKey != null) {
-                    int tlsPort = FreePorts.next();
-                    tlsPorts.add(tlsPort);
-                    arguments.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
-                            certificate.toString(), "--tls-key-file", tlsKey.toString(), "--tls-ca-cert-file",
-                            certificate.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes"));
-                }
-                RedisServer node = RedisServer.start(dir, false, arguments);
-                nodes.add(node);
-                Readiness.awaitRedis("127.0.0.1", node.port(), node.process(), START_TIMEOUT);
+                nodes.add(startNode(workDir.resolve("redis-cluster-" + i), tlsKey, certificate, busPorts, tlsPorts));
             }
             for (int i = 0; i < primaries; i++) {
                 int first = i * SLOTS / primaries;
