@@ -62,7 +62,8 @@ final class CheckpointWindows implements AutoCloseable {
                                     // the file appeared, once its size holds across two polls, so its bytes are all in
                                     long metadata = chk.resolve("_metadata").toFile().length();
                                     if (times[3] < 0) {
-                                        times[3] = now;
+                                        // read after the file was seen, not at the poll's start: never before it existed
+                                        times[3] = System.currentTimeMillis();
                                     }
                                     if (metadata > 0 && metadata == times[4]) {
                                         times[1] = times[3];
