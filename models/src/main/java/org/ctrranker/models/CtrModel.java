@@ -89,6 +89,8 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
     private Consumer<StepFingerprint> stepFingerprints;
+    /** Tests only: runs in each training step between the forward and the backward pass. */
+    private Runnable beforeBackward;
     /**
      * The seed whose initial table a snapshot's changed rows are relative to: the config's, or that of the last v4
      * snapshot restored (whose table this one now is), so a restored model's snapshots stay as small.
@@ -154,6 +156,11 @@ public final class CtrModel implements AutoCloseable {
      */
     public void fingerprintSteps(Consumer<StepFingerprint> sink) {
         this.stepFingerprints = sink;
+    }
+
+    /** Runs {@code hook} in every training step between its forward and its backward pass (tests). */
+    void beforeBackward(Runnable hook) {
+        this.beforeBackward = hook;
     }
 
     /** Adam (DJL's rule and defaults) whose moments and step counts go into {@link #checkpoint()}. */
@@ -259,6 +266,9 @@ public final class CtrModel implements AutoCloseable {
             NDArray loss = CtrLoss.total(logit, BatchEncoder.floats(batch, labels), BatchEncoder.floats(batch, weights),
                     BatchEncoder.floats(batch, fakeNegative), out.size() > 1 ? out.get(1) : null,
                     BatchEncoder.floats(batch, marketTarget), BatchEncoder.floats(batch, marketMask), config.am2Lambda());
+            if (beforeBackward != null) {
+                beforeBackward.run();
+            }
             collector.backward(loss);
             value = loss.getFloat();
             logits = wide == null && !probabilities && fingerprints == null ? null : logit.toFloatArray();

@@ -13,7 +13,7 @@ public final class CtrLoss {
     /** Per-sample BCE from logits, stable for any z: max(z,0) - z*y + log(1 + exp(-|z|)). */
     public static NDArray bce(NDArray logit, NDArray label) {
         NDArray softplusTail = logit.abs().neg().exp().add(1f).log();
-        return logit.maximum(0f).sub(logit.mul(label)).add(softplusTail);
+        return logit.maximum(Scalar.of(label.getManager(), 0f)).sub(logit.mul(label)).add(softplusTail);
     }
 
     /**
@@ -52,6 +52,6 @@ public final class CtrLoss {
         }
         NDArray counted = marketMask.sum().maximum(1f);
         NDArray mae = marketPrice.sub(marketTarget).abs().mul(marketMask).sum().div(counted);
-        return ctr.add(mae.mul(lambda));
+        return ctr.add(mae.mul(Scalar.of(label.getManager(), lambda)));
     }
 }

@@ -131,7 +131,8 @@ public final class CtrNetwork extends AbstractBlock {
         NDArray scalars = lookup(sparse, store.getValue(wide, sparse.getDevice(), training)).reshape(present.getShape());
         NDArray linear = scalars.mul(present).sum(new int[] {1});
         NDArray e = fields.mul(present.expandDims(-1)); // [N, F, d]
-        NDArray pairwise = e.sum(new int[] {1}).square().sub(e.square().sum(new int[] {1})).sum(new int[] {1}).mul(0.5f);
+        NDArray pairwise = e.sum(new int[] {1}).square().sub(e.square().sum(new int[] {1})).sum(new int[] {1})
+                .mul(Scalar.of(sparse.getManager(), 0.5f));
         return linear.add(pairwise).reshape(n);
     }
 
