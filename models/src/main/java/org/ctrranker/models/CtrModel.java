@@ -89,7 +89,6 @@ public final class CtrModel implements AutoCloseable {
     private final RunningStats positiveBid = new RunningStats(20_000);
     private long steps;
     private Consumer<StepFingerprint> stepFingerprints;
-    /** Tests only: runs in each training step between the forward and the backward pass. */
     private Runnable beforeBackward;
     /**
      * The seed whose initial table a snapshot's changed rows are relative to: the config's, or that of the last v4
