@@ -28,11 +28,16 @@ final class KafkaBroker {
     }
 
     static KafkaBroker start(Path workDir, int defaultPartitions, boolean detached) {
-        int port = FreePorts.next();
-        int controllerPort = FreePorts.next();
+        return start(workDir, defaultPartitions, detached, FreePorts.next(), FreePorts.next());
+    }
+
+    static KafkaBroker start(Path workDir, int defaultPartitions, boolean detached, int port, int controllerPort) {
         Path dir = workDir.resolve("kafka");
         try {
             Files.createDirectories(dir);
+            // formatted anew, with a cluster id of its own, on every start: the data of an earlier one (an attempt on
+            // a port taken meanwhile) names another id, and the broker would refuse it
+            WorkDirs.deleteRecursively(dir.resolve("data"));
             Path properties = dir.resolve("server.properties");
             Files.writeString(properties, serverProperties(dir, port, controllerPort, defaultPartitions));
             Path log4j = dir.resolve("log4j2.properties");
@@ -67,6 +72,17 @@ final class KafkaBroker {
 
     void stop() {
         process.stop(Duration.ofSeconds(20));
+    }
+
+    /** This broker once it answers; stopped when it does not (an attempt of {@link FreePorts#startOnFreePorts}). */
+    KafkaBroker awaited(Duration timeout) {
+        try {
+            Readiness.awaitKafka(bootstrapServers, process, timeout);
+            return this;
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
     }
 
     private static String serverProperties(Path dir, int port, int controllerPort, int partitions) {
@@ -109,8 +125,17 @@ final class KafkaBroker {
                 "appender.file.append = true",
                 "appender.file.layout.type = PatternLayout",
                 "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+                // errors also on the broker's output, one line each: the tail a failed start reports
+                "appender.console.type = Console",
+                "appender.console.name = console",
+                "appender.console.filter.threshold.type = ThresholdFilter",
+                "appender.console.filter.threshold.level = error",
+                "appender.console.layout.type = PatternLayout",
+                "appender.console.layout.pattern = %p %m%notEmpty{: %throwable{short.message}} (%c)%n",
+                "appender.console.layout.alwaysWriteExceptions = false",
                 "rootLogger.level = warn",
                 "rootLogger.appenderRef.file.ref = file",
+                "rootLogger.appenderRef.console.ref = console",
                 "logger.kafka.name = kafka.server.KafkaRaftServer",
                 "logger.kafka.level = info",
                 "");

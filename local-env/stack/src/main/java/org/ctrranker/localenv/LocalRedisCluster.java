@@ -17,7 +17,6 @@ public final class LocalRedisCluster implements AutoCloseable {
 
     private static final int SLOTS = 16384;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final int START_ATTEMPTS = 3;
 
     private final List<RedisServer> nodes;
     /** Each node's TLS port, when the cluster speaks TLS; empty otherwise. */
@@ -47,14 +46,12 @@ public final class LocalRedisCluster implements AutoCloseable {
         return start(workDir, primaries, key);
     }
 
-    /**
-     * Starts a node on ports picked for it and waits until it answers. A picked port is only free when it is picked:
-     * an outgoing connection can take it before redis-server binds it (once in CI, a bus port), so a node that could
-     * not bind is started again on other ports, at most {@link #START_ATTEMPTS} times.
-     */
+    /** Starts a node on ports picked for it and waits until it answers. */
     private static RedisServer startNode(Path dir, Path tlsKey, Path certificate, List<Integer> busPorts,
             List<Integer> tlsPorts) {
-        for (int attempt = 1; ; attempt++) {
+        return FreePorts.startOnFreePorts(() -> {
+            // a node that could not bind may have left a nodes.conf naming its ports
+            deleteIfExists(dir.resolve("nodes.conf"));
             // the bus port given, not the default of the client port + 10,000, which is past 65,535 for a quarter
             // of the ephemeral ports a free port comes from
             int busPort = FreePorts.next();
@@ -68,23 +65,14 @@ public final class LocalRedisCluster implements AutoCloseable {
                         certificate.toString(), "--tls-key-file", tlsKey.toString(), "--tls-ca-cert-file",
                         certificate.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes"));
             }
-            RedisServer node = RedisServer.start(dir, false, arguments);
-            try {
-                Readiness.awaitRedis("127.0.0.1", node.port(), node.process(), START_TIMEOUT);
-            } catch (IllegalStateException e) {
-                node.process().stop(Duration.ofSeconds(5));
-                if (attempt == START_ATTEMPTS || !String.valueOf(e.getMessage()).contains("Address already in use")) {
-                    throw e;
-                }
-                deleteIfExists(dir.resolve("nodes.conf"));
-                continue;
-            }
+            RedisServer node = RedisServer.start(dir, false, arguments).awaitedBy(started ->
+                    Readiness.awaitRedis("127.0.0.1", started.port(), started.process(), START_TIMEOUT));
             busPorts.add(busPort);
             if (tlsKey != null) {
                 tlsPorts.add(tlsPort);
             }
             return node;
-        }
+        });
     }
 
     private static void deleteIfExists(Path file) {

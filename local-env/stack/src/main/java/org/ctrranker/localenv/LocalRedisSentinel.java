@@ -31,22 +31,23 @@ public final class LocalRedisSentinel implements AutoCloseable {
     public static LocalRedisSentinel start(Path workDir, String password) {
         LocalRedisSentinel set = new LocalRedisSentinel(password);
         try {
-            RedisServer primary = RedisServer.start(workDir.resolve("redis-primary"), false,
-                    List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command", "local"));
+            RedisServer primary = FreePorts.startOnFreePorts(() -> RedisServer.start(workDir.resolve("redis-primary"),
+                    false, List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command",
+                            "local")).awaitedBy(set::awaitAnswering));
             set.dataNodes.add(primary);
-            set.awaitAnswering(primary);
-            RedisServer replica = RedisServer.start(workDir.resolve("redis-replica"), false,
-                    List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command", "local",
-                            "--replicaof", "127.0.0.1", Integer.toString(primary.port())));
+            RedisServer replica = FreePorts.startOnFreePorts(() -> RedisServer.start(workDir.resolve("redis-replica"),
+                    false, List.of("--requirepass", password, "--masterauth", password, "--enable-debug-command",
+                            "local", "--replicaof", "127.0.0.1", Integer.toString(primary.port())))
+                    .awaitedBy(set::awaitAnswering));
             set.dataNodes.add(replica);
-            set.awaitAnswering(replica);
             set.await("the replica to sync", () -> set.info(replica.port()).contains("master_link_status:up"));
-            set.sentinel = RedisServer.startSentinel(workDir.resolve("redis-sentinel"), List.of(
-                    "--sentinel", "monitor", PRIMARY_NAME, "127.0.0.1", Integer.toString(primary.port()), "1",
-                    "--sentinel", "auth-pass", PRIMARY_NAME, password,
-                    "--sentinel", "down-after-milliseconds", PRIMARY_NAME, "1000",
-                    "--sentinel", "failover-timeout", PRIMARY_NAME, "10000"));
-            Readiness.awaitRedis("127.0.0.1", set.sentinel.port(), set.sentinel.process(), TIMEOUT);
+            set.sentinel = FreePorts.startOnFreePorts(() -> RedisServer.startSentinel(workDir.resolve("redis-sentinel"),
+                    List.of("--sentinel", "monitor", PRIMARY_NAME, "127.0.0.1", Integer.toString(primary.port()), "1",
+                            "--sentinel", "auth-pass", PRIMARY_NAME, password,
+                            "--sentinel", "down-after-milliseconds", PRIMARY_NAME, "1000",
+                            "--sentinel", "failover-timeout", PRIMARY_NAME, "10000"))
+                    .awaitedBy(sentinel -> Readiness.awaitRedis("127.0.0.1", sentinel.port(), sentinel.process(),
+                            TIMEOUT)));
             set.await("the Sentinel to find the replica", () -> replicasKnown(
                     RedisCommand.send(set.sentinel.port(), "SENTINEL", "MASTER", PRIMARY_NAME)) == 1);
             return set;

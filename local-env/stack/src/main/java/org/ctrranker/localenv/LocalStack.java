@@ -52,18 +52,19 @@ public final class LocalStack implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + workDir, e);
         }
-        RedisServer redis = RedisServer.start(workDir, options.detached());
+        RedisServer redis = FreePorts.startOnFreePorts(() -> RedisServer.start(workDir, options.detached())
+                .awaitedBy(started -> Readiness.awaitRedis("127.0.0.1", started.port(), started.process(),
+                        REDIS_START_TIMEOUT)));
         KafkaBroker kafka;
         try {
-            kafka = KafkaBroker.start(workDir, options.partitions(), options.detached());
+            kafka = FreePorts.startOnFreePorts(() -> KafkaBroker.start(workDir, options.partitions(), options.detached())
+                    .awaited(KAFKA_START_TIMEOUT));
         } catch (RuntimeException e) {
             redis.stop();
             throw e;
         }
         LocalStack stack = new LocalStack(workDir, kafka, redis);
         try {
-            Readiness.awaitRedis("127.0.0.1", redis.port(), redis.process(), REDIS_START_TIMEOUT);
-            Readiness.awaitKafka(kafka.bootstrapServers(), kafka.process(), KAFKA_START_TIMEOUT);
             stack.createTopics(options.topics(), options.partitions());
             if (options.detached()) {
                 stack.writeState();

@@ -31,18 +31,20 @@ public final class LocalTlsRedis implements AutoCloseable {
         Path certificate = dir.resolve("redis.crt");
         Path key = dir.resolve("redis.key");
         selfSigned(dir, certificate, key);
-        int port = FreePorts.next();
-        RedisServer server = RedisServer.start(dir, false, List.of("--port", "0", "--tls-port", Integer.toString(port),
-                "--tls-cert-file", certificate.toString(), "--tls-key-file", key.toString(),
-                "--tls-ca-cert-file", certificate.toString(), "--tls-auth-clients", "no", "--requirepass", password));
-        LocalTlsRedis redis = new LocalTlsRedis(server, port, certificate, password);
-        try {
-            redis.awaitReady(dir.resolve("redis.log"));
-            return redis;
-        } catch (RuntimeException e) {
-            redis.close();
-            throw e;
-        }
+        return FreePorts.startOnFreePorts(() -> {
+            int port = FreePorts.next();
+            RedisServer server = RedisServer.start(dir, false, List.of("--port", "0", "--tls-port",
+                    Integer.toString(port), "--tls-cert-file", certificate.toString(), "--tls-key-file", key.toString(),
+                    "--tls-ca-cert-file", certificate.toString(), "--tls-auth-clients", "no", "--requirepass", password));
+            LocalTlsRedis redis = new LocalTlsRedis(server, port, certificate, password);
+            try {
+                redis.awaitReady(dir.resolve("redis.log"));
+                return redis;
+            } catch (RuntimeException e) {
+                redis.close();
+                throw e;
+            }
+        });
     }
 
     /** {@code rediss://} with the password, database 0. */

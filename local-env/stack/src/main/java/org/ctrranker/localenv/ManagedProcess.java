@@ -1,7 +1,9 @@
 package org.ctrranker.localenv;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,12 +22,15 @@ final class ManagedProcess {
     private final long pid;
     private final Path logFile;
     private final Process process;
+    /** Where this process's lines begin: a server started again in the same directory appends to its log. */
+    private final long logStart;
 
-    private ManagedProcess(String name, long pid, Path logFile, Process process) {
+    private ManagedProcess(String name, long pid, Path logFile, Process process, long logStart) {
         this.name = name;
         this.pid = pid;
         this.logFile = logFile;
         this.process = process;
+        this.logStart = logStart;
     }
 
     static ManagedProcess start(String name, List<String> command, Path logFile, boolean detached,
@@ -41,8 +46,9 @@ final class ManagedProcess {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().putAll(environment);
         try {
+            long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
             Process process = builder.start();
-            return new ManagedProcess(name, process.pid(), logFile, process);
+            return new ManagedProcess(name, process.pid(), logFile, process, logStart);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
         }
@@ -50,7 +56,7 @@ final class ManagedProcess {
 
     /** A detached process found again through its pid (for {@code stack down} from another JVM). */
     static ManagedProcess existing(String name, long pid, Path logFile) {
-        return new ManagedProcess(name, pid, logFile, null);
+        return new ManagedProcess(name, pid, logFile, null, 0);
     }
 
     String name() {
@@ -72,7 +78,25 @@ final class ManagedProcess {
     /** Fails fast with the log's tail when the process has already died. */
     void checkAlive() {
         if (!isAlive()) {
-            throw new IllegalStateException(name + " exited during start-up; last log lines:\n" + logTail(20));
+            String message = name + " exited during start-up; last log lines:\n" + logTail(20);
+            if (loggedSinceStart(FreePorts.BIND_FAILURE)) {
+                throw new FreePorts.PortTakenException(message);
+            }
+            throw new IllegalStateException(message);
+        }
+    }
+
+    private boolean loggedSinceStart(String text) {
+        try (RandomAccessFile log = new RandomAccessFile(logFile.toFile(), "r")) {
+            if (log.length() <= logStart) {
+                return false;
+            }
+            byte[] lines = new byte[(int) Math.min(log.length() - logStart, 16L << 20)];
+            log.seek(logStart);
+            log.readFully(lines);
+            return new String(lines, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** A real {@code redis-server} on a free loopback port, keeping nothing on disk. */
 final class RedisServer {
@@ -83,6 +84,17 @@ final class RedisServer {
 
     int port() {
         return port;
+    }
+
+    /** This server once {@code await} returns; stopped when it throws (an attempt of {@link FreePorts#startOnFreePorts}). */
+    RedisServer awaitedBy(Consumer<RedisServer> await) {
+        try {
+            await.accept(this);
+            return this;
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
     }
 
     ManagedProcess process() {
