@@ -1,6 +1,8 @@
 package org.ctrranker.jobs;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -42,6 +44,7 @@ import org.ctrranker.operators.kafka.TransactionTimeouts;
 import org.ctrranker.operators.metrics.CountingMap;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.runtime.MergedStreams;
 import org.ctrranker.operators.scoring.ModelUpdate;
 import org.ctrranker.operators.scoring.OnlineConfig;
 import org.ctrranker.operators.scoring.OnlineStages;
@@ -159,13 +162,15 @@ public final class CtrRankingJob {
 
         // Keyed, not forwarded: a pointwise input would make Flink align all of the writer's inputs, and the
         // rankings would wait at every checkpoint for the barrier behind the trainer's model writes.
-        DataStream<VersionedWrite> servingWrites = UserFeatures.mirrorWrites(withFeedback)
-                .union(AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores));
+        List<DataStream<VersionedWrite>> servingWrites = new ArrayList<>(List.of(UserFeatures.mirrorWrites(withFeedback),
+                AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores)));
         if (ItemCountsMirror.enabled(config.asMap())) {
-            servingWrites = servingWrites.union(
+            servingWrites.add(
                     ItemStatistics.mirrorWrites(withItemCounts, ItemCountsMirror.fromSettings(config.asMap())));
         }
-        servingWrites.keyBy(write -> write.key, Types.STRING)
+        MergedStreams.of("serving writes", "serving-writes", servingWrites.stream()
+                        .<DataStream<VersionedWrite>>map(writes -> writes.keyBy(write -> write.key, Types.STRING))
+                        .toList())
                 .sinkTo(sinks.redis()).uid("redis-sink").name("serving state -> Redis");
         // A writer of their own: a version's parameters (up to 10 MB at the defaults) in the rankings' pipeline held
         // every ranking sent with or after it until Redis had taken them (bench e2e with a version every 2,000
@@ -175,8 +180,9 @@ public final class CtrRankingJob {
                 .sinkTo(sinks.modelVersions()).uid("model-redis-sink").name("model versions -> Redis");
 
         AvroTypeInfo<DeadLetter> deadLetterType = AvroTypeInfo.forRecord(DeadLetter.class);
-        DataStream<DeadLetter> deadLetters = auctions.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
-                .union(impressions.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
+        DataStream<DeadLetter> deadLetters = MergedStreams.of("dead letters in", "dead-letters-in",
+                auctions.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
+                impressions.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
                         clicks.getSideOutput(SplitDeadLetters.DEAD_LETTERS),
                         impressionSamples.getSideOutput(JoinOutputs.DEAD_LETTERS),
                         labelled.getSideOutput(JoinOutputs.DEAD_LETTERS),

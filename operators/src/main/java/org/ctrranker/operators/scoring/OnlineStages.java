@@ -12,6 +12,7 @@ import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.redis.VersionedWrite;
+import org.ctrranker.operators.runtime.MergedStreams;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 
 /** Wiring of the online stages into a job: the trainer, the scorer and their Redis writes. */
@@ -53,11 +54,11 @@ public final class OnlineStages {
                 .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
                         .uid("feedback-to-scorer").name("feedback snapshots"));
         TypeInformation<RoutedVersion> routed = TypeInformation.of(RoutedVersion.class);
-        DataStream<RoutedVersion> versions = live(models).map(update -> new RoutedVersion(null, update), routed)
-                .uid("model-versions-to-scorers").name("model versions")
-                .union(itemTicks.map(tick -> new RoutedVersion(null, tick), routed)
-                        .uid("item-ticks-to-scorers").name("item counts"))
-                .broadcast()
+        DataStream<RoutedVersion> versions = MergedStreams.of("versions and counts in", "versions-and-counts-in",
+                        live(models).map(update -> new RoutedVersion(null, update), routed)
+                                .uid("model-versions-to-scorers").name("model versions").broadcast(),
+                        itemTicks.map(tick -> new RoutedVersion(null, tick), routed)
+                                .uid("item-ticks-to-scorers").name("item counts").broadcast())
                 .map(new VersionRouting(), routed)
                 .uid("model-versions-per-scorer").name("model versions and item counts -> one copy per scorer");
         return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
