@@ -96,7 +96,8 @@ public final class BoundedRun {
      * The local mini cluster a bounded run executes in. A bounded run reports its failure instead of
      * restarting, unless restarts are asked for. Then a failure restarts the job from its last checkpoint
      * after 200 ms, and the cluster has a spare TaskManager with every slot the job needs: a task that does
-     * not react to cancelling (Flink 2.2.1's {@code UnionInputGate} can spin while its gate is torn down)
+     * not react to cancelling (Flink 2.2.1's {@code UnionInputGate} spins once a stream it reads has ended and
+     * its gate is queued again; only the scorer's first input still reads through one, {@code MergedStreams})
      * makes the TaskManager's watchdog kill its TaskManager after {@code cancellationTimeout}, and Kubernetes
      * would start a new one where the mini cluster has none.
      */

@@ -18,10 +18,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 /**
  * What {@link DataStream#union} gives, read through one input per stream. A union of streams from several tasks is
  * read through Flink's {@code UnionInputGate}, which in Flink 2.2.1 (and 2.3.0) can spin forever at a full core once
- * one of its streams has ended: an availability callback registered before that stream's end-of-partition arrived
- * puts the finished gate back in its queue, and polling it yields nothing while it reports data available, so the
- * task never reads its other streams again (in bounded runs a hang at the end of the input; after a failover a
- * cancelled task that only the TaskManager's watchdog ends). A task with one input per stream reads each through
+ * one of its streams has ended: the finished gate gets queued again (by an availability callback, it seems, that was
+ * registered before its end arrived), polling it yields nothing while it reports data available, and the union's
+ * read loop polls it again without end, never reading the other streams (in bounded runs a hang at the end of the
+ * input; after a failover a cancelled task that only the TaskManager's watchdog ends). A task with one input per stream reads each through
  * its own gate, and an ended input is no longer polled. Each stream keeps the partitioning it was given (keyed,
  * broadcast, forward); records pass unchanged, watermarks as the slowest input's, and the operator chains with what
  * follows it.
