@@ -21,10 +21,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * one of its streams has ended: the finished gate gets queued again (by an availability callback, it seems, that was
  * registered before its end arrived), polling it yields nothing while it reports data available, and the union's
  * read loop polls it again without end, never reading the other streams (in bounded runs a hang at the end of the
- * input; after a failover a cancelled task that only the TaskManager's watchdog ends). A task with one input per stream reads each through
- * its own gate, and an ended input is no longer polled. Each stream keeps the partitioning it was given (keyed,
- * broadcast, forward); records pass unchanged, watermarks as the slowest input's, and the operator chains with what
- * follows it.
+ * input; after a failover a cancelled task that only the TaskManager's watchdog ends). A task with one input per
+ * stream reads each through its own gate, and an ended input is no longer polled. Each stream keeps the partitioning
+ * it was given (keyed, broadcast, forward); records pass unchanged, watermarks as the slowest input's, and the
+ * operator chains with what follows it.
  */
 public final class MergedStreams {
 
