@@ -25,11 +25,15 @@ public final class OnlineStages {
 
     /**
      * Labelled samples in (keyed here by model name); every model version cut out, live or rejected by the
-     * quality gate (for {@link ModelVersionSink}); the scorers get only {@link #live} ones.
+     * quality gate (for {@link ModelVersionSink}); the scorers get only {@link #live} ones. One subtask: a job trains
+     * one model, so one key. More subtasks would be idle, and at the end of a bounded input the idle ones finished
+     * first, leaving the trainer's union state partly finished: Flink declined every checkpoint until the busy one
+     * finished too.
      */
     public static SingleOutputStreamOperator<ModelUpdate> train(DataStream<TrainingSample> samples, OnlineConfig config) {
         return samples.keyBy(new ModelKey(config.modelName()), Types.STRING)
                 .process(new OnlineTrainer(config), TypeInformation.of(ModelUpdate.class))
+                .setParallelism(1)
                 .uid(TRAINER_UID).name("online trainer (keyed by model)");
     }
 
