@@ -87,9 +87,7 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * input, so a checkpoint never holds a buffered auction.
  *
  * <p>Output: one {@link CtrScore} per candidate (rank 1 = highest eCPM), and on {@link #REDIS} the
- * auction's ranking and the user's latest scores. Chaos testing: {@code ctr.fault-injection.scorer-
- * fail-after-auctions} fails each subtask once, on the job's first attempt, at the first auction from that
- * count on after a checkpoint has completed.
+ * auction's ranking and the user's latest scores. Chaos testing: {@link InjectedScorerFailure}.
  */
 public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>,
@@ -108,12 +106,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
 
     private final OnlineConfig config;
 
-    /**
-     * Chaos testing: an injected failure waits for a completed checkpoint that holds a model version, so the
-     * restart restores versions and not only the initial model.
-     */
-    private transient boolean versionsCheckpointed;
-    private transient long firstCheckpointWithVersions;
+    private transient InjectedScorerFailure injectedFailure;
+    private transient boolean finished;
     private transient CtrModel model;
     private transient StandbyModel standby;
     private transient byte[] initialParameters;
@@ -135,7 +129,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient InternalTimerService<VoidNamespace> timers;
     private transient List<Scoring> pending;
     private transient boolean flushScheduled;
-    private transient long scoredThisAttempt;
     private transient JobCounter scoredAuctions;
     private transient JobCounter waitedAuctions;
     private transient JobCounter timedOutAuctions;
@@ -176,8 +169,9 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 new ListStateDescriptor<>("item-ticks", TypeInformation.of(ItemTick.class)));
         items = ItemTable.of(itemsState.get());
         itemsExpiredAt = Long.MIN_VALUE;
-        // transient: the operator reaches the task by Java serialization, which runs no field initializer
-        firstCheckpointWithVersions = Long.MAX_VALUE;
+        injectedFailure = new InjectedScorerFailure(config.scorerFailAfterAuctions());
+        injectedFailure.initialize(context);
+        finished = false;
     }
 
     @Override
@@ -201,7 +195,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
                 BackgroundPriority.configured(getRuntimeContext().getGlobalJobParameters()));
         versions.newest().ifPresent(standby::load);
         pending = new ArrayList<>();
-        scoredThisAttempt = 0;
         scoredAuctions = JobCounter.register(getRuntimeContext(), "scoredAuctions");
         waitedAuctions = JobCounter.register(getRuntimeContext(), "scorerWaitedAuctions");
         timedOutAuctions = JobCounter.register(getRuntimeContext(), "scorerTimedOutAuctions");
@@ -262,6 +255,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             backfillAuctions.inc();
             return;
         }
+        injectedFailure.auctionTaken();
         long due = inputsAsOf(auction);
         countIfLate(auction.getRequestTimeMs(), watermark);
         if (due <= watermark) {
@@ -522,8 +516,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         for (int i = 0; i < batch.size(); i++) {
             emit(batch.get(i).auction(), pctrs[i], batch.get(i).versionNumber(), now);
             scoredCandidates.add((long) pctrs[i].length);
-            scoredThisAttempt++;
-            failIfInjected();
         }
     }
 
@@ -542,25 +534,10 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         modelSwaps.inc();
     }
 
-    private void failIfInjected() {
-        long failAfter = config.scorerFailAfterAuctions();
-        // Only once a checkpoint has completed, so the restart really restores one: on a fast machine a small
-        // bounded input reached the count before the first checkpoint and the job restarted from the start.
-        if (failAfter > 0 && scoredThisAttempt >= failAfter && versionsCheckpointed
-                && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
-            throw new IllegalStateException("injected failure: scorer subtask "
-                    + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + " after " + failAfter
-                    + " auctions (ctr.fault-injection.scorer-fail-after-auctions)");
-        }
-    }
-
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        // versions once held are never all pruned: every later checkpoint holds some too
-        versionsCheckpointed |= checkpointId >= firstCheckpointWithVersions;
-        // A subtask that passed the count before such a checkpoint completed fails now, after one.
-        failIfInjected();
+        injectedFailure.checkpointCompleted(checkpointId, getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
     }
 
     private void emit(AdAuction auction, float[] pctr, long version, long now) {
@@ -612,14 +589,13 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         List<ModelVersions.Due> held = versions.all();
         versionsState.update(held);
         itemsState.update(items.all());
-        if (!held.isEmpty()) {
-            firstCheckpointWithVersions = Math.min(firstCheckpointWithVersions, context.getCheckpointId());
-        }
+        injectedFailure.snapshot(context.getCheckpointId(), !held.isEmpty(), finished);
     }
 
     @Override
     public void finish() throws Exception {
         flush();
+        finished = true;
         super.finish();
     }
 

@@ -401,31 +401,62 @@ class AuctionScorerTest {
     }
 
     @Test
-    void anInjectedFailureIsThrownAtTheConfiguredAuctionOnceACheckpointHoldingAVersionHasCompleted() throws Exception {
+    void anInjectedFailureComesOncePerJobWithTheFirstCompletedCheckpointHoldingAVersionAfterTheCount() throws Exception {
         Map<String, String> settings = settings(1, 50);
         settings.put("ctr.fault-injection.scorer-fail-after-auctions", "2");
         OnlineConfig config = OnlineConfig.fromSettings(settings);
         ModelUpdate v1 = trained(config, 1, 1);
+        OperatorSubtaskState withoutVersion;
+        OperatorSubtaskState marked;
         try (var harness = open(config)) {
             harness.processBothWatermarks(new Watermark(T0));
             harness.processElement1(auction("a1", "u1", T0));
-            harness.snapshot(1, 1);
-            harness.notifyOfCompletedCheckpoint(1);
             harness.processElement1(auction("a2", "u1", T0));
-            assertThat(scores(harness)).as("the completed checkpoint held no version: a restart would restore none").hasSize(6);
+            harness.prepareSnapshotPreBarrier(1);
+            withoutVersion = harness.snapshot(1, 1);
+            harness.notifyOfCompletedCheckpoint(1);
+            assertThat(scores(harness)).as("past the count, but a restart from checkpoint 1 would restore no version")
+                    .hasSize(6);
             harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
-            harness.snapshot(2, 2);
-            assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(2))
-                    .hasStackTraceContaining("injected failure: ");
+            marked = harness.snapshot(2, 2);
+            harness.snapshot(3, 3);
+            assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(3)).as("checkpoint 2 was declined; 3 holds the mark too")
+                    .hasMessageStartingWith("injected failure: ").hasMessageContaining("at checkpoint 3");
+        }
+        try (var restored = harness(config)) {
+            restored.initializeState(marked);
+            restored.open();
+            restored.processBothWatermarks(new Watermark(T0 + 1));
+            restored.processElement1(auction("a3", "u1", T0 + 1));
+            restored.processElement1(auction("a4", "u1", T0 + 1));
+            restored.prepareSnapshotPreBarrier(4);
+            restored.snapshot(4, 4);
+            restored.notifyOfCompletedCheckpoint(4);
+            assertThat(scores(restored)).as("the restored mark: no second failure").hasSize(6);
+        }
+        try (var restored = harness(config)) {
+            restored.initializeState(withoutVersion);
+            restored.open();
+            restored.processBothWatermarks(new Watermark(T0 + 1));
+            restored.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            restored.processElement1(auction("a3", "u1", T0 + 1));
+            restored.processElement1(auction("a4", "u1", T0 + 1));
+            restored.prepareSnapshotPreBarrier(2);
+            restored.snapshot(2, 2);
+            assertThatThrownBy(() -> restored.notifyOfCompletedCheckpoint(2))
+                    .as("restored from a checkpoint before the mark (a restart of another cause): it fails still")
+                    .hasMessageStartingWith("injected failure: ");
         }
         try (var harness = open(config)) {
             harness.processBothWatermarks(new Watermark(T0));
             harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
-            harness.processElement1(auction("a1", "u1", T0 + 1));
+            harness.processElement1(auction("a1", "u1", T0));
+            harness.processElement1(auction("a2", "u1", T0));
+            harness.getOperator().finish();
             harness.snapshot(1, 1);
-            harness.notifyOfCompletedCheckpoint(1); // one auction: below the count
-            assertThatThrownBy(() -> harness.processElement1(auction("a2", "u1", T0 + 1)))
-                    .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("injected failure: ");
+            harness.notifyOfCompletedCheckpoint(1);
+            assertThat(scores(harness)).as("a checkpoint of a finished scorer restores none of its state: no failure there")
+                    .hasSize(6);
         }
     }
 
