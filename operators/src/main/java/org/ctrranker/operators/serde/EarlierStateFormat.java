@@ -1,9 +1,12 @@
 package org.ctrranker.operators.serde;
 
-import java.util.List;
+import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.OperatorStateStore;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 
 /**
@@ -11,13 +14,23 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
  * the operator reads it only while it may; one per operator. On the RocksDB backend every read of it is a lookup, and every clear a
  * write, even when it is empty, which it always is unless the job was restored from a checkpoint written before
  * the format changed. Such a restore opens a window of processing time as long as the earlier state's time to
- * live (its entries are gone after it), or without end for state without one; the window travels in operator state
- * (union: each subtask keeps the longest), so a later restore does not lose it.
+ * live (its entries are gone after it), or without end for state without one; the window travels in operator state,
+ * so a later restore does not lose it.
+ *
+ * <p>Broadcast state, each subtask's copy alike but for milliseconds: union list state, where earlier builds kept it,
+ * makes Flink decline every checkpoint while some of an operator's subtasks have finished and others not (the end of
+ * a bounded input). Their checkpoints are still read; a job restored from one carries that union state on, empty.
  */
 public final class EarlierStateFormat {
 
+    private static final MapStateDescriptor<String, Long> WINDOW = new MapStateDescriptor<>(
+            "keyed-state-in-earlier-format-window", StringSerializer.INSTANCE, LongSerializer.INSTANCE);
+    private static final String READ_UNTIL = "read-until-ms";
+    /** Where earlier builds' checkpoints keep the window: union list state, an entry per subtask. */
+    static final String UNION_WINDOW = "keyed-state-in-earlier-format-until";
+
     private final long timeToLiveMs;
-    private ListState<Long> store;
+    private BroadcastState<String, Long> store;
     private long readUntilMs;
 
     private EarlierStateFormat(long timeToLiveMs) {
@@ -39,16 +52,25 @@ public final class EarlierStateFormat {
 
     /** Call from the function's {@code initializeState}, which comes before {@code open}. */
     public void initialize(FunctionInitializationContext context) throws Exception {
-        store = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("keyed-state-in-earlier-format-until", LongSerializer.INSTANCE));
+        OperatorStateStore states = context.getOperatorStateStore();
+        store = states.getBroadcastState(WINDOW);
         readUntilMs = 0;
         if (!context.isRestored()) {
             return;
         }
-        boolean marked = false;
-        for (Long until : store.get()) {
-            marked = true;
-            readUntilMs = Math.max(readUntilMs, until);
+        Long until = store.get(READ_UNTIL);
+        boolean marked = until != null;
+        if (marked) {
+            readUntilMs = until;
+        }
+        // registered by the restore alone: a job that never had it does not get union state from this
+        if (states.getRegisteredStateNames().contains(UNION_WINDOW)) {
+            ListState<Long> earlier = states.getUnionListState(new ListStateDescriptor<>(UNION_WINDOW, LongSerializer.INSTANCE));
+            for (Long each : earlier.get()) {
+                marked = true;
+                readUntilMs = Math.max(readUntilMs, each);
+            }
+            earlier.clear();
         }
         if (!marked) {
             // a checkpoint from before the format changed: its entries were written before now
@@ -65,6 +87,6 @@ public final class EarlierStateFormat {
 
     /** Call from the function's {@code snapshotState}. */
     public void snapshot() throws Exception {
-        store.update(List.of(readUntilMs));
+        store.put(READ_UNTIL, readUntilMs);
     }
 }
