@@ -97,9 +97,9 @@ public final class BoundedRun {
      * restarting, unless restarts are asked for. Then a failure restarts the job from its last checkpoint
      * after 200 ms, and the cluster has a spare TaskManager with every slot the job needs: a task that does
      * not react to cancelling (Flink 2.2.1's {@code UnionInputGate} spins once a stream it reads has ended and
-     * its gate is queued again; only the scorer's first input still reads through one, {@code MergedStreams})
-     * makes the TaskManager's watchdog kill its TaskManager after {@code cancellationTimeout}, and Kubernetes
-     * would start a new one where the mini cluster has none.
+     * its gate is queued again; no task of the job reads through one now, {@code MergedStreams}) makes the
+     * TaskManager's watchdog kill its TaskManager after {@code cancellationTimeout}, and Kubernetes would start a
+     * new one where the mini cluster has none.
      */
     static StreamExecutionEnvironment environment(int parallelism, int restarts, Duration cancellationTimeout) {
         Configuration cluster = new Configuration();

@@ -5,12 +5,9 @@ import java.util.List;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.AbstractInput;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorV2;
-import org.apache.flink.streaming.api.operators.ChainingStrategy;
 import org.apache.flink.streaming.api.operators.Input;
 import org.apache.flink.streaming.api.operators.MultipleInputStreamOperator;
-import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.transformations.MultipleInputTransformation;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -44,34 +41,15 @@ public final class MergedStreams {
         }
         StreamExecutionEnvironment env = streams.get(0).getExecutionEnvironment();
         MultipleInputTransformation<T> merged = new MultipleInputTransformation<>(name,
-                new PassThroughFactory<>(streams.size()), streams.get(0).getType(), env.getParallelism());
+                passThrough(streams.size()), streams.get(0).getType(), env.getParallelism());
         streams.forEach(stream -> merged.addInput(stream.getTransformation()));
         merged.setUid(uid);
         env.addOperator(merged);
         return new DataStream<>(env, merged);
     }
 
-    private static final class PassThroughFactory<T> extends AbstractStreamOperatorFactory<T> {
-
-        private static final long serialVersionUID = 1L;
-        private final int inputs;
-
-        PassThroughFactory(int inputs) {
-            this.inputs = inputs;
-            setChainingStrategy(ChainingStrategy.ALWAYS);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <O extends StreamOperator<T>> O createStreamOperator(StreamOperatorParameters<T> parameters) {
-            return (O) new PassThrough<>(parameters, inputs);
-        }
-
-        @Override
-        @SuppressWarnings("rawtypes")
-        public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
-            return PassThrough.class;
-        }
+    private static <T> OperatorV2Factory<T> passThrough(int inputs) {
+        return new OperatorV2Factory<>(PassThrough.class, parameters -> new PassThrough<>(parameters, inputs));
     }
 
     private static final class PassThrough<T> extends AbstractStreamOperatorV2<T>

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.apache.flink.api.common.accumulators.IntMaximum;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.state.KeyedStateStore;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -20,14 +21,16 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.AbstractInput;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorV2;
+import org.apache.flink.streaming.api.operators.Input;
 import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.MultipleInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.Triggerable;
-import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.Candidate;
@@ -46,6 +49,7 @@ import org.ctrranker.operators.metrics.JobCounter;
 import org.ctrranker.operators.metrics.LowestWatermark;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.runtime.OperatorV2Factory;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.SharedValueSerializer;
 
@@ -55,9 +59,9 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * the scorer first.
  *
  * <p>Inputs fixed at {@code t - lag} ({@code ctr.scoring.state-lag-ms}) for an auction at request time
- * {@code t}: the user's newest feedback snapshot among the records with timestamp at or before it (input
- * 1, right; then {@link ModelInputs#history} as of {@code t}), and the highest model version whose record
- * timestamp is at or before it (input 2: a copy of every live version for each subtask; version 0 is the
+ * {@code t}: the user's newest feedback snapshot among the records with timestamp at or before it (the
+ * feedback input; then {@link ModelInputs#history} as of {@code t}), and the highest model version whose record
+ * timestamp is at or before it (the versions input: a copy of every live version for each subtask; version 0 is the
  * seeded initial model). Once the watermark has passed {@code t - lag} nothing can change that choice; the lag exceeds the watermark's
  * out-of-orderness, so in live traffic it has passed when the auction arrives, and the auction is scored
  * at once. Otherwise it waits in keyed state for an event-time timer at {@code t - lag}: nothing is lost
@@ -89,14 +93,17 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * <p>Output: one {@link CtrScore} per candidate (rank 1 = highest eCPM), and on {@link #REDIS} the
  * auction's ranking and the user's latest scores. Chaos testing: {@link InjectedScorerFailure}.
  */
-public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
-        implements TwoInputStreamOperator<Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>,
-        Triggerable<String, VoidNamespace> {
+public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
+        implements MultipleInputStreamOperator<CtrScore>, Triggerable<String, VoidNamespace> {
 
-    private static final long serialVersionUID = 1L;
+    /** The inputs, in order; the first two keyed by user_id, the third by {@link RoutedVersion#route}. */
+    public static final int AUCTIONS_INPUT = 1;
+    public static final int FEEDBACK_INPUT = 2;
+    public static final int VERSIONS_INPUT = 3;
 
-    /** Accumulators of the slowest subtask's watermark on input 1 (auctions and feedback snapshots) and input 2 (versions). */
+    /** Accumulators of the slowest subtask's watermark on each input. */
     public static final String AUCTIONS_WATERMARK = "scorerAuctionsWatermarkMs";
+    public static final String FEEDBACK_WATERMARK = "scorerFeedbackWatermarkMs";
     public static final String VERSIONS_WATERMARK = "scorerVersionsWatermarkMs";
 
     public static final OutputTag<VersionedWrite> REDIS =
@@ -105,6 +112,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private final OnlineConfig config;
+    @SuppressWarnings("rawtypes")
+    private final List<Input> inputs;
 
     private transient InjectedScorerFailure injectedFailure;
     private transient boolean finished;
@@ -140,9 +149,8 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     private transient JobCounter idleUsers;
     private transient LongCounter scoredCandidates;
     private transient LowestWatermark watermarkAccumulator;
-    /** Each input's watermark: which one holds the scorer's event time back (auctions and snapshots, or versions). */
-    private transient LowestWatermark auctionsWatermarkAccumulator;
-    private transient LowestWatermark versionsWatermarkAccumulator;
+    /** Each input's watermark: which one holds the scorer's event time back. */
+    private transient LowestWatermark[] inputWatermarkAccumulators;
     /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
     private transient LongCounter scoringBatches;
     private transient LongCounter scoringCpuMicros;
@@ -154,8 +162,28 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         }
     }
 
-    public AuctionScorer(OnlineConfig config) {
+    private AuctionScorer(StreamOperatorParameters<CtrScore> parameters, OnlineConfig config) {
+        super(parameters, 3);
         this.config = config;
+        this.inputs = List.of(
+                new ScorerInput<AdAuction>(AUCTIONS_INPUT, record -> processAuction(record)),
+                new ScorerInput<TrainingSample>(FEEDBACK_INPUT, record -> processFeedback(record)),
+                new ScorerInput<RoutedVersion>(VERSIONS_INPUT, record -> processVersion(record)));
+    }
+
+    /**
+     * The scorer for a job: one input per stream, so that no input is read through Flink's {@code UnionInputGate}
+     * (its spin on an ended stream: {@code MergedStreams}), which held auctions and feedback snapshots together
+     * before.
+     */
+    public static OperatorV2Factory<CtrScore> factory(OnlineConfig config) {
+        return new OperatorV2Factory<>(AuctionScorer.class, parameters -> new AuctionScorer(parameters, config));
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public List<Input> getInputs() {
+        return inputs;
     }
 
     @Override
@@ -178,11 +206,12 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
     public void open() throws Exception {
         super.open();
         DjlRuntime.prepare();
-        snapshots = getRuntimeContext().getMapState(new MapStateDescriptor<>("feedback-snapshots",
+        KeyedStateStore keyed = getKeyedStateStore().orElseThrow();
+        snapshots = keyed.getMapState(new MapStateDescriptor<>("feedback-snapshots",
                 BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        snapshotTimes = getRuntimeContext().getState(new ValueStateDescriptor<>("feedback-snapshot-times",
+        snapshotTimes = keyed.getState(new ValueStateDescriptor<>("feedback-snapshot-times",
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
-        waiting = getRuntimeContext().getListState(
+        waiting = keyed.getListState(
                 new ListStateDescriptor<>("waiting-auctions", AvroTypeInfo.forRecord(AdAuction.class)));
         timers = getInternalTimerService("scorer-timers", VoidNamespaceSerializer.INSTANCE, this);
         versions.removeIf(update -> !RestoredModelShape.fits(update.parameters, "model version " + update.version, config));
@@ -229,29 +258,29 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         // The same, polled by bench e2e: a job keeps up only while auctions are scored on arrival.
         watermarkAccumulator = new LowestWatermark();
         getRuntimeContext().addAccumulator("scorerWatermarkMs", watermarkAccumulator);
-        auctionsWatermarkAccumulator = new LowestWatermark();
-        getRuntimeContext().addAccumulator(AUCTIONS_WATERMARK, auctionsWatermarkAccumulator);
-        versionsWatermarkAccumulator = new LowestWatermark();
-        getRuntimeContext().addAccumulator(VERSIONS_WATERMARK, versionsWatermarkAccumulator);
+        inputWatermarkAccumulators = new LowestWatermark[3];
+        String[] names = {AUCTIONS_WATERMARK, FEEDBACK_WATERMARK, VERSIONS_WATERMARK};
+        for (int i = 0; i < names.length; i++) {
+            inputWatermarkAccumulators[i] = new LowestWatermark();
+            getRuntimeContext().addAccumulator(names[i], inputWatermarkAccumulators[i]);
+        }
     }
 
-    @Override
-    public void processElement1(StreamRecord<Either<AdAuction, TrainingSample>> element) throws Exception {
-        Either<AdAuction, TrainingSample> value = element.getValue();
-        long watermark = timers.currentWatermark();
-        if (value.isRight()) {
-            UserFeedbackSnapshot snapshot = value.right().getFeedback();
-            if (snapshot != null) {
-                long at = element.hasTimestamp() ? element.getTimestamp() : snapshot.getAsOfMs();
-                countIfLate(at, watermark);
-                keep(at, snapshot);
-            }
-            return;
+    private void processFeedback(StreamRecord<TrainingSample> element) throws Exception {
+        UserFeedbackSnapshot snapshot = element.getValue().getFeedback();
+        if (snapshot != null) {
+            long at = element.hasTimestamp() ? element.getTimestamp() : snapshot.getAsOfMs();
+            countIfLate(at, timers.currentWatermark());
+            keep(at, snapshot);
         }
-        AdAuction auction = value.left();
+    }
+
+    private void processAuction(StreamRecord<AdAuction> element) throws Exception {
+        long watermark = timers.currentWatermark();
+        AdAuction auction = element.getValue();
         if (auction.getBackfill()) {
             // Replayed history (feeds user features only): never scored or ranked. Its samples still arrive on
-            // the right input and update the user's snapshots above.
+            // the feedback input and update the user's snapshots.
             backfillAuctions.inc();
             return;
         }
@@ -438,8 +467,7 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         }
     }
 
-    @Override
-    public void processElement2(StreamRecord<RoutedVersion> element) {
+    private void processVersion(StreamRecord<RoutedVersion> element) {
         ItemTick tick = element.getValue().itemTick;
         if (tick != null) {
             countIfLate(element.hasTimestamp() ? element.getTimestamp() : tick.asOfMs, timers.currentWatermark());
@@ -456,18 +484,6 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
         if (update.version > Math.max(loadedVersion, standby.version())) {
             standby.load(update);
         }
-    }
-
-    @Override
-    public void processWatermark1(Watermark mark) throws Exception {
-        auctionsWatermarkAccumulator.add(mark.getTimestamp());
-        super.processWatermark1(mark);
-    }
-
-    @Override
-    public void processWatermark2(Watermark mark) throws Exception {
-        versionsWatermarkAccumulator.add(mark.getTimestamp());
-        super.processWatermark2(mark);
     }
 
     @Override
@@ -611,5 +627,32 @@ public final class AuctionScorer extends AbstractStreamOperator<CtrScore>
             }
             super.close();
         }
+    }
+
+    /** An input of the scorer: its records to one handler, its watermarks counted before they combine. */
+    private final class ScorerInput<T> extends AbstractInput<T, CtrScore> {
+
+        private final RecordHandler<T> handler;
+
+        ScorerInput(int inputId, RecordHandler<T> handler) {
+            super(AuctionScorer.this, inputId);
+            this.handler = handler;
+        }
+
+        @Override
+        public void processElement(StreamRecord<T> element) throws Exception {
+            handler.process(element);
+        }
+
+        @Override
+        public void processWatermark(Watermark mark) throws Exception {
+            inputWatermarkAccumulators[inputId - 1].add(mark.getTimestamp());
+            super.processWatermark(mark);
+        }
+    }
+
+    @FunctionalInterface
+    private interface RecordHandler<T> {
+        void process(StreamRecord<T> element) throws Exception;
     }
 }

@@ -3,10 +3,11 @@ package org.ctrranker.operators.scoring;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.MultipleConnectedStreams;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.types.Either;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.KeyedMultipleInputTransformation;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
@@ -51,12 +52,6 @@ public final class OnlineStages {
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
             DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, DataStream<ItemTick> itemTicks,
             OnlineConfig config) {
-        EitherTypeInfo<AdAuction, TrainingSample> either = new EitherTypeInfo<>(
-                AvroTypeInfo.forRecord(AdAuction.class), AvroTypeInfo.forRecord(TrainingSample.class));
-        DataStream<Either<AdAuction, TrainingSample>> auctionsAndFeedback = auctions
-                .map(a -> Either.<AdAuction, TrainingSample>Left(a), either).uid("auctions-to-scorer").name("auctions")
-                .union(withFeedback.map(s -> Either.<AdAuction, TrainingSample>Right(s), either)
-                        .uid("feedback-to-scorer").name("feedback snapshots"));
         TypeInformation<RoutedVersion> routed = TypeInformation.of(RoutedVersion.class);
         DataStream<RoutedVersion> versions = MergedStreams.of("versions and counts in", "versions-and-counts-in",
                         live(models).map(update -> new RoutedVersion(null, update), routed)
@@ -65,10 +60,18 @@ public final class OnlineStages {
                                 .uid("item-ticks-to-scorers").name("item counts").broadcast())
                 .map(new VersionRouting(), routed)
                 .uid("model-versions-per-scorer").name("model versions and item counts -> one copy per scorer");
-        return auctionsAndFeedback.keyBy(new UserKey(), Types.STRING)
-                .connect(versions.keyBy(new RouteKey(), Types.STRING))
-                .transform("auction scorer (micro-batched)", AvroTypeInfo.forRecord(CtrScore.class), new AuctionScorer(config))
-                .uid(SCORER_UID);
+        StreamExecutionEnvironment env = auctions.getExecutionEnvironment();
+        KeyedMultipleInputTransformation<CtrScore> scorer = new KeyedMultipleInputTransformation<>(
+                "auction scorer (micro-batched)", AuctionScorer.factory(config), AvroTypeInfo.forRecord(CtrScore.class),
+                env.getParallelism(), false, Types.STRING);
+        // in AuctionScorer's input order
+        KeySelector<AdAuction, String> auctionUser = AdAuction::getUserId;
+        KeySelector<TrainingSample, String> sampleUser = TrainingSample::getUserId;
+        scorer.addInput(auctions.keyBy(auctionUser, Types.STRING).getTransformation(), auctionUser)
+                .addInput(withFeedback.keyBy(sampleUser, Types.STRING).getTransformation(), sampleUser)
+                .addInput(versions.keyBy(new RouteKey(), Types.STRING).getTransformation(), new RouteKey());
+        scorer.setUid(SCORER_UID);
+        return new MultipleConnectedStreams(env).transform(scorer);
     }
 
     /** Rankings and latest user scores of a scorer built by {@link #score}. */
@@ -96,15 +99,6 @@ public final class OnlineStages {
         @Override
         public String getKey(RoutedVersion value) {
             return value.route;
-        }
-    }
-
-    private static final class UserKey implements KeySelector<Either<AdAuction, TrainingSample>, String> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getKey(Either<AdAuction, TrainingSample> value) {
-            return value.isLeft() ? value.left().getUserId() : value.right().getUserId();
         }
     }
 }

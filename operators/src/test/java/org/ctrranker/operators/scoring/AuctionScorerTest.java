@@ -16,13 +16,13 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
-import org.apache.flink.types.Either;
+import org.apache.flink.streaming.util.KeyedMultiInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AlignedClick;
@@ -59,21 +59,21 @@ class AuctionScorerTest {
     @Test
     void batchesCloseOnSizeOnDelayAndBeforeACheckpointBarrier() throws Exception {
         try (var harness = open(config(3, 50))) {
-            harness.processBothWatermarks(new Watermark(T0 - LAG)); // every auction below is due at once
+            harness.processAllWatermarks(new Watermark(T0 - LAG)); // every auction below is due at once
             harness.setProcessingTime(1_000);
-            harness.processElement1(auction("a1", "u1", T0));
-            harness.processElement1(auction("a2", "u2", T0));
+            harness.processAuction(auction("a1", "u1", T0));
+            harness.processAuction(auction("a2", "u2", T0));
             assertThat(scores(harness)).as("two auctions wait for a third or the delay").isEmpty();
-            harness.processElement1(auction("a3", "u1", T0));
+            harness.processAuction(auction("a3", "u1", T0));
             assertThat(scores(harness)).as("size bound: 3 auctions x 3 candidates").hasSize(9);
 
-            harness.processElement1(auction("a4", "u3", T0));
+            harness.processAuction(auction("a4", "u3", T0));
             harness.setProcessingTime(1_049);
             assertThat(scores(harness)).hasSize(9);
             harness.setProcessingTime(1_050);
             assertThat(scores(harness)).as("delay bound").hasSize(12);
 
-            harness.processElement1(auction("a5", "u3", T0));
+            harness.processAuction(auction("a5", "u3", T0));
             harness.prepareSnapshotPreBarrier(1);
             assertThat(scores(harness)).as("flushed before the barrier").hasSize(15);
             OperatorSubtaskState snapshot = harness.snapshot(1, 1_100);
@@ -81,7 +81,7 @@ class AuctionScorerTest {
                 restored.initializeState(snapshot);
                 restored.open();
                 restored.setProcessingTime(10_000);
-                restored.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+                restored.processAllWatermarks(new Watermark(Long.MAX_VALUE));
                 assertThat(scores(restored)).as("nothing pending in the checkpoint").isEmpty();
             }
         }
@@ -96,12 +96,12 @@ class AuctionScorerTest {
         UserFeedbackSnapshot tooLate = snapshot(T0 - LAG / 2, "clicked-later");
         OperatorSubtaskState checkpoint;
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
-            harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v2), T0 - LAG / 2));
-            harness.processElement1(feedback("u9", tooLate, T0 - LAG / 2));
-            harness.processElement1(auction("a1", "u9", T0));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
+            harness.processFeedback(feedback("u9", due, T0 - 2 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v2), T0 - LAG / 2));
+            harness.processFeedback(feedback("u9", tooLate, T0 - LAG / 2));
+            harness.processAuction(auction("a1", "u9", T0));
             harness.setProcessingTime(1_000);
             assertThat(scores(harness)).as("the watermark has not passed T0 - lag: a1 waits").isEmpty();
             harness.prepareSnapshotPreBarrier(1);
@@ -110,10 +110,10 @@ class AuctionScorerTest {
         try (var restored = harness(config)) {
             restored.initializeState(checkpoint);
             restored.open();
-            restored.processBothWatermarks(new Watermark(T0 - LAG - 1));
+            restored.processAllWatermarks(new Watermark(T0 - LAG - 1));
             restored.setProcessingTime(2_000);
             assertThat(scores(restored)).isEmpty();
-            restored.processBothWatermarks(new Watermark(T0 - LAG));
+            restored.processAllWatermarks(new Watermark(T0 - LAG));
             List<CtrScore> a1 = scores(restored);
             assertThat(a1).as("scored when the timer at T0 - lag fired").hasSize(3)
                     .extracting(CtrScore::getModelVersion).containsOnly(1L);
@@ -123,8 +123,8 @@ class AuctionScorerTest {
                     .isZero();
 
             // due at once (the watermark is at its T0 + lag - lag): v2 and the later snapshot apply now
-            restored.processBothWatermarks(new Watermark(T0));
-            restored.processElement1(auction("a2", "u9", T0 + LAG));
+            restored.processAllWatermarks(new Watermark(T0));
+            restored.processAuction(auction("a2", "u9", T0 + LAG));
             List<CtrScore> a2 = scores(restored).subList(3, 6);
             assertThat(a2).extracting(CtrScore::getModelVersion).containsOnly(2L);
             assertThat(byAd(a2)).isEqualTo(expected(config, v2, tooLate, auction("a2", "u9", T0 + LAG)));
@@ -145,18 +145,18 @@ class AuctionScorerTest {
         UserFeedbackSnapshot[] kept = new UserFeedbackSnapshot[count];
         OperatorSubtaskState checkpoint;
         try (var harness = open(config, backend)) {
-            harness.processBothWatermarks(new Watermark(first - 1));
+            harness.processAllWatermarks(new Watermark(first - 1));
             for (int k : new int[] {5, 0, 11, 3, 8, 1, 10, 2, 7, 4, 9, 6}) { // out of order
                 kept[k] = snapshot(first + k * 1_000L, "clicked-" + k);
-                harness.processElement1(feedback("u9", kept[k], first + k * 1_000L));
+                harness.processFeedback(feedback("u9", kept[k], first + k * 1_000L));
             }
             // a second snapshot at k = 4's time with an older as-of time: kept out
-            harness.processElement1(feedback("u9", snapshot(first + 3_500, "clicked-stale"), first + 4_000));
-            harness.processBothWatermarks(new Watermark(first + 6_500));
-            harness.processElement1(auction("a1", "u9", first + 5_500 + LAG));
+            harness.processFeedback(feedback("u9", snapshot(first + 3_500, "clicked-stale"), first + 4_000));
+            harness.processAllWatermarks(new Watermark(first + 6_500));
+            harness.processAuction(auction("a1", "u9", first + 5_500 + LAG));
             assertThat(byAd(scores(harness))).as("the newest at or before its time minus the lag: k = 5")
                     .isEqualTo(expected(config, null, kept[5], auction("a1", "u9", first + 5_500 + LAG)));
-            harness.processElement1(auction("a2", "u9", first + 4_000 + LAG));
+            harness.processAuction(auction("a2", "u9", first + 4_000 + LAG));
             assertThat(byAd(scores(harness).subList(3, 6))).as("k = 4 at its own time, not the stale one")
                     .isEqualTo(expected(config, null, kept[4], auction("a2", "u9", first + 4_000 + LAG)));
             harness.prepareSnapshotPreBarrier(1);
@@ -166,9 +166,9 @@ class AuctionScorerTest {
             restored.initializeState(checkpoint);
             restored.open();
             // the prune timer at T0 - lag drops every snapshot older than the newest due then (k = 10 at T0 - 2 lag)
-            restored.processBothWatermarks(new Watermark(T0 - LAG));
+            restored.processAllWatermarks(new Watermark(T0 - LAG));
             assertThat(snapshotTimes(restored, "u9")).containsExactly(first + 10_000, first + 11_000);
-            restored.processElement1(auction("a3", "u9", first + 10_700 + LAG));
+            restored.processAuction(auction("a3", "u9", first + 10_700 + LAG));
             assertThat(byAd(scores(restored))).isEqualTo(expected(config, null, kept[10],
                     auction("a3", "u9", first + 10_700 + LAG)));
         }
@@ -187,8 +187,8 @@ class AuctionScorerTest {
                             BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
             written.put(T0 - 2 * LAG, UserFeedbackFunction.encode(newer));
             written.put(T0 - 3 * LAG, UserFeedbackFunction.encode(older));
-            harness.processBothWatermarks(new Watermark(T0 - LAG));
-            harness.processElement1(auction("a1", "u9", T0));
+            harness.processAllWatermarks(new Watermark(T0 - LAG));
+            harness.processAuction(auction("a1", "u9", T0));
             assertThat(byAd(scores(harness))).isEqualTo(expected(config, null, newer, auction("a1", "u9", T0)));
             assertThat(snapshotTimes(harness, "u9")).containsExactly(T0 - 3 * LAG, T0 - 2 * LAG);
         }
@@ -205,25 +205,25 @@ class AuctionScorerTest {
         UserFeedbackSnapshot idle = snapshot(start + 1_000, "clicked-idle");
         UserFeedbackSnapshot active = snapshot(start + 1_000, "clicked-active");
         try (var harness = open(config, backend)) {
-            harness.processBothWatermarks(new Watermark(start));
-            harness.processElement1(feedback("u-idle", idle, start + 1_000));
-            harness.processElement1(feedback("u-active", active, start + 1_000));
+            harness.processAllWatermarks(new Watermark(start));
+            harness.processFeedback(feedback("u-idle", idle, start + 1_000));
+            harness.processFeedback(feedback("u-active", active, start + 1_000));
             UserFeedbackSnapshot later = snapshot(start + hour + 30 * 60_000, "clicked-later");
-            harness.processBothWatermarks(new Watermark(start + hour));
-            harness.processElement1(feedback("u-active", later, start + hour + 30 * 60_000));
+            harness.processAllWatermarks(new Watermark(start + hour));
+            harness.processFeedback(feedback("u-active", later, start + hour + 30 * 60_000));
 
-            harness.processBothWatermarks(new Watermark(start + 3 * hour - 1));
+            harness.processAllWatermarks(new Watermark(start + 3 * hour - 1));
             assertThat(snapshotTimes(harness, "u-idle")).as("idle for less than the timeout").hasSize(1);
-            harness.processBothWatermarks(new Watermark(start + 3 * hour));
+            harness.processAllWatermarks(new Watermark(start + 3 * hour));
             assertThat(snapshotTimes(harness, "u-idle")).as("idle for the timeout at the grid's check").isNull();
             assertThat(snapshotTimes(harness, "u-active")).as("a snapshot within the timeout").hasSize(1);
-            harness.processElement1(auction("a1", "u-idle", start + 3 * hour + LAG));
+            harness.processAuction(auction("a1", "u-idle", start + 3 * hour + LAG));
             assertThat(byAd(scores(harness))).as("scored without a history")
                     .isEqualTo(expected(config, null, null, auction("a1", "u-idle", start + 3 * hour + LAG)));
-            harness.processElement1(auction("a2", "u-active", start + 3 * hour + LAG));
+            harness.processAuction(auction("a2", "u-active", start + 3 * hour + LAG));
             assertThat(byAd(scores(harness).subList(3, 6)))
                     .isEqualTo(expected(config, null, later, auction("a2", "u-active", start + 3 * hour + LAG)));
-            harness.processBothWatermarks(new Watermark(start + 4 * hour));
+            harness.processAllWatermarks(new Watermark(start + 4 * hour));
             assertThat(snapshotTimes(harness, "u-active")).isNull();
         }
     }
@@ -237,11 +237,11 @@ class AuctionScorerTest {
         UserFeedbackSnapshot due = snapshot(T0 - 2 * LAG, "clicked-early");
         try (var harness = open(config)) {
             // the version watermark stalls (a trainer behind) far before T0 - lag
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
-            harness.processElement1(feedback("u9", due, T0 - 2 * LAG));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
+            harness.processFeedback(feedback("u9", due, T0 - 2 * LAG));
             harness.setProcessingTime(1_000);
-            harness.processElement1(auction("a1", "u9", T0));
+            harness.processAuction(auction("a1", "u9", T0));
             harness.setProcessingTime(1_099);
             assertThat(scores(harness)).as("within the max wait").isEmpty();
             harness.setProcessingTime(1_100);
@@ -251,10 +251,10 @@ class AuctionScorerTest {
             assertThat(byAd(a1)).as("with the version and snapshot as of T0 - lag that had arrived")
                     .isEqualTo(expected(config, v1, due, auction("a1", "u9", T0)));
 
-            harness.processBothWatermarks(new Watermark(T0));
+            harness.processAllWatermarks(new Watermark(T0));
             harness.setProcessingTime(5_000);
             assertThat(scores(harness)).as("the watermark's timer finds it scored already").hasSize(3);
-            harness.processElement1(auction("a2", "u9", T0 + LAG));
+            harness.processAuction(auction("a2", "u9", T0 + LAG));
             assertThat(scores(harness)).as("due at once: no wait").hasSize(6);
         }
         settings.put("ctr.scoring.max-wait-ms", "-1");
@@ -268,8 +268,8 @@ class AuctionScorerTest {
         ModelUpdate v1 = trained(config, 1, 1);
         OperatorSubtaskState checkpoint;
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 2 * LAG));
             checkpoint = harness.snapshot(1, 1_000);
         }
         Map<String, String> reshaped = settings(1, 50);
@@ -284,8 +284,8 @@ class AuctionScorerTest {
         try (var restored = harness(reset)) {
             restored.initializeState(checkpoint);
             restored.open();
-            restored.processBothWatermarks(new Watermark(T0 + LAG));
-            restored.processElement1(auction("a1", "u1", T0));
+            restored.processAllWatermarks(new Watermark(T0 + LAG));
+            restored.processAuction(auction("a1", "u1", T0));
             restored.setProcessingTime(2_000);
             List<CtrScore> a1 = scores(restored);
             assertThat(a1).as("the initial weights of the new shape, v1 dropped").hasSize(3)
@@ -299,14 +299,14 @@ class AuctionScorerTest {
         OnlineConfig config = config(1, 50);
         ModelUpdate v1 = trained(config, 1, 1);
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 3 * LAG));
-            harness.processElement2(tick("ad-1", T0 - 2 * LAG, 40, 10));
-            harness.processElement2(tick("ad-1", T0 - LAG, 50, 30)); // due exactly at T0's point in time
-            harness.processElement2(tick("ad-1", T0 - LAG + 1, 900, 0)); // one millisecond too late for T0
-            harness.processElement2(tick("ad-3", T0 - LAG / 2, 10, 5)); // too late for T0
-            harness.processElement1(auction("a1", "u1", T0)); // waits for its point in time, T0 - lag
-            harness.processBothWatermarks(new Watermark(T0 + LAG));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - 3 * LAG));
+            harness.processVersion(tick("ad-1", T0 - 2 * LAG, 40, 10));
+            harness.processVersion(tick("ad-1", T0 - LAG, 50, 30)); // due exactly at T0's point in time
+            harness.processVersion(tick("ad-1", T0 - LAG + 1, 900, 0)); // one millisecond too late for T0
+            harness.processVersion(tick("ad-3", T0 - LAG / 2, 10, 5)); // too late for T0
+            harness.processAuction(auction("a1", "u1", T0)); // waits for its point in time, T0 - lag
+            harness.processAllWatermarks(new Watermark(T0 + LAG));
             harness.setProcessingTime(1_000);
 
             Map<String, ItemCounts> asOfPointInTime = Map.of("ad-1", new ItemCounts(T0 - LAG, 50L, 30L));
@@ -326,20 +326,20 @@ class AuctionScorerTest {
         OnlineConfig config = config(1, 50);
         UserFeedbackSnapshot history = snapshot(T0 - 2 * LAG, "clicked-in-history");
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
             // a replayed-history auction and its labelled sample (backfill), then a live auction of the same user
-            AdAuction replayed = auction("h1", "u9", T0 - 2 * LAG).getValue().left();
-            replayed.setBackfill(true);
-            harness.processElement1(new StreamRecord<>(Either.Left(replayed), T0 - 2 * LAG));
-            StreamRecord<Either<AdAuction, TrainingSample>> historySample = feedback("u9", history, T0 - 2 * LAG);
-            historySample.getValue().right().setBackfill(true);
-            harness.processElement1(historySample);
-            harness.processBothWatermarks(new Watermark(T0));
+            StreamRecord<AdAuction> replayed = auction("h1", "u9", T0 - 2 * LAG);
+            replayed.getValue().setBackfill(true);
+            harness.processAuction(replayed);
+            StreamRecord<TrainingSample> historySample = feedback("u9", history, T0 - 2 * LAG);
+            historySample.getValue().setBackfill(true);
+            harness.processFeedback(historySample);
+            harness.processAllWatermarks(new Watermark(T0));
             harness.setProcessingTime(1_000);
             assertThat(scores(harness)).as("a backfill auction is neither scored nor ranked").isEmpty();
             assertThat(harness.getSideOutput(AuctionScorer.REDIS)).as("nor written to Redis").isNullOrEmpty();
 
-            harness.processElement1(auction("a1", "u9", T0));
+            harness.processAuction(auction("a1", "u9", T0));
             List<CtrScore> live = scores(harness);
             assertThat(live).hasSize(3).extracting(CtrScore::getAuctionId).containsOnly("a1");
             assertThat(byAd(live)).as("the live auction sees the history the backfill sample carried")
@@ -353,12 +353,12 @@ class AuctionScorerTest {
         OnlineConfig config = config(3, 50);
         ModelUpdate v1 = trained(config, 1, 1);
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0 - 3 * LAG));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - LAG));
-            harness.processBothWatermarks(new Watermark(T0 + LAG));
-            harness.processElement1(auction("new", "u1", T0 + LAG));
-            harness.processElement1(auction("old", "u2", T0 - LAG / 2));
-            harness.processElement1(auction("newer", "u3", T0 + 2 * LAG));
+            harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0 - LAG));
+            harness.processAllWatermarks(new Watermark(T0 + LAG));
+            harness.processAuction(auction("new", "u1", T0 + LAG));
+            harness.processAuction(auction("old", "u2", T0 - LAG / 2));
+            harness.processAuction(auction("newer", "u3", T0 + 2 * LAG));
             List<CtrScore> scores = scores(harness);
             assertThat(scores).hasSize(9);
             Map<String, Long> versionByAuction = new HashMap<>();
@@ -371,7 +371,7 @@ class AuctionScorerTest {
             assertThat(preloadedSwaps(harness)).as("v1 was loaded off the scoring thread when it arrived").isEqualTo(1L);
 
             // An auction due before v1 after the swap: back to the initial weights, which the standby still holds.
-            harness.processElement1(auction("old-again", "u4", T0 - LAG / 2));
+            harness.processAuction(auction("old-again", "u4", T0 - LAG / 2));
             harness.setProcessingTime(harness.getProcessingTime() + 50);
             List<CtrScore> again = scores(harness).subList(9, 12);
             assertThat(again).extracting(CtrScore::getModelVersion).containsOnly(0L);
@@ -386,15 +386,17 @@ class AuctionScorerTest {
         try (var harness = open(config(1, 50))) {
             var accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(Long.MIN_VALUE);
-            harness.processWatermark1(new Watermark(T0));
+            harness.processWatermark(0, new Watermark(T0));
+            harness.processWatermark(2, new Watermark(T0 - LAG / 2));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue())
-                    .as("the versions' input has no watermark yet: neither has the operator").isEqualTo(Long.MIN_VALUE);
-            harness.processWatermark2(new Watermark(T0 - LAG));
+                    .as("the feedback input has no watermark yet: neither has the operator").isEqualTo(Long.MIN_VALUE);
+            harness.processWatermark(1, new Watermark(T0 - LAG));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 - LAG);
             assertThat(accumulators.get(AuctionScorer.AUCTIONS_WATERMARK).getLocalValue()).as("which input trails")
                     .isEqualTo(T0);
-            assertThat(accumulators.get(AuctionScorer.VERSIONS_WATERMARK).getLocalValue()).isEqualTo(T0 - LAG);
-            harness.processBothWatermarks(new Watermark(T0 + LAG));
+            assertThat(accumulators.get(AuctionScorer.FEEDBACK_WATERMARK).getLocalValue()).isEqualTo(T0 - LAG);
+            assertThat(accumulators.get(AuctionScorer.VERSIONS_WATERMARK).getLocalValue()).isEqualTo(T0 - LAG / 2);
+            harness.processAllWatermarks(new Watermark(T0 + LAG));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 + LAG);
             assertThat(accumulators.get(AuctionScorer.VERSIONS_WATERMARK).getLocalValue()).isEqualTo(T0 + LAG);
         }
@@ -409,15 +411,15 @@ class AuctionScorerTest {
         OperatorSubtaskState withoutVersion;
         OperatorSubtaskState marked;
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0));
-            harness.processElement1(auction("a1", "u1", T0));
-            harness.processElement1(auction("a2", "u1", T0));
+            harness.processAllWatermarks(new Watermark(T0));
+            harness.processAuction(auction("a1", "u1", T0));
+            harness.processAuction(auction("a2", "u1", T0));
             harness.prepareSnapshotPreBarrier(1);
             withoutVersion = harness.snapshot(1, 1);
             harness.notifyOfCompletedCheckpoint(1);
             assertThat(scores(harness)).as("past the count, but a restart from checkpoint 1 would restore no version")
                     .hasSize(6);
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
             marked = harness.snapshot(2, 2);
             harness.snapshot(3, 3);
             assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(3)).as("checkpoint 2 was declined; 3 holds the mark too")
@@ -426,9 +428,9 @@ class AuctionScorerTest {
         try (var restored = harness(config)) {
             restored.initializeState(marked);
             restored.open();
-            restored.processBothWatermarks(new Watermark(T0 + 1));
-            restored.processElement1(auction("a3", "u1", T0 + 1));
-            restored.processElement1(auction("a4", "u1", T0 + 1));
+            restored.processAllWatermarks(new Watermark(T0 + 1));
+            restored.processAuction(auction("a3", "u1", T0 + 1));
+            restored.processAuction(auction("a4", "u1", T0 + 1));
             restored.prepareSnapshotPreBarrier(4);
             restored.snapshot(4, 4);
             restored.notifyOfCompletedCheckpoint(4);
@@ -437,10 +439,10 @@ class AuctionScorerTest {
         try (var restored = harness(config)) {
             restored.initializeState(withoutVersion);
             restored.open();
-            restored.processBothWatermarks(new Watermark(T0 + 1));
-            restored.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
-            restored.processElement1(auction("a3", "u1", T0 + 1));
-            restored.processElement1(auction("a4", "u1", T0 + 1));
+            restored.processAllWatermarks(new Watermark(T0 + 1));
+            restored.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            restored.processAuction(auction("a3", "u1", T0 + 1));
+            restored.processAuction(auction("a4", "u1", T0 + 1));
             restored.prepareSnapshotPreBarrier(2);
             restored.snapshot(2, 2);
             assertThatThrownBy(() -> restored.notifyOfCompletedCheckpoint(2))
@@ -448,11 +450,11 @@ class AuctionScorerTest {
                     .hasMessageStartingWith("injected failure: ");
         }
         try (var harness = open(config)) {
-            harness.processBothWatermarks(new Watermark(T0));
-            harness.processElement2(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
-            harness.processElement1(auction("a1", "u1", T0));
-            harness.processElement1(auction("a2", "u1", T0));
-            harness.getOperator().finish();
+            harness.processAllWatermarks(new Watermark(T0));
+            harness.processVersion(new StreamRecord<>(new RoutedVersion("scorer-0", v1), T0));
+            harness.processAuction(auction("a1", "u1", T0));
+            harness.processAuction(auction("a2", "u1", T0));
+            harness.scorer().finish();
             harness.snapshot(1, 1);
             harness.notifyOfCompletedCheckpoint(1);
             assertThat(scores(harness)).as("a checkpoint of a finished scorer restores none of its state: no failure there")
@@ -467,10 +469,10 @@ class AuctionScorerTest {
         settings.put("ctr.scoring.replay-exact", "false");
         OnlineConfig plain = OnlineConfig.fromSettings(settings);
         try (var harness = open(plain)) {
-            harness.processBothWatermarks(new Watermark(T0 - LAG));
+            harness.processAllWatermarks(new Watermark(T0 - LAG));
             var first = auction("a1", "u1", T0);
-            harness.processElement1(first);
-            harness.processElement1(auction("a2", "u2", T0));
+            harness.processAuction(first);
+            harness.processAuction(auction("a2", "u2", T0));
             List<CtrScore> scored = scores(harness);
             assertThat(scored).hasSize(6);
             Map<String, Float> expected = expected(config(2, 50), null, null, first);
@@ -508,14 +510,14 @@ class AuctionScorerTest {
 
     /** pCTR by ad of {@code auction} scored by {@code version} (null: initial) with {@code snapshot}'s history. */
     private static Map<String, Float> expected(OnlineConfig config, ModelUpdate version, UserFeedbackSnapshot snapshot,
-            StreamRecord<Either<AdAuction, TrainingSample>> record) {
+            StreamRecord<AdAuction> record) {
         return expected(config, version, snapshot, record, Map.of());
     }
 
     /** As above, with the ads' counts by ad id (absent: never counted). */
     private static Map<String, Float> expected(OnlineConfig config, ModelUpdate version, UserFeedbackSnapshot snapshot,
-            StreamRecord<Either<AdAuction, TrainingSample>> record, Map<String, ItemCounts> counts) {
-        AdAuction auction = record.getValue().left();
+            StreamRecord<AdAuction> record, Map<String, ItemCounts> counts) {
+        AdAuction auction = record.getValue();
         try (CtrModel model = CtrModel.create(config.modelConfig())) {
             if (version != null) {
                 model.restore(version.parameters);
@@ -536,7 +538,7 @@ class AuctionScorerTest {
         }
     }
 
-    private static long preloadedSwaps(KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness) {
+    private static long preloadedSwaps(ScorerHarness harness) {
         return harness.getEnvironment().getAccumulatorRegistry().getUserMap().get("scorerPreloadedSwaps").getLocalValue() instanceof Long n ? n : -1;
     }
 
@@ -552,12 +554,12 @@ class AuctionScorerTest {
         return new UserFeedbackSnapshot(asOf, List.of(click), List.of(), 1L);
     }
 
-    private static StreamRecord<Either<AdAuction, TrainingSample>> feedback(String userId, UserFeedbackSnapshot snapshot,
+    private static StreamRecord<TrainingSample> feedback(String userId, UserFeedbackSnapshot snapshot,
             long timestamp) {
         TrainingSample s = sample();
         s.setUserId(userId);
         s.setFeedback(snapshot);
-        return new StreamRecord<>(Either.Right(s), timestamp);
+        return new StreamRecord<>(s, timestamp);
     }
 
     private static void assertEcpmOrder(List<CtrScore> ranked) {
@@ -571,7 +573,7 @@ class AuctionScorerTest {
         }
     }
 
-    private static List<CtrScore> scores(KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness) {
+    private static List<CtrScore> scores(ScorerHarness harness) {
         List<CtrScore> out = new ArrayList<>();
         for (Object o : harness.getOutput()) {
             if (o instanceof StreamRecord<?> r && r.getValue() instanceof CtrScore s) {
@@ -581,30 +583,30 @@ class AuctionScorerTest {
         return out;
     }
 
-    private static StreamRecord<Either<AdAuction, TrainingSample>> auction(String auctionId, String userId, long t) {
+    private static StreamRecord<AdAuction> auction(String auctionId, String userId, long t) {
         AdAuction auction = new AdAuction(auctionId, t, userId, new Scenario("page", "slot-1", null, 300, 250, null, null),
                 new RequestContext(null, null, null, null, 10, 1, List.of("seg-1")), Pricing.CPC, 50_000L,
                 List.of(new Candidate("ad-1", "c1", "adv1", "cat-1", 900_000L),
                         new Candidate("ad-2", "c2", "adv2", "cat-2", 600_000L),
                         new Candidate("ad-3", "c3", "adv3", "cat-1", 2_000_000L)),
                 List.of(new AuctionWinner("ad-1", 1, 600_000L)), false);
-        return new StreamRecord<>(Either.Left(auction), t);
+        return new StreamRecord<>(auction, t);
     }
 
     private static TrainingSample sample() {
-        AdAuction auction = auction("a0", "u9", T0).getValue().left();
+        AdAuction auction = auction("a0", "u9", T0).getValue();
         TrainingSample s = org.ctrranker.operators.joins.ImpressionSamples.of(auction,
                 new org.ctrranker.events.AdImpression("i0", "a0", "u9", "ad-1", 1, T0), 60_000);
         s.setLabel(1);
         return s;
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+    private static ScorerHarness
             harness(OnlineConfig config) throws Exception {
         return harness(config, "hashmap");
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+    private static ScorerHarness
             open(OnlineConfig config) throws Exception {
         var harness = harness(config);
         harness.open();
@@ -612,14 +614,14 @@ class AuctionScorerTest {
     }
 
     private static org.apache.flink.runtime.state.KeyedStateBackend<Object> keyedState(
-            KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness, String user) {
-        org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
+            ScorerHarness harness, String user) {
+        org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.scorer().getKeyedStateBackend();
         backend.setCurrentKey(user);
         return backend;
     }
 
     /** The scorer's index of the user's snapshot times (null when it has none). */
-    private static long[] snapshotTimes(KeyedTwoInputStreamOperatorTestHarness<String, ?, ?, CtrScore> harness,
+    private static long[] snapshotTimes(ScorerHarness harness,
             String user) throws Exception {
         ValueState<long[]> times = keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
@@ -627,11 +629,9 @@ class AuctionScorerTest {
         return times.value();
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+    private static ScorerHarness
             harness(OnlineConfig config, String backend) throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>(
-                new AuctionScorer(config), e -> e.isLeft() ? e.left().getUserId() : e.right().getUserId(),
-                r -> r.route, Types.STRING);
+        var harness = new ScorerHarness(config);
         if (backend.equals("rocksdb")) {
             harness.setStateBackend(new EmbeddedRocksDBStateBackend()); // before setup, which builds the backend
         }
@@ -639,11 +639,11 @@ class AuctionScorerTest {
         return harness;
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, Either<AdAuction, TrainingSample>, RoutedVersion, CtrScore>
+    private static ScorerHarness
             open(OnlineConfig config, String backend) throws Exception {
         var harness = harness(config, backend);
         harness.open();
-        assertThat(harness.getOperator().getKeyedStateBackend().getClass().getSimpleName())
+        assertThat(harness.scorer().getKeyedStateBackend().getClass().getSimpleName())
                 .startsWith(backend.equals("rocksdb") ? "RocksDB" : "Heap");
         return harness;
     }
@@ -677,5 +677,38 @@ class AuctionScorerTest {
         s.put("ctr.scoring.user-scores-redis-ttl-ms", "1000");
         s.put("ctr.training.model-redis-ttl-ms", "1000");
         return s;
+    }
+
+    /** The scorer on Flink's harness with an input per stream, as in the job. */
+    private static final class ScorerHarness extends KeyedMultiInputStreamOperatorTestHarness<String, CtrScore> {
+
+        ScorerHarness(OnlineConfig config) throws Exception {
+            super(AuctionScorer.factory(config), Types.STRING);
+            setKeySelector(AuctionScorer.AUCTIONS_INPUT - 1, (KeySelector<AdAuction, String>) AdAuction::getUserId);
+            setKeySelector(AuctionScorer.FEEDBACK_INPUT - 1, (KeySelector<TrainingSample, String>) TrainingSample::getUserId);
+            setKeySelector(AuctionScorer.VERSIONS_INPUT - 1, (KeySelector<RoutedVersion, String>) version -> version.route);
+        }
+
+        AuctionScorer scorer() {
+            return (AuctionScorer) operator; // getOperator() casts to the older operator class
+        }
+
+        void processAuction(StreamRecord<AdAuction> auction) throws Exception {
+            processElement(AuctionScorer.AUCTIONS_INPUT - 1, auction);
+        }
+
+        void processFeedback(StreamRecord<TrainingSample> sample) throws Exception {
+            processElement(AuctionScorer.FEEDBACK_INPUT - 1, sample);
+        }
+
+        void processVersion(StreamRecord<RoutedVersion> version) throws Exception {
+            processElement(AuctionScorer.VERSIONS_INPUT - 1, version);
+        }
+
+        void processAllWatermarks(Watermark mark) throws Exception {
+            for (int input = 0; input < 3; input++) {
+                processWatermark(input, mark);
+            }
+        }
     }
 }

@@ -412,14 +412,14 @@ public final class E2eBenchmarkCommand implements Callable<Integer> {
     }
 
     /**
-     * {@link #watermarkDelayMs} per input of the scorers: the auctions with the feedback snapshots, and the model
-     * versions (the trainer's event time); the larger one is what holds the scorers back.
+     * {@link #watermarkDelayMs} per input of the scorers: the auctions, the feedback snapshots, and the model versions
+     * (the trainer's event time); the largest one is what holds the scorers back.
      */
     private static Map<String, Long> inputDelaysMs(Map<String, Long> counters) {
         long now = System.currentTimeMillis();
         Map<String, Long> delays = new LinkedHashMap<>();
-        for (String[] input : new String[][] {{"auctions_and_feedback", AuctionScorer.AUCTIONS_WATERMARK},
-                {"model_versions", AuctionScorer.VERSIONS_WATERMARK}}) {
+        for (String[] input : new String[][] {{"auctions", AuctionScorer.AUCTIONS_WATERMARK},
+                {"feedback_snapshots", AuctionScorer.FEEDBACK_WATERMARK}, {"model_versions", AuctionScorer.VERSIONS_WATERMARK}}) {
             Long watermark = counters.get(input[1]);
             delays.put(input[0], watermark == null || watermark == Long.MIN_VALUE ? null : now - watermark);
         }
