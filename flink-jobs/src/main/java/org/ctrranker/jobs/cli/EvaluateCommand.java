@@ -53,6 +53,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--auctions", defaultValue = "200000", description = "synthetic: auctions to generate (default: ${DEFAULT-VALUE}).")
     long auctions;
 
+    @Option(names = "--users", defaultValue = "5000",
+            description = "synthetic: distinct users; fewer users, more impressions each to learn their taste from (default: ${DEFAULT-VALUE}).")
+    int users;
+
     @Option(names = "--test-fraction", defaultValue = "0.2", description = "synthetic: the last share of auctions used as the test split (default: ${DEFAULT-VALUE}).")
     double testFraction;
 
@@ -192,6 +196,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         require(seeds >= 1, "--seeds must be >= 1, got " + seeds);
         require(!offline || epochs >= 1, "--epochs must be >= 1 for the offline mode, got " + epochs + " (or --no-offline)");
         require(auctions >= 1, "--auctions must be >= 1, got " + auctions);
+        require(users >= 1, "--users must be >= 1, got " + users);
         require(testFraction > 0 && testFraction < 1, "--test-fraction must be between 0 and 1, got " + testFraction);
         try {
             DeviceChoice.parse(device);
@@ -243,7 +248,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
         }
         return switch (format) {
-            case "synthetic" -> SyntheticLog.generate(seed, auctions, testFraction);
+            case "synthetic" -> SyntheticLog.generate(seed, auctions, users, testFraction);
             case "mind" -> {
                 if (train.isEmpty() || splitAt == null) {
                     throw new CommandFailure("--format mind needs --train behaviors.tsv and --split-at yyyy-MM-dd");

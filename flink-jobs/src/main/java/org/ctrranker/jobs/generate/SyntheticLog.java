@@ -22,8 +22,8 @@ public final class SyntheticLog {
     private SyntheticLog() {}
 
     /** The last {@code testFraction} of the auctions (in time order) form the test split. */
-    public static List<LoggedAuction> generate(long seed, long auctions, double testFraction) {
-        GeneratorConfig config = GeneratorConfig.builder().seed(seed).auctions(auctions).noFaults().build();
+    public static List<LoggedAuction> generate(long seed, long auctions, int users, double testFraction) {
+        GeneratorConfig config = GeneratorConfig.builder().seed(seed).auctions(auctions).users(users).noFaults().build();
         Map<String, AdAuction> byId = new HashMap<>();
         GroundTruth truth = new SyntheticEventGenerator(config).run(record -> {
             if (record.topic() == EventTopic.AD_AUCTIONS && record.value() instanceof AdAuction a) {

@@ -36,7 +36,7 @@ class EvaluateCommandTest {
     @ParameterizedTest
     @CsvSource({"--learning-rate,-1", "--learning-rate,0", "--wide-learning-rate,0", "--lambda,-0.1", "--history,0",
         "--slots,3", "--slots,0", "--embedding-dim,0", "--hash-buckets,8", "--wide-buckets,0", "--hidden,'200,0'", "--cross-layers,-1", "--batch-size,0",
-        "--seeds,0", "--auctions,0", "--test-fraction,1.5", "--test-fraction,0", "--device,tpu"})
+        "--seeds,0", "--auctions,0", "--users,0", "--test-fraction,1.5", "--test-fraction,0", "--device,tpu"})
     void aBadNumberIsAOneLineMessageNamingItsFlag(String flag, String value) {
         assertThatThrownBy(() -> parsed("--format", "synthetic", "--no-offline", flag, value).checkFlags())
                 .isInstanceOf(CommandFailure.class).hasMessageStartingWith(flag).hasMessageNotContaining("\n");

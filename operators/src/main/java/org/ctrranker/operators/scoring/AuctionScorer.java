@@ -115,45 +115,45 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
     @SuppressWarnings("rawtypes")
     private final List<Input> inputs;
 
-    private transient InjectedScorerFailure injectedFailure;
-    private transient boolean finished;
-    private transient CtrModel model;
-    private transient StandbyModel standby;
-    private transient byte[] initialParameters;
+    private InjectedScorerFailure injectedFailure;
+    private boolean finished;
+    private CtrModel model;
+    private StandbyModel standby;
+    private byte[] initialParameters;
     /** Version whose parameters the model holds now (0: the initial ones). */
-    private transient long loadedVersion;
-    private transient ModelVersions versions;
-    private transient ListState<ModelVersions.Due> versionsState;
-    private transient ItemTable items;
-    private transient ListState<ItemTick> itemsState;
+    private long loadedVersion;
+    private ModelVersions versions;
+    private ListState<ModelVersions.Due> versionsState;
+    private ItemTable items;
+    private ListState<ItemTick> itemsState;
     /** The last idle-check grid time the watermark passed: ads are forgotten once per step. */
-    private transient long itemsExpiredAt;
-    private transient MapState<Long, byte[]> snapshots;
+    private long itemsExpiredAt;
+    private MapState<Long, byte[]> snapshots;
     /**
      * The record times of the user's {@link #snapshots}, ascending: an auction finds its snapshot by a binary search
      * and one lookup instead of reading every snapshot the user has (on RocksDB, each one's bytes).
      */
-    private transient ValueState<long[]> snapshotTimes;
-    private transient ListState<AdAuction> waiting;
-    private transient InternalTimerService<VoidNamespace> timers;
-    private transient List<Scoring> pending;
-    private transient boolean flushScheduled;
-    private transient JobCounter scoredAuctions;
-    private transient JobCounter waitedAuctions;
-    private transient JobCounter timedOutAuctions;
-    private transient JobCounter lateRecords;
-    private transient JobCounter modelSwaps;
+    private ValueState<long[]> snapshotTimes;
+    private ListState<AdAuction> waiting;
+    private InternalTimerService<VoidNamespace> timers;
+    private List<Scoring> pending;
+    private boolean flushScheduled;
+    private JobCounter scoredAuctions;
+    private JobCounter waitedAuctions;
+    private JobCounter timedOutAuctions;
+    private JobCounter lateRecords;
+    private JobCounter modelSwaps;
     /** Swaps to a version the standby model had loaded off the scoring thread. */
-    private transient LongCounter preloadedSwaps;
-    private transient JobCounter backfillAuctions;
-    private transient JobCounter idleUsers;
-    private transient LongCounter scoredCandidates;
-    private transient LowestWatermark watermarkAccumulator;
+    private LongCounter preloadedSwaps;
+    private JobCounter backfillAuctions;
+    private JobCounter idleUsers;
+    private LongCounter scoredCandidates;
+    private LowestWatermark watermarkAccumulator;
     /** Each input's watermark: which one holds the scorer's event time back. */
-    private transient LowestWatermark[] inputWatermarkAccumulators;
+    private LowestWatermark[] inputWatermarkAccumulators;
     /** Micro-batches scored: scoredCandidates / scoringBatches is the job's real batch size (bench e2e). */
-    private transient LongCounter scoringBatches;
-    private transient LongCounter scoringCpuMicros;
+    private LongCounter scoringBatches;
+    private LongCounter scoringCpuMicros;
 
     /** An auction due for scoring with the inputs decided for it. */
     private record Scoring(AdAuction auction, ScoringRequest request, ModelUpdate version) {
@@ -166,16 +166,12 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         super(parameters, 3);
         this.config = config;
         this.inputs = List.of(
-                new ScorerInput<AdAuction>(AUCTIONS_INPUT, record -> processAuction(record)),
-                new ScorerInput<TrainingSample>(FEEDBACK_INPUT, record -> processFeedback(record)),
-                new ScorerInput<RoutedVersion>(VERSIONS_INPUT, record -> processVersion(record)));
+                new ScorerInput<AdAuction>(AUCTIONS_INPUT, this::processAuction),
+                new ScorerInput<TrainingSample>(FEEDBACK_INPUT, this::processFeedback),
+                new ScorerInput<RoutedVersion>(VERSIONS_INPUT, this::processVersion));
     }
 
-    /**
-     * The scorer for a job: one input per stream, so that no input is read through Flink's {@code UnionInputGate}
-     * (its spin on an ended stream: {@code MergedStreams}), which held auctions and feedback snapshots together
-     * before.
-     */
+    /** The scorer for a job: an input per stream, none read through Flink's {@code UnionInputGate} (MergedStreams). */
     public static OperatorV2Factory<CtrScore> factory(OnlineConfig config) {
         return new OperatorV2Factory<>(AuctionScorer.class, parameters -> new AuctionScorer(parameters, config));
     }
