@@ -386,11 +386,11 @@ class AuctionScorerTest {
         try (var harness = open(config(1, 50))) {
             var accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(Long.MIN_VALUE);
-            harness.processWatermark(0, new Watermark(T0));
-            harness.processWatermark(2, new Watermark(T0 - LAG / 2));
+            harness.processWatermark(AuctionScorer.AUCTIONS_INPUT - 1, new Watermark(T0));
+            harness.processWatermark(AuctionScorer.VERSIONS_INPUT - 1, new Watermark(T0 - LAG / 2));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue())
                     .as("the feedback input has no watermark yet: neither has the operator").isEqualTo(Long.MIN_VALUE);
-            harness.processWatermark(1, new Watermark(T0 - LAG));
+            harness.processWatermark(AuctionScorer.FEEDBACK_INPUT - 1, new Watermark(T0 - LAG));
             assertThat(accumulators.get("scorerWatermarkMs").getLocalValue()).isEqualTo(T0 - LAG);
             assertThat(accumulators.get(AuctionScorer.AUCTIONS_WATERMARK).getLocalValue()).as("which input trails")
                     .isEqualTo(T0);
@@ -601,13 +601,11 @@ class AuctionScorerTest {
         return s;
     }
 
-    private static ScorerHarness
-            harness(OnlineConfig config) throws Exception {
+    private static ScorerHarness harness(OnlineConfig config) throws Exception {
         return harness(config, "hashmap");
     }
 
-    private static ScorerHarness
-            open(OnlineConfig config) throws Exception {
+    private static ScorerHarness open(OnlineConfig config) throws Exception {
         var harness = harness(config);
         harness.open();
         return harness;
@@ -621,16 +619,14 @@ class AuctionScorerTest {
     }
 
     /** The scorer's index of the user's snapshot times (null when it has none). */
-    private static long[] snapshotTimes(ScorerHarness harness,
-            String user) throws Exception {
+    private static long[] snapshotTimes(ScorerHarness harness, String user) throws Exception {
         ValueState<long[]> times = keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
                         PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         return times.value();
     }
 
-    private static ScorerHarness
-            harness(OnlineConfig config, String backend) throws Exception {
+    private static ScorerHarness harness(OnlineConfig config, String backend) throws Exception {
         var harness = new ScorerHarness(config);
         if (backend.equals("rocksdb")) {
             harness.setStateBackend(new EmbeddedRocksDBStateBackend()); // before setup, which builds the backend
@@ -639,8 +635,7 @@ class AuctionScorerTest {
         return harness;
     }
 
-    private static ScorerHarness
-            open(OnlineConfig config, String backend) throws Exception {
+    private static ScorerHarness open(OnlineConfig config, String backend) throws Exception {
         var harness = harness(config, backend);
         harness.open();
         assertThat(harness.scorer().getKeyedStateBackend().getClass().getSimpleName())
