@@ -67,9 +67,10 @@ public final class OnlineStages {
         // in AuctionScorer's input order
         KeySelector<AdAuction, String> auctionUser = AdAuction::getUserId;
         KeySelector<TrainingSample, String> sampleUser = TrainingSample::getUserId;
+        KeySelector<RoutedVersion, String> route = new RouteKey();
         scorer.addInput(auctions.keyBy(auctionUser, Types.STRING).getTransformation(), auctionUser)
                 .addInput(withFeedback.keyBy(sampleUser, Types.STRING).getTransformation(), sampleUser)
-                .addInput(versions.keyBy(new RouteKey(), Types.STRING).getTransformation(), new RouteKey());
+                .addInput(versions.keyBy(route, Types.STRING).getTransformation(), route);
         scorer.setUid(SCORER_UID);
         return new MultipleConnectedStreams(env).transform(scorer);
     }
