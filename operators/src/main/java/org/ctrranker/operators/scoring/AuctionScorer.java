@@ -32,6 +32,7 @@ import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.apache.flink.util.function.ThrowingConsumer;
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.CtrScore;
@@ -254,8 +255,8 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         // The same, polled by bench e2e: a job keeps up only while auctions are scored on arrival.
         watermarkAccumulator = new LowestWatermark();
         getRuntimeContext().addAccumulator("scorerWatermarkMs", watermarkAccumulator);
-        inputWatermarkAccumulators = new LowestWatermark[3];
         String[] names = {AUCTIONS_WATERMARK, FEEDBACK_WATERMARK, VERSIONS_WATERMARK};
+        inputWatermarkAccumulators = new LowestWatermark[names.length];
         for (int i = 0; i < names.length; i++) {
             inputWatermarkAccumulators[i] = new LowestWatermark();
             getRuntimeContext().addAccumulator(names[i], inputWatermarkAccumulators[i]);
@@ -628,16 +629,16 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
     /** An input of the scorer: its records to one handler, its watermarks counted before they combine. */
     private final class ScorerInput<T> extends AbstractInput<T, CtrScore> {
 
-        private final RecordHandler<T> handler;
+        private final ThrowingConsumer<StreamRecord<T>, Exception> handler;
 
-        ScorerInput(int inputId, RecordHandler<T> handler) {
+        ScorerInput(int inputId, ThrowingConsumer<StreamRecord<T>, Exception> handler) {
             super(AuctionScorer.this, inputId);
             this.handler = handler;
         }
 
         @Override
         public void processElement(StreamRecord<T> element) throws Exception {
-            handler.process(element);
+            handler.accept(element);
         }
 
         @Override
@@ -645,10 +646,5 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
             inputWatermarkAccumulators[inputId - 1].add(mark.getTimestamp());
             super.processWatermark(mark);
         }
-    }
-
-    @FunctionalInterface
-    private interface RecordHandler<T> {
-        void process(StreamRecord<T> element) throws Exception;
     }
 }
