@@ -76,6 +76,30 @@ class EvaluationSmokeTest {
                 .containsExactly(Arrays.copyOf(reader, OnlineFeaturizer.DENSE - 1));
     }
 
+    @Test
+    void fatigueCountsTheUsersExposuresOfTheHourUpToTheBound() {
+        OnlineFeaturizer featurizer = new OnlineFeaturizer(4, 4);
+        // x's exposure as the oldest the bound keeps, and as one older than that
+        float[] kept = fatigueAfter(featurizer, "u", OnlineFeaturizer.RECENT_EXPOSURES - 1);
+        float[] dropped = fatigueAfter(featurizer, "v", OnlineFeaturizer.RECENT_EXPOSURES);
+        assertThat(kept[2]).isEqualTo(1 / 4f);
+        assertThat(kept[3]).isZero();
+        assertThat(dropped[2]).isZero();
+    }
+
+    /** The dense features of x shown to {@code user} after one unclicked x and then {@code others} other items. */
+    private static float[] fatigueAfter(OnlineFeaturizer featurizer, String user, int others) {
+        featurizer.next(new LoggedAuction(user, 0, new long[0], List.of(item("x", 0)), false, List.of()));
+        for (int r = 1; r <= others; r++) {
+            LoggedAuction.LoggedItem other = new LoggedAuction.LoggedItem("y" + r, new long[0], "other", 0, 0, Double.NaN,
+                    Double.NaN, new long[0], Double.NaN);
+            featurizer.next(new LoggedAuction(user, r * 1000L, new long[0], List.of(other), false, List.of()));
+        }
+        long withinTheHour = (others + 1) * 1000L;
+        return featurizer.next(new LoggedAuction(user, withinTheHour, new long[0], List.of(item("x", 0)), false, List.of()))
+                .get(0).features().dense();
+    }
+
     private static LoggedAuction.LoggedItem item(String id, int label) {
         return new LoggedAuction.LoggedItem(id, new long[0], "c", 0, label, Double.NaN, Double.NaN, new long[0], Double.NaN);
     }
