@@ -153,8 +153,8 @@ public final class CtrRankingJob {
 
         OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
         SingleOutputStreamOperator<ModelUpdate> models = OnlineStages.train(samples, online);
-        SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore, withFeedback, models,
-                ItemStatistics.ticks(withItemCounts), online);
+        SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore,
+                UserFeatures.forScoring(withFeedback), models, ItemStatistics.ticks(withItemCounts), online);
         // Not chained to the scorer: at every checkpoint the exactly-once writer flushes and opens its next
         // transaction (initTransactions) and its committer commits the last one, each a broker round trip that
         // would stop scoring on the task thread they share (50 to 100 ms per checkpoint in bench e2e).

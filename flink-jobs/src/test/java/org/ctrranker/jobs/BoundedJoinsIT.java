@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.jobs.cli.QueryCommand;
 import org.ctrranker.jobs.config.CtrConfig;
@@ -24,6 +25,7 @@ import org.ctrranker.jobs.testing.CommittedSamples;
 import org.ctrranker.jobs.testing.RedisContents;
 import org.ctrranker.localenv.LocalStack;
 import org.ctrranker.localenv.LocalStackExtension;
+import org.ctrranker.operators.features.FeedbackConfig;
 import org.ctrranker.operators.redis.RedisEndpoint;
 import org.ctrranker.schemas.EventTopic;
 import org.junit.jupiter.api.Test;
@@ -133,17 +135,47 @@ class BoundedJoinsIT {
         List<String> clicks = new ArrayList<>();
         state.get("clicks").forEach(c -> clicks.add(c.get("ad_id").asText() + "@" + c.get("time_ms").asLong()));
         assertThat(clicks).isEqualTo(expectedClicks);
+        // and the exposures the fatigue features count: the user's last N of the hour up to the state's time (empty
+        // for a user whose last write came over an hour after its last impression, at a late click's time)
+        int usersWithRecentExposures = 0;
+        for (String someone : new TreeSet<>(impressionsByUser.keySet())) {
+            StringWriter someonesJson = new StringWriter();
+            assertThat(query(someonesJson, new StringWriter(), "user", someone, "--json", "--redis",
+                    stack.endpoints().redisUrl(), "--key-prefix", prefix)).isZero();
+            JsonNode someonesState = new ObjectMapper().readTree(someonesJson.toString());
+            List<String> recent = new ArrayList<>();
+            someonesState.get("recent_exposures").forEach(e -> recent.add(e.get("ad_id").asText() + "@"
+                    + e.get("time_ms").asLong() + (e.get("click_time_ms").isNull() ? "" : " clicked")));
+            assertThat(recent).as(someone).isEqualTo(lastExposuresOfTheHour(samples, someone,
+                    someonesState.get("as_of_ms").asLong()));
+            usersWithRecentExposures += recent.isEmpty() ? 0 : 1;
+            if (usersWithRecentExposures == 5) {
+                break;
+            }
+        }
+        assertThat(usersWithRecentExposures).isEqualTo(5);
 
         StringWriter text = new StringWriter();
         assertThat(query(text, new StringWriter(), "user", user, "--redis", stack.endpoints().redisUrl(),
                 "--key-prefix", prefix)).isZero();
         assertThat(text.toString()).contains("user " + user).contains("clicks: " + clicks.size() + ",")
+                .contains("exposures the fatigue features count (the last hour's, at most N): "
+                        + state.get("recent_exposures").size())
                 .contains(state.get("clicks").get(0).get("ad_id").asText());
 
         StringWriter err = new StringWriter();
         assertThat(query(new StringWriter(), err, "user", "no-such-user", "--redis", stack.endpoints().redisUrl(),
                 "--key-prefix", prefix)).isEqualTo(1);
         assertThat(err.toString()).contains("no feedback state or scores for no-such-user");
+    }
+
+    private static List<String> lastExposuresOfTheHour(Collection<TrainingSample> samples, String user, long asOf) {
+        return samples.stream().filter(s -> s.getUserId().equals(user) && s.getImpressionTimeMs() <= asOf
+                        && s.getImpressionTimeMs() >= asOf - FeedbackConfig.FATIGUE_HORIZON_MS)
+                .sorted(Comparator.comparingLong(TrainingSample::getImpressionTimeMs)
+                        .thenComparing(TrainingSample::getImpressionId).reversed())
+                .limit(FeedbackConfig.defaults().fatigueExposures())
+                .map(s -> s.getAdId() + "@" + s.getImpressionTimeMs() + (s.getLabel() == 1 ? " clicked" : "")).toList();
     }
 
     private static int query(StringWriter out, StringWriter err, String... args) {

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.redis.FeatureReader;
 import org.ctrranker.operators.redis.RedisKeys;
@@ -131,6 +132,16 @@ public final class QueryUserCommand implements Callable<Integer> {
         }
         json.put("clicks", clicks);
         json.put("recent_unclicks", exposures(s.getRecentUnclicks()));
+        if (s.getRecentExposures() != null) {
+            json.put("recent_exposures", s.getRecentExposures().stream().map(e -> {
+                Map<String, Object> exposure = new LinkedHashMap<>();
+                exposure.put("ad_id", e.getAdId());
+                exposure.put("category_id", e.getCategoryId());
+                exposure.put("time_ms", e.getTimeMs());
+                exposure.put("click_time_ms", e.getClickTimeMs());
+                return exposure;
+            }).toList());
+        }
         return json;
     }
 
@@ -158,7 +169,23 @@ public final class QueryUserCommand implements Callable<Integer> {
             out.printf("     after  %s%n", text(c.getAfter()));
         }
         out.printf("recent unclicks (most recent first): %s%n", text(s.getRecentUnclicks()));
+        List<RecentExposure> recent = s.getRecentExposures();
+        if (recent != null) {
+            long clicked = recent.stream().filter(e -> e.getClickTimeMs() != null).count();
+            out.printf("exposures the fatigue features count (the last hour's, at most N): %d, %d of them clicked%s%n",
+                    recent.size(), clicked, recent.isEmpty() ? "" : "; most recent first:");
+            for (RecentExposure e : recent.subList(0, Math.min(SHOWN_RECENT_EXPOSURES, recent.size()))) {
+                out.printf("     %s at %s%s%n", e.getAdId() + " (" + (e.getCategoryId().isEmpty() ? "no category"
+                        : e.getCategoryId()) + ")", Instant.ofEpochMilli(e.getTimeMs()),
+                        e.getClickTimeMs() == null ? "" : ", clicked at " + Instant.ofEpochMilli(e.getClickTimeMs()));
+            }
+            if (recent.size() > SHOWN_RECENT_EXPOSURES) {
+                out.printf("     ... %d more (--json lists all)%n", recent.size() - SHOWN_RECENT_EXPOSURES);
+            }
+        }
     }
+
+    private static final int SHOWN_RECENT_EXPOSURES = 10;
 
     private static String text(List<Exposure> exposures) {
         if (exposures.isEmpty()) {

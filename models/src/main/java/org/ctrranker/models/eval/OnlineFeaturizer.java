@@ -32,7 +32,8 @@ public final class OnlineFeaturizer {
     public static final int DENSE = 11;
     /** Half-life of the item's recent-CTR counters: news and ads go stale within hours. */
     static final double HALF_LIFE_MS = 30 * 60_000.0;
-    static final long HORIZON_MS = 60 * 60_000L;
+    /** How far back the fatigue features look. */
+    public static final long HORIZON_MS = 60 * 60_000L;
     private static final double SMOOTHING = 20;
     /**
      * The user's exposures the fatigue features count (those of the last hour, at most this many). A heavy user
@@ -40,7 +41,7 @@ public final class OnlineFeaturizer {
      * there, 0.8831 with 300, as far back as the synthetic world remembers, 0.8720 with 1,000; MIND 0.7067 and
      * 0.7068 with 60 and 300).
      */
-    static final int RECENT_EXPOSURES = 300;
+    public static final int RECENT_EXPOSURES = 300;
 
     private final int historyLength;
     private final int slotsPerClick;

@@ -16,15 +16,20 @@ public final class FeedbackConfig implements Serializable {
     public static final String UNCLICKS_PER_SIDE = "ctr.features.feedback.unclicks-per-side";
     public static final String ATTRIBUTION_WINDOW_MS = "ctr.attribution.window-ms";
     public static final String MAX_OPEN_EXPOSURES = "ctr.features.feedback.max-open-exposures";
+    public static final String FATIGUE_EXPOSURES = "ctr.features.feedback.fatigue-exposures";
     public static final String USER_IDLE_TIMEOUT_MS = "ctr.features.feedback.user-idle-timeout-ms";
     public static final String STATE_TTL_MS = "ctr.features.feedback.state-ttl-ms";
     public static final String REDIS_TTL_MS = "ctr.features.feedback.redis-ttl-ms";
     public static final String REDIS_KEY_PREFIX = "ctr.redis.key-prefix";
 
+    /** How far back the model's fatigue features look (evaluate's and the synthetic world's hour). */
+    public static final long FATIGUE_HORIZON_MS = 60 * 60_000L;
+
     private final int maxClicks;
     private final int unclicksPerSide;
     private final long attributionWindowMs;
     private final int maxOpenExposures;
+    private final int fatigueExposures;
     private final long userIdleTimeoutMs;
     private final long stateTtlMs;
     private final long redisTtlMs;
@@ -42,6 +47,9 @@ public final class FeedbackConfig implements Serializable {
             throw new IllegalArgumentException("user idle timeout " + b.userIdleTimeoutMs
                     + " ms must exceed the attribution window " + b.attributionWindowMs + " ms");
         }
+        if (b.fatigueExposures < 1) {
+            throw new IllegalArgumentException(FATIGUE_EXPOSURES + " must be at least 1, got " + b.fatigueExposures);
+        }
         if (b.maxOpenExposures < 1 || b.stateTtlMs <= 0 || b.redisTtlMs <= 0) {
             throw new IllegalArgumentException("max open exposures and TTLs must be positive");
         }
@@ -49,6 +57,7 @@ public final class FeedbackConfig implements Serializable {
         this.unclicksPerSide = b.unclicksPerSide;
         this.attributionWindowMs = b.attributionWindowMs;
         this.maxOpenExposures = b.maxOpenExposures;
+        this.fatigueExposures = b.fatigueExposures;
         this.userIdleTimeoutMs = b.userIdleTimeoutMs;
         this.stateTtlMs = b.stateTtlMs;
         this.redisTtlMs = b.redisTtlMs;
@@ -63,7 +72,6 @@ public final class FeedbackConfig implements Serializable {
         return builder().build();
     }
 
-    /** Reads the keys above; a key that is absent keeps its default. */
     /** Reads the keys above from a settings map (e.g. the job's resolved configuration). */
     public static FeedbackConfig fromSettings(java.util.Map<String, String> settings) {
         Properties p = new Properties();
@@ -71,12 +79,14 @@ public final class FeedbackConfig implements Serializable {
         return fromProperties(p);
     }
 
+    /** Reads the keys above; a key that is absent keeps its default. */
     public static FeedbackConfig fromProperties(Properties p) {
         Builder b = builder();
         b.maxClicks(Integer.parseInt(p.getProperty(MAX_CLICKS, String.valueOf(b.maxClicks))));
         b.unclicksPerSide(Integer.parseInt(p.getProperty(UNCLICKS_PER_SIDE, String.valueOf(b.unclicksPerSide))));
         b.attributionWindowMs(Long.parseLong(p.getProperty(ATTRIBUTION_WINDOW_MS, String.valueOf(b.attributionWindowMs))));
         b.maxOpenExposures(Integer.parseInt(p.getProperty(MAX_OPEN_EXPOSURES, String.valueOf(b.maxOpenExposures))));
+        b.fatigueExposures(Integer.parseInt(p.getProperty(FATIGUE_EXPOSURES, String.valueOf(b.fatigueExposures))));
         b.userIdleTimeoutMs(Long.parseLong(p.getProperty(USER_IDLE_TIMEOUT_MS, String.valueOf(b.userIdleTimeoutMs))));
         b.stateTtlMs(Long.parseLong(p.getProperty(STATE_TTL_MS, String.valueOf(b.stateTtlMs))));
         b.redisTtlMs(Long.parseLong(p.getProperty(REDIS_TTL_MS, String.valueOf(b.redisTtlMs))));
@@ -107,6 +117,14 @@ public final class FeedbackConfig implements Serializable {
         return maxOpenExposures;
     }
 
+    /**
+     * N: of the user's exposures in the {@link #FATIGUE_HORIZON_MS} before a point in time, the last N are what the
+     * model's fatigue features count (clicked or not, open windows included), as evaluate counts them.
+     */
+    public int fatigueExposures() {
+        return fatigueExposures;
+    }
+
     /** Event time without any event of the user after which its state is dropped (event-time timer). */
     public long userIdleTimeoutMs() {
         return userIdleTimeoutMs;
@@ -131,6 +149,7 @@ public final class FeedbackConfig implements Serializable {
         private int unclicksPerSide = 5;
         private long attributionWindowMs = 1_800_000L;
         private int maxOpenExposures = 1_000;
+        private int fatigueExposures = 300;
         private long userIdleTimeoutMs = 604_800_000L;
         private long stateTtlMs = 1_209_600_000L;
         private long redisTtlMs = 604_800_000L;
@@ -155,6 +174,11 @@ public final class FeedbackConfig implements Serializable {
 
         public Builder maxOpenExposures(int n) {
             this.maxOpenExposures = n;
+            return this;
+        }
+
+        public Builder fatigueExposures(int n) {
+            this.fatigueExposures = n;
             return this;
         }
 

@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.UserFeedbackSnapshot;
 
 /**
@@ -24,9 +25,14 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  * Because every status is a function of event times only, a snapshot does not depend on the order in
  * which events arrived.
  *
+ * <p>A snapshot also lists the exposures the fatigue features count: the last N of the hour up to t
+ * ({@link FeedbackConfig#FATIGUE_HORIZON_MS}), clicked or not; open ones count as not clicked, as they are at t.
+ * (Those at t itself count against N too: with them apart, the list would change at t + 1 ms without an event,
+ * and a mirror write would depend on which timers the arrival order set.)
+ *
  * <p>Bounded size: {@link #prune(long)} keeps, of the exposures whose status can no longer change, only
- * what a later snapshot can still show (the last L clicks, their R nearest unclicks on each side, and the
- * last R unclicks), plus every exposure whose window is still open, capped in event time: when an
+ * what a later snapshot can still show (the last L clicks, their R nearest unclicks on each side, the
+ * last R unclicks, and the last N of the hour), plus every exposure whose window is still open, capped in event time: when an
  * exposure at x leaves more than maxOpen exposures open at x (x < e + W), the oldest of them go. The cap
  * is a function of the log only if exposures are added in (time, impression id) order, which
  * {@link UserFeedbackFunction} does by adding them when the watermark passes them.
@@ -66,6 +72,7 @@ public final class FeedbackTimeline {
     private final int perSide;
     private final long windowMs;
     private final int maxOpen;
+    private final int fatigueExposures;
 
     final List<Entry> entries = new ArrayList<>();
     /**
@@ -87,14 +94,20 @@ public final class FeedbackTimeline {
     int evictedOpen;
 
     public FeedbackTimeline(FeedbackConfig config) {
-        this(config.maxClicks(), config.unclicksPerSide(), config.attributionWindowMs(), config.maxOpenExposures());
+        this(config.maxClicks(), config.unclicksPerSide(), config.attributionWindowMs(), config.maxOpenExposures(),
+                config.fatigueExposures());
     }
 
     FeedbackTimeline(int maxClicks, int perSide, long windowMs, int maxOpen) {
+        this(maxClicks, perSide, windowMs, maxOpen, FeedbackConfig.defaults().fatigueExposures());
+    }
+
+    FeedbackTimeline(int maxClicks, int perSide, long windowMs, int maxOpen, int fatigueExposures) {
         this.maxClicks = maxClicks;
         this.perSide = perSide;
         this.windowMs = windowMs;
         this.maxOpen = maxOpen;
+        this.fatigueExposures = fatigueExposures;
     }
 
     /** Records an exposure; a click that came earlier for it is attached now. */
@@ -197,7 +210,23 @@ public final class FeedbackTimeline {
                 recent.add(exposure(seq.get(j)));
             }
         }
-        return new UserFeedbackSnapshot(t, aligned, recent, clickCount);
+        return new UserFeedbackSnapshot(t, aligned, recent, clickCount, recentExposures(t, excludeImpressionId));
+    }
+
+    /** The exposures of the hour up to t that the fatigue features count, most recent first (see the class note). */
+    private List<RecentExposure> recentExposures(long t, String excludeImpressionId) {
+        List<RecentExposure> recent = new ArrayList<>();
+        for (int i = entries.size() - 1; i >= 0 && recent.size() < fatigueExposures; i--) {
+            Entry e = entries.get(i);
+            if (e.timeMs > t || excludeImpressionId != null && excludeImpressionId.equals(e.impressionId)) {
+                continue;
+            }
+            if (e.timeMs < t - FeedbackConfig.FATIGUE_HORIZON_MS) {
+                break;
+            }
+            recent.add(new RecentExposure(e.adId, e.categoryId, e.timeMs, e.clickedBy(t) ? e.clickTimeMs : null));
+        }
+        return recent;
     }
 
     /**
@@ -225,6 +254,12 @@ public final class FeedbackTimeline {
             markUnclicks(keep, pos + 1, +1, settled);
         }
         markUnclicks(keep, settled - 1, -1, settled);
+        int recent = 0;
+        for (int i = settled - 1; i >= 0 && recent < fatigueExposures
+                && entries.get(i).timeMs >= horizonMs - FeedbackConfig.FATIGUE_HORIZON_MS; i--) {
+            keep[i] = true;
+            recent++;
+        }
         List<Entry> kept = new ArrayList<>(entries.size());
         for (int i = 0; i < entries.size(); i++) {
             Entry e = entries.get(i);

@@ -20,7 +20,8 @@ public final class UserFeatures {
     /**
      * Impression samples (request-time fields filled) and clicks, both keyed by user_id here, in; the
      * same samples with {@code feedback} set to the user's snapshot as of their impression time out
-     * (timestamp = impression time). Records must carry event-time timestamps and watermarks.
+     * (timestamp = impression time; its recent exposures only those the sample's features count, the whole
+     * snapshot on {@link #forScoring}). Records must carry event-time timestamps and watermarks.
      */
     public static SingleOutputStreamOperator<TrainingSample> attach(DataStream<TrainingSample> impressionSamples,
             DataStream<AdClick> clicks, FeedbackConfig config) {
@@ -29,6 +30,11 @@ public final class UserFeatures {
                 .process(new UserFeedbackFunction(config), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid(UID)
                 .name("user feedback (TEM4CTR alignment)");
+    }
+
+    /** The samples of a stage built by {@link #attach} with the user's whole snapshot: the scorers' input. */
+    public static DataStream<TrainingSample> forScoring(SingleOutputStreamOperator<TrainingSample> enriched) {
+        return enriched.getSideOutput(UserFeedbackFunction.FOR_SCORING);
     }
 
     /** The stream of Redis mirror writes of a stage built by {@link #attach}. */

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +31,14 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.ctrranker.events.AdClick;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
+import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroModels;
 import org.ctrranker.schemas.EventTopic;
@@ -69,6 +72,13 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     /** The user's current aligned state, as a versioned write of {@code <prefix>:user:{id}:feedback}. */
     public static final OutputTag<VersionedWrite> REDIS_MIRROR =
             new OutputTag<>("user-feedback-redis-mirror", TypeInformation.of(VersionedWrite.class));
+
+    /**
+     * The impression samples again, each with the user's whole snapshot (the main output's carry only what their
+     * own features need): what the scorers take the user's state from.
+     */
+    public static final OutputTag<TrainingSample> FOR_SCORING =
+            new OutputTag<>("user-feedback-for-scoring", AvroTypeInfo.forRecord(TrainingSample.class));
 
     /** Hash fields of the mirror key (see operators/REDIS-KEYS.md). */
     public static final String FIELD_SNAPSHOT = "snapshot";
@@ -168,7 +178,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         if (t <= ctx.timerService().currentWatermark()) {
             lateImpressions.inc();
             addExposure(timeline, sample);
-            emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
+            emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), ctx, out);
         } else {
             waitingSamples.add(t, sample, ctx.timerService());
         }
@@ -210,7 +220,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             addExposure(timeline, sample);
         }
         for (TrainingSample sample : due) {
-            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
+            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), ctx, out);
         }
         // Only on the grid: every grid time that can find the user idle has a timer in any arrival order,
         // while other timers (an early click's, for one) do not.
@@ -235,12 +245,41 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
     }
 
-    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Collector<TrainingSample> out) {
-        // The sample is this function's own (taken out of state, or the input record with object reuse
-        // off), so it is completed in place rather than deep-copied through a builder.
+    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Context ctx,
+            Collector<TrainingSample> out) {
+        // The sample is this function's own (taken out of state, or the input record), so it is completed in place
+        // for the scorers; the labelled sample is a second record sharing its fields.
+        TrainingSample forLabels = shallowCopy(sample);
         sample.setFeedback(snapshot);
-        out.collect(sample);
+        ctx.output(FOR_SCORING, sample);
+        forLabels.setFeedback(forSample(snapshot, sample.getAdId(), sample.getCategoryId()));
+        out.collect(forLabels);
         samplesEnriched.inc();
+    }
+
+    private static TrainingSample shallowCopy(TrainingSample sample) {
+        TrainingSample copy = new TrainingSample();
+        for (int i = 0; i < TrainingSample.getClassSchema().getFields().size(); i++) {
+            copy.put(i, sample.get(i));
+        }
+        return copy;
+    }
+
+    /**
+     * The snapshot as a training sample carries it: of its recent exposures only those of the sample's ad and of
+     * the ad's category (all that the sample's fatigue features count; a heavy user's last N would make every
+     * sample, and the labelling stage's state, several kilobytes larger).
+     */
+    static UserFeedbackSnapshot forSample(UserFeedbackSnapshot snapshot, String adId, String categoryId) {
+        boolean hasCategory = categoryId != null && !categoryId.isEmpty();
+        List<RecentExposure> relevant = new ArrayList<>();
+        for (RecentExposure e : snapshot.getRecentExposures()) {
+            if (e.getAdId().equals(adId) || hasCategory && categoryId.equals(e.getCategoryId())) {
+                relevant.add(e);
+            }
+        }
+        return new UserFeedbackSnapshot(snapshot.getAsOfMs(), snapshot.getClicks(), snapshot.getRecentUnclicks(),
+                snapshot.getClickCount(), relevant);
     }
 
     /** Emits the user's snapshot as of {@code time} when it differs from the last one mirrored. */

@@ -11,6 +11,7 @@ import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.Exposure;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.RequestContext;
 import org.ctrranker.events.SampleType;
@@ -18,6 +19,7 @@ import org.ctrranker.events.Scenario;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.models.FeatureHash;
+import org.ctrranker.operators.features.FeedbackConfig;
 import org.ctrranker.models.Features;
 import org.ctrranker.models.ModelConfig;
 import org.ctrranker.models.Sample;
@@ -30,9 +32,9 @@ import org.ctrranker.models.UserHistory;
  * <p>Sparse fields, in this order (the ad id is the target field, in the item namespace the TEM4CTR
  * histories use): user, ad, campaign, advertiser, category, page, slot, device type, region, hour of
  * day, weekday, the user's tags (sorted, as one key). Dense features, as evaluate's {@code OnlineFeaturizer}
- * computes them (its features 2 to 4, 8, 10, 0 and 1): the user's fatigue from the feedback snapshot (unclicked exposures
- * of this ad, and of other ads of its category, in the hour before the request, and whether the user clicked
- * an ad of its category in that hour), the request's size (its number of candidates), and the log of the user's
+ * computes them (its features 2 to 4, 8, 10, 0 and 1): the user's fatigue from the feedback snapshot (of the user's
+ * last N exposures in the hour before the request: those not clicked by then of this ad and of other ads of its
+ * category, and whether the user clicked an ad of its category), the request's size (its number of candidates), and the log of the user's
  * clicks known at the request (the snapshot's click count; evaluate's feature 10 counts MIND's clicks from before
  * the log, which the MIND replay writes as the user's first clicks), and the ad's own record from its {@link ItemCounts}
  * as of the scorer's point in time (its smoothed CTR as a log-ratio to {@link #ITEM_PRIOR_CTR}, and the log of its
@@ -55,8 +57,6 @@ public final class ModelInputs {
     public static final double ITEM_PRIOR_CTR = 0.04;
     /** Impressions' worth of {@link #ITEM_PRIOR_CTR} in the smoothed CTR, as in evaluate. */
     static final double ITEM_SMOOTHING = 20;
-    /** How far back the fatigue features look, as in evaluate. */
-    static final long FATIGUE_HORIZON_MS = 60 * 60_000L;
     /** Index of the ad id among the sparse fields (the TEM4CTR target). */
     public static final int TARGET_FIELD = 1;
     /** AM2 conditions on the slot and the won position. */
@@ -114,8 +114,11 @@ public final class ModelInputs {
 
     /**
      * A user's exposures of the hour before a request at {@code atMs}, taken from a feedback snapshot once per
-     * request and shared by its candidates: the snapshot's unclicks (its recent list and those aligned with its
-     * clicks, each exposure once) and clicks, under {@link #history}'s leakage guard.
+     * request and shared by its candidates: of the snapshot's recent exposures (the user's last N of the hour),
+     * those before the request, each unclicked unless its click came by then (an exposure whose window is still
+     * open counts as not clicked, as it is at the request; a later snapshot's clicks after the request do not
+     * count). A snapshot from before the recent exposures were kept (null) gives its unclicks (its recent list and
+     * those aligned with its clicks, each exposure once) and clicks, under {@link #history}'s leakage guard.
      */
     public static final class UserFatigue {
         /** How many dense features {@link #fill} writes, from index 0 (the click count is written beside the request's size). */
@@ -138,10 +141,31 @@ public final class ModelInputs {
                 return NONE;
             }
             long knownBefore = snapshot.getAsOfMs() <= atMs ? Long.MAX_VALUE : atMs - windowMs;
-            long from = atMs - FATIGUE_HORIZON_MS;
-            Set<Exposure> unclicks = new LinkedHashSet<>();
-            List<Exposure> clicks = new ArrayList<>();
             long clickCount = snapshot.getClickCount();
+            for (AlignedClick aligned : snapshot.getClicks()) {
+                if (aligned.getClick().getTimeMs() > knownBefore) {
+                    clickCount--; // not yet known at the request: history() leaves it out too
+                }
+            }
+            clickCount = Math.max(0, clickCount);
+            long from = atMs - FeedbackConfig.FATIGUE_HORIZON_MS;
+            List<Exposure> clicks = new ArrayList<>();
+            if (snapshot.getRecentExposures() != null) {
+                List<Exposure> unclicks = new ArrayList<>();
+                for (RecentExposure e : snapshot.getRecentExposures()) {
+                    if (e.getTimeMs() >= atMs) {
+                        continue; // not before the request (its own auction's exposures are at its time)
+                    }
+                    if (e.getTimeMs() < from) {
+                        break;
+                    }
+                    Long click = e.getClickTimeMs();
+                    (click != null && click <= atMs ? clicks : unclicks)
+                            .add(new Exposure(e.getAdId(), e.getCategoryId(), e.getTimeMs()));
+                }
+                return new UserFatigue(unclicks, clicks, clickCount);
+            }
+            Set<Exposure> unclicks = new LinkedHashSet<>();
             for (Exposure e : snapshot.getRecentUnclicks()) {
                 keepIfIn(e, from, knownBefore, unclicks);
             }
@@ -149,11 +173,8 @@ public final class ModelInputs {
                 aligned.getBefore().forEach(e -> keepIfIn(e, from, knownBefore, unclicks));
                 aligned.getAfter().forEach(e -> keepIfIn(e, from, knownBefore, unclicks));
                 keepIfIn(aligned.getClick(), from, knownBefore, clicks);
-                if (aligned.getClick().getTimeMs() > knownBefore) {
-                    clickCount--; // not yet known at the request: history() leaves it out too
-                }
             }
-            return new UserFatigue(List.copyOf(unclicks), clicks, Math.max(0, clickCount));
+            return new UserFatigue(List.copyOf(unclicks), clicks, clickCount);
         }
 
         private static void keepIfIn(Exposure e, long from, long knownBefore, Collection<Exposure> into) {

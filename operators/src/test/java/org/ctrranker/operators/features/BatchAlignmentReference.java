@@ -8,6 +8,7 @@ import java.util.Set;
 import org.ctrranker.events.AdClick;
 import org.ctrranker.events.AlignedClick;
 import org.ctrranker.events.Exposure;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 
@@ -35,6 +36,13 @@ final class BatchAlignmentReference {
     /** The same with the cap on open exposures: see {@link #evictedByTheCap}. */
     static UserFeedbackSnapshot snapshot(List<TrainingSample> impressions, List<AdClick> clicks, long t,
             String targetImpressionId, int maxClicks, int perSide, long windowMs, int maxOpen) {
+        return snapshot(impressions, clicks, t, targetImpressionId, maxClicks, perSide, windowMs, maxOpen,
+                FeedbackConfig.defaults().fatigueExposures());
+    }
+
+    /** The same with N, the exposures of the hour the fatigue features count. */
+    static UserFeedbackSnapshot snapshot(List<TrainingSample> impressions, List<AdClick> clicks, long t,
+            String targetImpressionId, int maxClicks, int perSide, long windowMs, int maxOpen, int fatigueExposures) {
         Set<String> evicted = evictedByTheCap(impressions, t, windowMs, maxOpen);
         // 1. The user's exposures with their labels as known at t.
         List<Item> log = new ArrayList<>();
@@ -104,7 +112,32 @@ final class BatchAlignmentReference {
                 recent.add(exposure(it));
             }
         }
-        return new UserFeedbackSnapshot(t, lastL, recent, (long) history.size());
+        // 6. The exposures the fatigue features count: the last N kept (not evicted) ones of the hour up to t but the
+        //    target, labelled or not, newest first, each with its click if one came by t.
+        List<TrainingSample> hour = new ArrayList<>();
+        for (TrainingSample imp : impressions) {
+            long e = imp.getImpressionTimeMs();
+            if (!evicted.contains(imp.getImpressionId()) && !imp.getImpressionId().equals(targetImpressionId)
+                    && e <= t && e >= t - FeedbackConfig.FATIGUE_HORIZON_MS) {
+                hour.add(imp);
+            }
+        }
+        hour.sort(Comparator.comparingLong(TrainingSample::getImpressionTimeMs)
+                .thenComparing(TrainingSample::getImpressionId).reversed());
+        List<RecentExposure> recentExposures = new ArrayList<>();
+        for (TrainingSample imp : hour.subList(0, Math.min(fatigueExposures, hour.size()))) {
+            long e = imp.getImpressionTimeMs();
+            Long firstClick = null;
+            for (AdClick c : clicks) {
+                long ct = c.getClickTimeMs();
+                if (c.getImpressionId().equals(imp.getImpressionId()) && ct <= t && ct >= e && ct <= e + windowMs
+                        && (firstClick == null || ct < firstClick)) {
+                    firstClick = ct;
+                }
+            }
+            recentExposures.add(new RecentExposure(imp.getAdId(), imp.getCategoryId(), e, firstClick));
+        }
+        return new UserFeedbackSnapshot(t, lastL, recent, (long) history.size(), recentExposures);
     }
 
     /**

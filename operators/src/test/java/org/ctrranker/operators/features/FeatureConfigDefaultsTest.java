@@ -9,6 +9,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
+import org.ctrranker.models.eval.OnlineFeaturizer;
 import org.junit.jupiter.api.Test;
 
 /** The config objects' defaults are the ones the job's defaults file documents, key by key. */
@@ -20,9 +21,12 @@ class FeatureConfigDefaultsTest {
         FeedbackConfig fromFile = FeedbackConfig.fromProperties(documented);
         FeedbackConfig builtIn = FeedbackConfig.defaults();
         assertThat(documented).containsKeys(FeedbackConfig.MAX_CLICKS, FeedbackConfig.UNCLICKS_PER_SIDE,
-                FeedbackConfig.MAX_OPEN_EXPOSURES, FeedbackConfig.USER_IDLE_TIMEOUT_MS, FeedbackConfig.STATE_TTL_MS,
+                FeedbackConfig.MAX_OPEN_EXPOSURES, FeedbackConfig.FATIGUE_EXPOSURES, FeedbackConfig.USER_IDLE_TIMEOUT_MS, FeedbackConfig.STATE_TTL_MS,
                 FeedbackConfig.REDIS_TTL_MS, FeedbackConfig.ATTRIBUTION_WINDOW_MS, FeedbackConfig.REDIS_KEY_PREFIX);
         assertThat(fromFile).usingRecursiveComparison().isEqualTo(builtIn);
+        assertThat(builtIn.fatigueExposures()).as("the fatigue features as evaluate counts them")
+                .isEqualTo(OnlineFeaturizer.RECENT_EXPOSURES);
+        assertThat(FeedbackConfig.FATIGUE_HORIZON_MS).isEqualTo(OnlineFeaturizer.HORIZON_MS);
     }
 
     @Test
@@ -41,6 +45,8 @@ class FeatureConfigDefaultsTest {
 
     @Test
     void settingsThatCannotWorkAreRefused() {
+        assertThatThrownBy(() -> FeedbackConfig.builder().fatigueExposures(0).build())
+                .hasMessageContaining(FeedbackConfig.FATIGUE_EXPOSURES);
         assertThatThrownBy(() -> FeedbackConfig.builder().attributionWindowMs(10).userIdleTimeoutMs(5).build())
                 .hasMessageContaining("idle timeout");
         assertThatThrownBy(() -> FeedbackConfig.builder().unclicksPerSide(0).build()).isInstanceOf(IllegalArgumentException.class);

@@ -82,9 +82,8 @@ class FeatureStagesRedisIT {
                 UserFeedbackSnapshot mirrored = FeatureReader.userFeedback(jedis, PREFIX, user.getKey()).orElseThrow();
                 List<AdClick> userClicks = clicks.stream().filter(c -> c.getUserId().equals(user.getKey())).toList();
                 // after the run every window has closed: the mirror holds the final alignment
-                UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(user.getValue(), userClicks, Long.MAX_VALUE / 4,
-                        null, 30, 5, W);
-                expected.setAsOfMs(mirrored.getAsOfMs());
+                UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(user.getValue(), userClicks,
+                        mirrored.getAsOfMs(), null, 30, 5, W);
                 assertThat(mirrored).as(user.getKey()).isEqualTo(expected);
                 assertThat(jedis.hget(key, UserFeedbackFunction.FIELD_AS_OF)).isEqualTo(Long.toString(mirrored.getAsOfMs()));
                 usersWithClicks += mirrored.getClicks().isEmpty() ? 0 : 1;

@@ -12,6 +12,7 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.ctrranker.events.AdClick;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.operators.serde.AvroTypeInfo;
@@ -101,6 +102,25 @@ class FeedbackStateSizeTest {
         DataOutputSerializer out = new DataOutputSerializer(1024);
         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO.createSerializer(new SerializerConfigImpl()).serialize(state, out);
         return out.length();
+    }
+
+    @Test
+    void pruningKeepsTheLastNExposuresOfTheHourAndNoMore() {
+        FeedbackTimeline timeline = new FeedbackTimeline(1, 1, 10, 1_000, 4);
+        for (int i = 0; i < 10; i++) {
+            timeline.addExposure("i" + i, "a" + i, "x", i * 10L);
+        }
+        List<RecentExposure> before = timeline.snapshotAt(200, null).getRecentExposures();
+        assertThat(before).extracting(RecentExposure::getAdId).containsExactly("a9", "a8", "a7", "a6");
+        timeline.prune(200);
+        assertThat(timeline.snapshotAt(200, null).getRecentExposures()).isEqualTo(before);
+        assertThat(timeline.size()).as("no clicks: the last 4 (among them the last R = 1 unclick)").isEqualTo(4);
+
+        long hourLater = FeedbackConfig.FATIGUE_HORIZON_MS + 65;
+        timeline.prune(hourLater);
+        assertThat(timeline.snapshotAt(hourLater, null).getRecentExposures()).extracting(RecentExposure::getAdId)
+                .as("a6 at 60 is over an hour old").containsExactly("a9", "a8", "a7");
+        assertThat(timeline.size()).isEqualTo(3);
     }
 
     @Test

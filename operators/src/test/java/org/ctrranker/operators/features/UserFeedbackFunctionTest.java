@@ -148,8 +148,40 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
-    void keepsOnlyTheLastLClicksAndPrunesWhatNoLaterSnapshotShows() throws Exception {
+    void theScorersGetTheLastExposuresClickedOrOpenAndALabelledSampleThoseOfItsAdAndCategory() throws Exception {
         try (var h = harness(CONFIG)) {
+            h.processElement1(withCategory(impression("u", "i1", "a", 10), "x"), 10);
+            h.processElement1(withCategory(impression("u", "i2", "b", 20), "y"), 20);
+            h.processElement2(click("u", "i2", 22), 22);
+            h.processElement1(withCategory(impression("u", "i3", "a", 25), "x"), 25);
+            h.processElement1(withCategory(impression("u", "i4", "c", 26), "x"), 26);
+            h.processElement1(withCategory(impression("u", "target", "a", 28), "x"), 28);
+            h.processBothWatermarks(new Watermark(100));
+
+            Function<TrainingSample, String> listed = s -> s.getFeedback().getRecentExposures().stream()
+                    .map(e -> e.getAdId() + "@" + e.getTimeMs() + (e.getClickTimeMs() == null ? "" : "c" + e.getClickTimeMs()))
+                    .collect(Collectors.joining(" "));
+            TrainingSample forScoring = h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
+                    .map(r -> r.getValue()).filter(s -> s.getImpressionId().equals("target")).findFirst().orElseThrow();
+            // i1's window closed unclicked, i2 clicked at 22, i3 and i4 still open at 28: all listed
+            assertThat(listed.apply(forScoring)).isEqualTo("c@26 a@25 b@20c22 a@10");
+            TrainingSample labelled = h.extractOutputValues().stream()
+                    .filter(s -> s.getImpressionId().equals("target")).findFirst().orElseThrow();
+            assertThat(listed.apply(labelled)).as("ad a and category x only").isEqualTo("c@26 a@25 a@10");
+            assertThat(labelled.getFeedback().getClicks()).isEqualTo(forScoring.getFeedback().getClicks());
+        }
+    }
+
+    private static TrainingSample withCategory(TrainingSample sample, String categoryId) {
+        sample.setCategoryId(categoryId);
+        return sample;
+    }
+
+    @Test
+    void keepsOnlyTheLastLClicksAndPrunesWhatNoLaterSnapshotShows() throws Exception {
+        FeedbackConfig lastTwo = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(2).attributionWindowMs(10)
+                .fatigueExposures(2).userIdleTimeoutMs(1_000).build();
+        try (var h = harness(lastTwo)) {
             // 8 clicks, each followed by 3 unclicks: far more than L = 3 clicks with R = 2 per side.
             long t = 0;
             for (int c = 0; c < 8; c++) {
@@ -166,8 +198,8 @@ class UserFeedbackFunctionTest {
             assertThat(snapshots(h)).containsEntry("final",
                     "c5[u42 u41|u50 u51] c6[u52 u51|u60 u61] c7[u62 u61|u70 u71] recent[u72 u71]");
             FeedbackTimeline timeline = timelineOf(h, "u");
-            // kept: 3 clicks + 4 unclicks around each (overlapping) + recent; the open target itself
-            assertThat(timeline.size()).isLessThanOrEqualTo(3 + 3 * 4 + 2 + 1);
+            // kept: 3 clicks + 4 unclicks around each (overlapping) + recent + the hour's last N; the open target itself
+            assertThat(timeline.size()).isLessThanOrEqualTo(3 + 3 * 4 + 2 + 2 + 1);
         }
     }
 
@@ -247,9 +279,9 @@ class UserFeedbackFunctionTest {
 
     @Test
     void theMirrorSkipsASnapshotThatDiffersOnlyInItsTime() {
-        UserFeedbackSnapshot a = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("x", "c", 1L)), 0L);
-        UserFeedbackSnapshot later = new UserFeedbackSnapshot(1_700_000_000_000L, a.getClicks(), a.getRecentUnclicks(), 0L);
-        UserFeedbackSnapshot other = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("y", "c", 1L)), 0L);
+        UserFeedbackSnapshot a = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("x", "c", 1L)), 0L, null);
+        UserFeedbackSnapshot later = new UserFeedbackSnapshot(1_700_000_000_000L, a.getClicks(), a.getRecentUnclicks(), 0L, null);
+        UserFeedbackSnapshot other = new UserFeedbackSnapshot(5L, List.of(), List.of(new org.ctrranker.events.Exposure("y", "c", 1L)), 0L, null);
         long hash = UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(a));
         assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(later))).isEqualTo(hash);
         assertThat(UserFeedbackFunction.contentHashWithoutAsOf(UserFeedbackFunction.encode(other))).isNotEqualTo(hash);

@@ -21,8 +21,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Random event logs, delivered out of order within the watermark bound: every snapshot the operator
- * emits (samples and Redis mirror) equals the batch alignment of the full log at the same time
- * ({@link BatchAlignmentReference}), holds nothing later than its time nor its own impression, and a
+ * emits (samples for the scorers and Redis mirror) equals the batch alignment of the full log at the same time
+ * ({@link BatchAlignmentReference}), a labelled sample's the same with only its ad's and category's recent exposures,
+ * holds nothing later than its time nor its own impression, and a
  * second delivery order gives the very same output. Some cases set a cap on open exposures that the
  * logs exceed: its evictions must follow event time, not arrival (they did not, once).
  */
@@ -36,13 +37,15 @@ class UserFeedbackPropertyTest {
 
     private record Event(long timeMs, TrainingSample impression, AdClick click) {}
 
-    @ParameterizedTest(name = "seed {0}, L={1}, R={2}, open exposures capped at {3}")
-    @CsvSource({"1, 3, 2, 1000", "2, 3, 2, 1000", "3, 2, 1, 1000", "4, 30, 5, 1000", "5, 30, 5, 1000",
-            "6, 4, 3, 1000", "7, 3, 2, 1000", "8, 30, 5, 1000", "9, 3, 2, 2", "10, 30, 5, 3", "11, 4, 3, 4"})
-    void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide, int maxOpen)
-            throws Exception {
+    @ParameterizedTest(name = "seed {0}, L={1}, R={2}, open exposures capped at {3}, N={4}")
+    @CsvSource({"1, 3, 2, 1000, 300", "2, 3, 2, 1000, 4", "3, 2, 1, 1000, 1", "4, 30, 5, 1000, 300",
+            "5, 30, 5, 1000, 7", "6, 4, 3, 1000, 300", "7, 3, 2, 1000, 2", "8, 30, 5, 1000, 300", "9, 3, 2, 2, 3",
+            "10, 30, 5, 3, 300", "11, 4, 3, 4, 5"})
+    void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide, int maxOpen,
+            int fatigueExposures) throws Exception {
         FeedbackConfig config = FeedbackConfig.builder().maxClicks(maxClicks).unclicksPerSide(perSide)
-                .attributionWindowMs(W).maxOpenExposures(maxOpen).userIdleTimeoutMs(100_000).build();
+                .attributionWindowMs(W).maxOpenExposures(maxOpen).fatigueExposures(fatigueExposures)
+                .userIdleTimeoutMs(100_000).build();
         Random random = new Random(seed);
         Map<String, Log> logs = new TreeMap<>();
         for (int u = 0; u < 4; u++) {
@@ -53,12 +56,21 @@ class UserFeedbackPropertyTest {
         int impressions = logs.values().stream().mapToInt(l -> l.impressions().size()).sum();
         assertThat(first.samples).hasSize(impressions);
 
-        for (TrainingSample sample : first.samples) {
+        assertThat(first.forScoring).hasSize(impressions);
+        int withRecentExposures = 0;
+        for (int i = 0; i < first.samples.size(); i++) {
+            TrainingSample sample = first.samples.get(i);
             long t = sample.getImpressionTimeMs();
             Log log = logs.get(sample.getUserId());
             UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
-                    sample.getImpressionId(), maxClicks, perSide, W, maxOpen);
-            assertThat(sample.getFeedback()).as("snapshot of %s at %d", sample.getImpressionId(), t).isEqualTo(expected);
+                    sample.getImpressionId(), maxClicks, perSide, W, maxOpen, fatigueExposures);
+            TrainingSample forScoring = first.forScoring.get(i);
+            assertThat(forScoring.getImpressionId()).isEqualTo(sample.getImpressionId());
+            assertThat(forScoring.getFeedback()).as("snapshot of %s at %d", sample.getImpressionId(), t)
+                    .isEqualTo(expected);
+            assertThat(sample.getFeedback()).as("labelled sample %s", sample.getImpressionId())
+                    .isEqualTo(UserFeedbackFunction.forSample(expected, sample.getAdId(), sample.getCategoryId()));
+            withRecentExposures += sample.getFeedback().getRecentExposures().isEmpty() ? 0 : 1;
             assertThat(UserFeedbackFunctionTest.allExposureTimes(sample.getFeedback())).allMatch(time -> time <= t);
             assertThat(SnapshotText.of(sample.getFeedback()).split("[\\[\\] |]")).doesNotContain(sample.getAdId());
         }
@@ -69,11 +81,12 @@ class UserFeedbackPropertyTest {
             for (VersionedWrite w : perKey.getValue()) {
                 UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(w.field(UserFeedbackFunction.FIELD_SNAPSHOT));
                 assertThat(mirrored).isEqualTo(BatchAlignmentReference.snapshot(log.impressions(), log.clicks(),
-                        w.version, null, maxClicks, perSide, W, maxOpen));
+                        w.version, null, maxClicks, perSide, W, maxOpen, fatigueExposures));
                 checkedWrites++;
             }
         }
         assertThat(checkedWrites).isPositive();
+        assertThat(withRecentExposures).as("samples whose category the user saw before").isPositive();
         if (maxOpen < 1000) {
             assertThat(logs.values()).as("the cap binds").anyMatch(log -> !BatchAlignmentReference
                     .evictedByTheCap(log.impressions(), Long.MAX_VALUE, W, maxOpen).isEmpty());
@@ -82,6 +95,7 @@ class UserFeedbackPropertyTest {
         // a replay in another order, on the RocksDB backend for half of the cases
         Run replay = run(config, logs, new Random(seed * 77 + 5), seed % 2 == 0);
         assertThat(replay.samples).isEqualTo(first.samples);
+        assertThat(replay.forScoring).isEqualTo(first.forScoring);
         assertThat(replay.mirror).isEqualTo(first.mirror);
     }
 
@@ -93,7 +107,9 @@ class UserFeedbackPropertyTest {
         for (int i = 0; i < n; i++) {
             t += random.nextInt(4) == 0 ? 0 : random.nextInt(30); // equal times happen
             String id = user + "-imp" + i;
-            impressions.add(impression(user, id, user + "-ad" + i, t));
+            TrainingSample impression = impression(user, id, user + "-ad" + i, t);
+            impression.setCategoryId(user + "-cat" + random.nextInt(4));
+            impressions.add(impression);
             if (random.nextDouble() < 0.3) {
                 long delay = -10 + random.nextInt(90); // some stamped before the impression, some after W: no click
                 clicks.add(click(user, id, t + delay));
@@ -110,10 +126,12 @@ class UserFeedbackPropertyTest {
 
     private static final class Run {
         final List<TrainingSample> samples;
+        final List<TrainingSample> forScoring;
         final Map<String, List<VersionedWrite>> mirror;
 
-        Run(List<TrainingSample> samples, Map<String, List<VersionedWrite>> mirror) {
+        Run(List<TrainingSample> samples, List<TrainingSample> forScoring, Map<String, List<VersionedWrite>> mirror) {
             this.samples = samples;
+            this.forScoring = forScoring;
             this.mirror = mirror;
         }
     }
@@ -149,10 +167,13 @@ class UserFeedbackPropertyTest {
             h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
             List<TrainingSample> samples = new ArrayList<>(h.extractOutputValues());
             samples.sort(Comparator.comparing(TrainingSample::getImpressionId));
+            List<TrainingSample> forScoring = new ArrayList<>(h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
+                    .map(r -> r.getValue()).toList());
+            forScoring.sort(Comparator.comparing(TrainingSample::getImpressionId));
             Map<String, List<VersionedWrite>> mirror = h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
                     .map(r -> r.getValue())
                     .collect(Collectors.groupingBy(w -> w.key, TreeMap::new, Collectors.toList()));
-            return new Run(samples, mirror);
+            return new Run(samples, forScoring, mirror);
         }
     }
 }

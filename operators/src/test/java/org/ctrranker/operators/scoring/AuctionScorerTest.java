@@ -551,7 +551,7 @@ class AuctionScorerTest {
     private static UserFeedbackSnapshot snapshot(long asOf, String clickedAd) {
         AlignedClick click = new AlignedClick(new Exposure(clickedAd, "cat-1", asOf - 1_000),
                 List.of(new Exposure("ad-2", "cat-2", asOf - 2_000)), List.of());
-        return new UserFeedbackSnapshot(asOf, List.of(click), List.of(), 1L);
+        return new UserFeedbackSnapshot(asOf, List.of(click), List.of(), 1L, null);
     }
 
     private static StreamRecord<TrainingSample> feedback(String userId, UserFeedbackSnapshot snapshot,

@@ -11,6 +11,7 @@ import org.ctrranker.events.Candidate;
 import org.ctrranker.events.Exposure;
 import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.Pricing;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.RequestContext;
 import org.ctrranker.events.Scenario;
 import org.ctrranker.events.TrainingSample;
@@ -19,6 +20,7 @@ import org.ctrranker.models.FeatureHash;
 import org.ctrranker.models.Features;
 import org.ctrranker.models.Sample;
 import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.features.FeedbackConfig;
 import org.ctrranker.operators.joins.ImpressionSamples;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +40,7 @@ class ModelInputsTest {
     void aServedCandidateAndItsLabelledImpressionHaveTheSameFeaturesButThePosition() {
         TrainingSample labelled = ImpressionSamples.of(AUCTION, new AdImpression("i1", "a1", "u1", "ad-2", 2, T0 + 5), W);
         UserFeedbackSnapshot feedback = new UserFeedbackSnapshot(T0, List.of(),
-                List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)), 0L);
+                List.of(new Exposure("ad-2", "cat-2", T0 - 120_000), new Exposure("ad-9", "cat-2", T0 - 130_000)), 0L, null);
         labelled.setFeedback(feedback);
         ItemCounts counts = new ItemCounts(T0 - 20_000, 30L, 3L);
         labelled.setItemCounts(counts);
@@ -136,15 +138,38 @@ class ModelInputsTest {
     }
 
     @Test
-    void fatigueCountsTheLastHoursUnclicksOfTheAdAndItsCategoryOnceEachAndCategoryClicks() {
+    void fatigueCountsTheRecentExposuresBeforeTheRequestEachAsClickedOrNotAtTheRequest() {
+        long t = T0;
+        long h = FeedbackConfig.FATIGUE_HORIZON_MS;
+        UserFeedbackSnapshot snapshot = new UserFeedbackSnapshot(t, List.of(), List.of(), 0L, List.of(
+                new RecentExposure("ad-1", "cat-1", t, null),
+                new RecentExposure("ad-1", "cat-1", t - 1_000, null), // window open: not clicked at t
+                new RecentExposure("ad-2", "cat-1", t - 2_000, t - 1_500),
+                new RecentExposure("ad-1", "cat-1", t - 3_000, null),
+                new RecentExposure("ad-3", "cat-1", t - 4_000, null),
+                new RecentExposure("ad-1", "cat-1", t - h - 1, null)));
+
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-1", "cat-1"))
+                .as("ad-1 at t - 1000 and t - 3000 (not the one at the request's time, nor the one over an hour "
+                        + "before), ad-3 of the category unclicked, ad-2 clicked")
+                .containsExactly(0.5f, 1f / 6, 1f);
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-9", "")).containsExactly(0f, 0f, 0f);
+        assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t - 1_600, W), "ad-1", "cat-1"))
+                .as("a request before the snapshot: ad-1 at t - 1000 comes after it, ad-2's click too, and the "
+                        + "ad-1 over an hour before t is within its hour")
+                .containsExactly(0.5f, 2f / 6, 0f);
+    }
+
+    @Test
+    void fatigueFromASnapshotWithoutRecentExposuresCountsItsUnclicksOnceEachAndCategoryClicks() {
         long t = T0;
         Exposure sameAd = new Exposure("ad-1", "cat-1", t - 600_000);
         UserFeedbackSnapshot snapshot = new UserFeedbackSnapshot(t,
                 List.of(new AlignedClick(new Exposure("ad-7", "cat-1", t - 900_000),
-                        List.of(sameAd, new Exposure("ad-1", "cat-1", t - ModelInputs.FATIGUE_HORIZON_MS - 1)),
+                        List.of(sameAd, new Exposure("ad-1", "cat-1", t - FeedbackConfig.FATIGUE_HORIZON_MS - 1)),
                         List.of(new Exposure("ad-3", "cat-1", t - 800_000)))),
                 // the recent list repeats an aligned unclick: counted once
-                List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)), 1L);
+                List.of(new Exposure("ad-1", "cat-1", t - 100_000), sameAd, new Exposure("ad-4", "cat-9", t - 50_000)), 1L, null);
 
         assertThat(fatigue(ModelInputs.UserFatigue.of(snapshot, t, W), "ad-1", "cat-1"))
                 .as("2 unclicks of ad-1 in the hour (one older ignored), 1 of cat-1, a cat-1 click")
@@ -173,7 +198,7 @@ class ModelInputsTest {
                 List.of(exposure("u-late", asOf - 320_000), exposure("u-early", asOf - 340_000)),
                 List.of(exposure("u-after", asOf - 140_000)));
         AlignedClick second = new AlignedClick(exposure("clicked-2", asOf - 150_000), List.of(), List.of());
-        return new UserFeedbackSnapshot(asOf, List.of(first, second), List.of(), 2L);
+        return new UserFeedbackSnapshot(asOf, List.of(first, second), List.of(), 2L, null);
     }
 
     private static Exposure exposure(String adId, long timeMs) {

@@ -20,7 +20,7 @@ class AvroBytesSerializerTest {
 
     private static final UserFeedbackSnapshot SNAPSHOT = new UserFeedbackSnapshot(10L,
             List.of(new AlignedClick(new Exposure("a", "c", 5L), List.of(new Exposure("b", "c", 4L)), List.of())),
-            List.of(new Exposure("d", "", 9L)), 1L);
+            List.of(new Exposure("d", "", 9L)), 1L, null);
 
     @Test
     void aRecordDecodesFromItsBytesAsAFreshEqualRecordAndTheStateBytesAreTheRecordSerializers() throws Exception {

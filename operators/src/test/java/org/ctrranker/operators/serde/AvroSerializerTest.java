@@ -24,8 +24,8 @@ class AvroSerializerTest {
                 AvroTypeInfo.forRecord(UserFeedbackSnapshot.class).createSerializer(new SerializerConfigImpl());
         UserFeedbackSnapshot first = new UserFeedbackSnapshot(10L,
                 List.of(new AlignedClick(new Exposure("a", "c", 5L), List.of(new Exposure("b", "c", 4L)), List.of())),
-                List.of(new Exposure("d", "", 9L)), 1L);
-        UserFeedbackSnapshot second = new UserFeedbackSnapshot(11L, List.of(), List.of(), 0L);
+                List.of(new Exposure("d", "", 9L)), 1L, null);
+        UserFeedbackSnapshot second = new UserFeedbackSnapshot(11L, List.of(), List.of(), 0L, null);
         DataOutputSerializer out = new DataOutputSerializer(64);
         serializer.serialize(first, out);
         serializer.serialize(second, out);
