@@ -47,7 +47,8 @@ import org.ctrranker.schemas.SchemaHistory;
 /**
  * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
  * (input 2). Emits each impression sample with {@code feedback} = the user's aligned snapshot as of its
- * impression time (nothing later; the impression itself left out), and on the side output
+ * impression time (nothing later; the impression itself left out; of its recent exposures those of the sample's ad
+ * and category), on the side output {@link #FOR_SCORING} the same with the whole snapshot, and on
  * {@link #REDIS_MIRROR} the user's current snapshot for the Redis mirror.
  *
  * <p>Order independence: an impression's exposure joins the user's history, and its sample gets its
