@@ -135,8 +135,8 @@ class BoundedJoinsIT {
         List<String> clicks = new ArrayList<>();
         state.get("clicks").forEach(c -> clicks.add(c.get("ad_id").asText() + "@" + c.get("time_ms").asLong()));
         assertThat(clicks).isEqualTo(expectedClicks);
-        // and the exposures the fatigue features count: the user's last N of the hour up to the state's time (empty
-        // for a user whose last write came over an hour after its last impression, at a late click's time)
+        // and the exposures the fatigue features count: the user's last N up to the state's time, back to an hour
+        // before the newest
         int usersWithRecentExposures = 0;
         for (String someone : new TreeSet<>(impressionsByUser.keySet())) {
             StringWriter someonesJson = new StringWriter();
@@ -170,8 +170,10 @@ class BoundedJoinsIT {
     }
 
     private static List<String> lastExposuresOfTheHour(Collection<TrainingSample> samples, String user, long asOf) {
+        long newest = samples.stream().filter(s -> s.getUserId().equals(user) && s.getImpressionTimeMs() <= asOf)
+                .mapToLong(TrainingSample::getImpressionTimeMs).max().orElse(0);
         return samples.stream().filter(s -> s.getUserId().equals(user) && s.getImpressionTimeMs() <= asOf
-                        && s.getImpressionTimeMs() >= asOf - FeedbackConfig.FATIGUE_HORIZON_MS)
+                        && s.getImpressionTimeMs() >= newest - FeedbackConfig.FATIGUE_HORIZON_MS)
                 .sorted(Comparator.comparingLong(TrainingSample::getImpressionTimeMs)
                         .thenComparing(TrainingSample::getImpressionId).reversed())
                 .limit(FeedbackConfig.defaults().fatigueExposures())

@@ -25,10 +25,11 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  * Because every status is a function of event times only, a snapshot does not depend on the order in
  * which events arrived.
  *
- * <p>A snapshot also lists the exposures the fatigue features count: the last N of the hour up to t
- * ({@link FeedbackConfig#FATIGUE_HORIZON_MS}), clicked or not; open ones count as not clicked, as they are at t.
- * (Those at t itself count against N too: with them apart, the list would change at t + 1 ms without an event,
- * and a mirror write would depend on which timers the arrival order set.)
+ * <p>A snapshot also lists the exposures the fatigue features count: the last N up to t, clicked or not (open
+ * ones count as not clicked, as they are at t), back to an hour ({@link FeedbackConfig#FATIGUE_HORIZON_MS})
+ * before the newest of them; a reader takes those of the hour before its own time. The hour is counted from the
+ * newest exposure, not from t, and those at t count against N too, so that a snapshot changes only at an event's
+ * time: a timer that only some arrival orders set (an early click's) then never finds new content to mirror.
  *
  * <p>Bounded size: {@link #prune(long)} keeps, of the exposures whose status can no longer change, only
  * what a later snapshot can still show (the last L clicks, their R nearest unclicks on each side, the
@@ -216,12 +217,15 @@ public final class FeedbackTimeline {
     /** The exposures of the hour up to t that the fatigue features count, most recent first (see the class note). */
     private List<RecentExposure> recentExposures(long t, String excludeImpressionId) {
         List<RecentExposure> recent = new ArrayList<>();
+        long from = Long.MIN_VALUE;
         for (int i = entries.size() - 1; i >= 0 && recent.size() < fatigueExposures; i--) {
             Entry e = entries.get(i);
             if (e.timeMs > t || excludeImpressionId != null && excludeImpressionId.equals(e.impressionId)) {
                 continue;
             }
-            if (e.timeMs < t - FeedbackConfig.FATIGUE_HORIZON_MS) {
+            if (recent.isEmpty()) {
+                from = e.timeMs - FeedbackConfig.FATIGUE_HORIZON_MS;
+            } else if (e.timeMs < from) {
                 break;
             }
             recent.add(new RecentExposure(e.adId, e.categoryId, e.timeMs, e.clickedBy(t) ? e.clickTimeMs : null));
@@ -254,9 +258,10 @@ public final class FeedbackTimeline {
             markUnclicks(keep, pos + 1, +1, settled);
         }
         markUnclicks(keep, settled - 1, -1, settled);
+        // A later snapshot's hour starts at or after the newest settled exposure's hour.
         int recent = 0;
         for (int i = settled - 1; i >= 0 && recent < fatigueExposures
-                && entries.get(i).timeMs >= horizonMs - FeedbackConfig.FATIGUE_HORIZON_MS; i--) {
+                && entries.get(i).timeMs >= entries.get(settled - 1).timeMs - FeedbackConfig.FATIGUE_HORIZON_MS; i--) {
             keep[i] = true;
             recent++;
         }

@@ -112,16 +112,19 @@ final class BatchAlignmentReference {
                 recent.add(exposure(it));
             }
         }
-        // 6. The exposures the fatigue features count: the last N kept (not evicted) ones of the hour up to t but the
-        //    target, labelled or not, newest first, each with its click if one came by t.
-        List<TrainingSample> hour = new ArrayList<>();
+        // 6. The exposures the fatigue features count: the last N kept (not evicted) ones up to t but the target,
+        //    labelled or not, within the hour before the newest of them, newest first, each with its click if one
+        //    came by t.
+        List<TrainingSample> upToT = new ArrayList<>();
         for (TrainingSample imp : impressions) {
-            long e = imp.getImpressionTimeMs();
             if (!evicted.contains(imp.getImpressionId()) && !imp.getImpressionId().equals(targetImpressionId)
-                    && e <= t && e >= t - FeedbackConfig.FATIGUE_HORIZON_MS) {
-                hour.add(imp);
+                    && imp.getImpressionTimeMs() <= t) {
+                upToT.add(imp);
             }
         }
+        long newest = upToT.stream().mapToLong(TrainingSample::getImpressionTimeMs).max().orElse(0);
+        List<TrainingSample> hour = new ArrayList<>(upToT.stream()
+                .filter(imp -> imp.getImpressionTimeMs() >= newest - FeedbackConfig.FATIGUE_HORIZON_MS).toList());
         hour.sort(Comparator.comparingLong(TrainingSample::getImpressionTimeMs)
                 .thenComparing(TrainingSample::getImpressionId).reversed());
         List<RecentExposure> recentExposures = new ArrayList<>();

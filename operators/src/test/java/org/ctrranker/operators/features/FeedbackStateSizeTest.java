@@ -105,21 +105,27 @@ class FeedbackStateSizeTest {
     }
 
     @Test
-    void pruningKeepsTheLastNExposuresOfTheHourAndNoMore() {
+    void recentExposuresChangeOnlyWithEventsAndPruningKeepsThemAndNoMore() {
+        long hour = FeedbackConfig.FATIGUE_HORIZON_MS;
         FeedbackTimeline timeline = new FeedbackTimeline(1, 1, 10, 1_000, 4);
         for (int i = 0; i < 10; i++) {
             timeline.addExposure("i" + i, "a" + i, "x", i * 10L);
         }
         List<RecentExposure> before = timeline.snapshotAt(200, null).getRecentExposures();
         assertThat(before).extracting(RecentExposure::getAdId).containsExactly("a9", "a8", "a7", "a6");
+        assertThat(timeline.snapshotAt(2 * hour, null).getRecentExposures())
+                .as("no event since: the same list, however late (a reader takes its own hour of it)").isEqualTo(before);
         timeline.prune(200);
         assertThat(timeline.snapshotAt(200, null).getRecentExposures()).isEqualTo(before);
         assertThat(timeline.size()).as("no clicks: the last 4 (among them the last R = 1 unclick)").isEqualTo(4);
 
-        long hourLater = FeedbackConfig.FATIGUE_HORIZON_MS + 65;
-        timeline.prune(hourLater);
-        assertThat(timeline.snapshotAt(hourLater, null).getRecentExposures()).extracting(RecentExposure::getAdId)
-                .as("a6 at 60 is over an hour old").containsExactly("a9", "a8", "a7");
+        timeline.addExposure("j", "b", "x", hour + 75);
+        long settled = hour + 100;
+        List<RecentExposure> after = timeline.snapshotAt(settled, null).getRecentExposures();
+        assertThat(after).extracting(RecentExposure::getAdId).as("a7 at 70 is over an hour before b")
+                .containsExactly("b", "a9", "a8");
+        timeline.prune(settled);
+        assertThat(timeline.snapshotAt(settled, null).getRecentExposures()).isEqualTo(after);
         assertThat(timeline.size()).isEqualTo(3);
     }
 

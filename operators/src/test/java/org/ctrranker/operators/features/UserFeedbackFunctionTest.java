@@ -231,6 +231,34 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void theMirrorWritesTheSameWhetherAClickCameBeforeOrAfterItsImpressionWasAddedAnHourOn() throws Exception {
+        // A click that comes before its impression is added sets a timer at its time + W that the other order does
+        // not: the snapshot there must equal the last one mirrored, although the hour before it no longer holds e0.
+        long hour = FeedbackConfig.FATIGUE_HORIZON_MS;
+        FeedbackConfig notIdle = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(2).attributionWindowMs(10)
+                .userIdleTimeoutMs(10 * hour).build();
+        List<List<Long>> versionsByOrder = new java.util.ArrayList<>();
+        for (boolean clickFirst : new boolean[] {true, false}) {
+            try (var h = harness(notIdle)) {
+                h.processElement1(impression("u", "i0", "e0", 30), 30);
+                h.processBothWatermarks(new Watermark(hour - 100));
+                if (clickFirst) {
+                    h.processElement2(click("u", "i1", hour + 25), hour + 25); // waits: a timer at hour + 35
+                }
+                h.processElement1(impression("u", "i1", "e1", hour + 20), hour + 20);
+                h.processBothWatermarks(new Watermark(hour + 22));
+                if (!clickFirst) {
+                    h.processElement2(click("u", "i1", hour + 25), hour + 25); // attaches at once
+                }
+                h.processBothWatermarks(new Watermark(hour + 100));
+                versionsByOrder.add(h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
+                        .map(r -> r.getValue().version).toList());
+            }
+        }
+        assertThat(versionsByOrder.get(0)).isEqualTo(versionsByOrder.get(1)).contains(hour + 20, hour + 25);
+    }
+
+    @Test
     void mirrorsTheCurrentStateToRedisWritesVersionedByEventTime() throws Exception {
         try (var h = harness(CONFIG)) {
             baseSequence(h);

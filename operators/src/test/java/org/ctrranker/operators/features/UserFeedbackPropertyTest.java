@@ -45,7 +45,7 @@ class UserFeedbackPropertyTest {
             int fatigueExposures) throws Exception {
         FeedbackConfig config = FeedbackConfig.builder().maxClicks(maxClicks).unclicksPerSide(perSide)
                 .attributionWindowMs(W).maxOpenExposures(maxOpen).fatigueExposures(fatigueExposures)
-                .userIdleTimeoutMs(100_000).build();
+                .userIdleTimeoutMs(100 * FeedbackConfig.FATIGUE_HORIZON_MS).build();
         Random random = new Random(seed);
         Map<String, Log> logs = new TreeMap<>();
         for (int u = 0; u < 4; u++) {
@@ -106,6 +106,9 @@ class UserFeedbackPropertyTest {
         long t = 1_000;
         for (int i = 0; i < n; i++) {
             t += random.nextInt(4) == 0 ? 0 : random.nextInt(30); // equal times happen
+            if (random.nextInt(25) == 0) {
+                t += FeedbackConfig.FATIGUE_HORIZON_MS - 60 + random.nextInt(120); // the fatigue features' hour passes
+            }
             String id = user + "-imp" + i;
             TrainingSample impression = impression(user, id, user + "-ad" + i, t);
             impression.setCategoryId(user + "-cat" + random.nextInt(4));
