@@ -159,7 +159,7 @@ class BoundedJoinsIT {
         assertThat(query(text, new StringWriter(), "user", user, "--redis", stack.endpoints().redisUrl(),
                 "--key-prefix", prefix)).isZero();
         assertThat(text.toString()).contains("user " + user).contains("clicks: " + clicks.size() + ",")
-                .contains("exposures the fatigue features count (the last hour's, at most N): "
+                .contains("exposures the fatigue features count (at most N, back to an hour before the newest): "
                         + state.get("recent_exposures").size())
                 .contains(state.get("clicks").get(0).get("ad_id").asText());
 

@@ -172,7 +172,7 @@ public final class QueryUserCommand implements Callable<Integer> {
         List<RecentExposure> recent = s.getRecentExposures();
         if (recent != null) {
             long clicked = recent.stream().filter(e -> e.getClickTimeMs() != null).count();
-            out.printf("exposures the fatigue features count (the last hour's, at most N): %d, %d of them clicked%s%n",
+            out.printf("exposures the fatigue features count (at most N, back to an hour before the newest): %d, %d of them clicked%s%n",
                     recent.size(), clicked, recent.isEmpty() ? "" : "; most recent first:");
             for (RecentExposure e : recent.subList(0, Math.min(SHOWN_RECENT_EXPOSURES, recent.size()))) {
                 out.printf("     %s at %s%s%n", e.getAdId() + " (" + (e.getCategoryId().isEmpty() ? "no category"

@@ -33,9 +33,9 @@ import org.ctrranker.events.UserFeedbackSnapshot;
  *
  * <p>Bounded size: {@link #prune(long)} keeps, of the exposures whose status can no longer change, only
  * what a later snapshot can still show (the last L clicks, their R nearest unclicks on each side, the
- * last R unclicks, and the last N of the hour), plus every exposure whose window is still open, capped in event time: when an
- * exposure at x leaves more than maxOpen exposures open at x (x < e + W), the oldest of them go. The cap
- * is a function of the log only if exposures are added in (time, impression id) order, which
+ * last R unclicks, and the recent exposures' last N), plus every exposure whose window is still open, capped in
+ * event time: when an exposure at x leaves more than maxOpen exposures open at x (x < e + W), the oldest of them
+ * go. The cap is a function of the log only if exposures are added in (time, impression id) order, which
  * {@link UserFeedbackFunction} does by adding them when the watermark passes them.
  */
 public final class FeedbackTimeline {
@@ -214,7 +214,7 @@ public final class FeedbackTimeline {
         return new UserFeedbackSnapshot(t, aligned, recent, clickCount, recentExposures(t, excludeImpressionId));
     }
 
-    /** The exposures of the hour up to t that the fatigue features count, most recent first (see the class note). */
+    /** The exposures up to t that the fatigue features count, most recent first (see the class note). */
     private List<RecentExposure> recentExposures(long t, String excludeImpressionId) {
         List<RecentExposure> recent = new ArrayList<>();
         long from = Long.MIN_VALUE;

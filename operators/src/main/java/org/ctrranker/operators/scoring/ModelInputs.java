@@ -34,7 +34,8 @@ import org.ctrranker.models.UserHistory;
  * day, weekday, the user's tags (sorted, as one key). Dense features, as evaluate's {@code OnlineFeaturizer}
  * computes them (its features 2 to 4, 8, 10, 0 and 1): the user's fatigue from the feedback snapshot (of the user's
  * last N exposures in the hour before the request: those not clicked by then of this ad and of other ads of its
- * category, and whether the user clicked an ad of its category), the request's size (its number of candidates), and the log of the user's
+ * category, and whether the user clicked an ad of its category), the request's size (its number of candidates),
+ * and the log of the user's
  * clicks known at the request (the snapshot's click count; evaluate's feature 10 counts MIND's clicks from before
  * the log, which the MIND replay writes as the user's first clicks), and the ad's own record from its {@link ItemCounts}
  * as of the scorer's point in time (its smoothed CTR as a log-ratio to {@link #ITEM_PRIOR_CTR}, and the log of its
