@@ -20,6 +20,7 @@ public final class FeedbackConfig implements Serializable {
     public static final String USER_IDLE_TIMEOUT_MS = "ctr.features.feedback.user-idle-timeout-ms";
     public static final String STATE_TTL_MS = "ctr.features.feedback.state-ttl-ms";
     public static final String REDIS_TTL_MS = "ctr.features.feedback.redis-ttl-ms";
+    public static final String MIRROR_INTERVAL_MS = "ctr.features.feedback.mirror-interval-ms";
     public static final String REDIS_KEY_PREFIX = "ctr.redis.key-prefix";
 
     /** How far back the model's fatigue features look (evaluate's and the synthetic world's hour). */
@@ -33,6 +34,7 @@ public final class FeedbackConfig implements Serializable {
     private final long userIdleTimeoutMs;
     private final long stateTtlMs;
     private final long redisTtlMs;
+    private final long mirrorIntervalMs;
     private final String redisKeyPrefix;
 
     private FeedbackConfig(Builder b) {
@@ -46,6 +48,9 @@ public final class FeedbackConfig implements Serializable {
         if (b.userIdleTimeoutMs <= b.attributionWindowMs) {
             throw new IllegalArgumentException("user idle timeout " + b.userIdleTimeoutMs
                     + " ms must exceed the attribution window " + b.attributionWindowMs + " ms");
+        }
+        if (b.mirrorIntervalMs < 1) {
+            throw new IllegalArgumentException(MIRROR_INTERVAL_MS + " must be at least 1, got " + b.mirrorIntervalMs);
         }
         if (b.fatigueExposures < 1) {
             throw new IllegalArgumentException(FATIGUE_EXPOSURES + " must be at least 1, got " + b.fatigueExposures);
@@ -61,6 +66,7 @@ public final class FeedbackConfig implements Serializable {
         this.userIdleTimeoutMs = b.userIdleTimeoutMs;
         this.stateTtlMs = b.stateTtlMs;
         this.redisTtlMs = b.redisTtlMs;
+        this.mirrorIntervalMs = b.mirrorIntervalMs;
         this.redisKeyPrefix = b.redisKeyPrefix;
     }
 
@@ -90,6 +96,7 @@ public final class FeedbackConfig implements Serializable {
         b.userIdleTimeoutMs(Long.parseLong(p.getProperty(USER_IDLE_TIMEOUT_MS, String.valueOf(b.userIdleTimeoutMs))));
         b.stateTtlMs(Long.parseLong(p.getProperty(STATE_TTL_MS, String.valueOf(b.stateTtlMs))));
         b.redisTtlMs(Long.parseLong(p.getProperty(REDIS_TTL_MS, String.valueOf(b.redisTtlMs))));
+        b.mirrorIntervalMs(Long.parseLong(p.getProperty(MIRROR_INTERVAL_MS, String.valueOf(b.mirrorIntervalMs))));
         b.redisKeyPrefix(p.getProperty(REDIS_KEY_PREFIX, b.redisKeyPrefix));
         return b.build();
     }
@@ -140,6 +147,14 @@ public final class FeedbackConfig implements Serializable {
         return redisTtlMs;
     }
 
+    /**
+     * The Redis mirror writes a user's state as of the end of each interval of event time in which it changed (its
+     * ends on a grid from epoch 0), not at every change: a heavy user's snapshot changes at every impression.
+     */
+    public long mirrorIntervalMs() {
+        return mirrorIntervalMs;
+    }
+
     public String redisKeyPrefix() {
         return redisKeyPrefix;
     }
@@ -153,6 +168,7 @@ public final class FeedbackConfig implements Serializable {
         private long userIdleTimeoutMs = 604_800_000L;
         private long stateTtlMs = 1_209_600_000L;
         private long redisTtlMs = 604_800_000L;
+        private long mirrorIntervalMs = 1_000L;
         private String redisKeyPrefix = "ctr";
 
         private Builder() {}
@@ -194,6 +210,11 @@ public final class FeedbackConfig implements Serializable {
 
         public Builder redisTtlMs(long ms) {
             this.redisTtlMs = ms;
+            return this;
+        }
+
+        public Builder mirrorIntervalMs(long ms) {
+            this.mirrorIntervalMs = ms;
             return this;
         }
 

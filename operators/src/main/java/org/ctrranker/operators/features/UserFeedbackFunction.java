@@ -235,7 +235,15 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             }
         }
         orphanClicks.inc(timeline.prune(time));
-        mirror(timeline, time, ctx);
+        long mirrorAt = config.mirrorIntervalMs() * Math.floorDiv(time + config.mirrorIntervalMs() - 1,
+                config.mirrorIntervalMs());
+        if (mirrorAt == time) {
+            mirror(timeline, time, ctx);
+        } else {
+            // Every timer that can find new content sets the interval's end; a timer only some arrival orders set
+            // (an early click's) finds none there, as the snapshot changes only at events' times.
+            ctx.timerService().registerEventTimeTimer(mirrorAt);
+        }
         save(timeline);
     }
 

@@ -22,7 +22,7 @@ class FeatureConfigDefaultsTest {
         FeedbackConfig builtIn = FeedbackConfig.defaults();
         assertThat(documented).containsKeys(FeedbackConfig.MAX_CLICKS, FeedbackConfig.UNCLICKS_PER_SIDE,
                 FeedbackConfig.MAX_OPEN_EXPOSURES, FeedbackConfig.FATIGUE_EXPOSURES, FeedbackConfig.USER_IDLE_TIMEOUT_MS, FeedbackConfig.STATE_TTL_MS,
-                FeedbackConfig.REDIS_TTL_MS, FeedbackConfig.ATTRIBUTION_WINDOW_MS, FeedbackConfig.REDIS_KEY_PREFIX);
+                FeedbackConfig.REDIS_TTL_MS, FeedbackConfig.MIRROR_INTERVAL_MS, FeedbackConfig.ATTRIBUTION_WINDOW_MS, FeedbackConfig.REDIS_KEY_PREFIX);
         assertThat(fromFile).usingRecursiveComparison().isEqualTo(builtIn);
         assertThat(builtIn.fatigueExposures()).as("the fatigue features as evaluate counts them")
                 .isEqualTo(OnlineFeaturizer.RECENT_EXPOSURES);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class UserFeedbackFunctionTest {
 
     private static final FeedbackConfig CONFIG = FeedbackConfig.builder()
-            .maxClicks(3).unclicksPerSide(2).attributionWindowMs(10).userIdleTimeoutMs(1_000).build();
+            .maxClicks(3).unclicksPerSide(2).attributionWindowMs(10).userIdleTimeoutMs(1_000).mirrorIntervalMs(1).build();
 
     @Test
     void alignsNearestUnclicksOnEachSideSkippingClicksAndSharingUnclicks() throws Exception {
@@ -236,7 +236,7 @@ class UserFeedbackFunctionTest {
         // not: the snapshot there must equal the last one mirrored, although the hour before it no longer holds e0.
         long hour = FeedbackConfig.FATIGUE_HORIZON_MS;
         FeedbackConfig notIdle = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(2).attributionWindowMs(10)
-                .userIdleTimeoutMs(10 * hour).build();
+                .userIdleTimeoutMs(10 * hour).mirrorIntervalMs(1).build();
         List<List<Long>> versionsByOrder = new java.util.ArrayList<>();
         for (boolean clickFirst : new boolean[] {true, false}) {
             try (var h = harness(notIdle)) {
@@ -256,6 +256,24 @@ class UserFeedbackFunctionTest {
             }
         }
         assertThat(versionsByOrder.get(0)).isEqualTo(versionsByOrder.get(1)).contains(hour + 20, hour + 25);
+    }
+
+    @Test
+    void mirrorsTheStateAsOfTheEndOfEachIntervalItChangedIn() throws Exception {
+        FeedbackConfig everyHundred = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(2).attributionWindowMs(10)
+                .userIdleTimeoutMs(1_000).mirrorIntervalMs(100).build();
+        try (var h = harness(everyHundred)) {
+            baseSequence(h); // events from 10 to 80 (e7's window closing)
+            h.processElement1(impression("u", "late", "e9", 150), 150);
+            h.processBothWatermarks(new Watermark(400));
+            List<VersionedWrite> writes = h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
+                    .map(r -> r.getValue()).toList();
+            assertThat(writes).extracting(w -> w.version).containsExactly(100L, 200L);
+            assertThat(SnapshotText.of(UserFeedbackFunction.decode(writes.get(0).field(UserFeedbackFunction.FIELD_SNAPSHOT))))
+                    .isEqualTo("e3[e2 e1|e4 e6] e5[e4 e2|e6 e7] recent[e7 e6]");
+            assertThat(UserFeedbackFunction.decode(writes.get(1).field(UserFeedbackFunction.FIELD_SNAPSHOT))
+                    .getRecentExposures()).extracting(e -> e.getAdId()).startsWith("e9", "e7", "e6");
+        }
     }
 
     @Test

@@ -37,14 +37,15 @@ class UserFeedbackPropertyTest {
 
     private record Event(long timeMs, TrainingSample impression, AdClick click) {}
 
-    @ParameterizedTest(name = "seed {0}, L={1}, R={2}, open exposures capped at {3}, N={4}")
-    @CsvSource({"1, 3, 2, 1000, 300", "2, 3, 2, 1000, 4", "3, 2, 1, 1000, 1", "4, 30, 5, 1000, 300",
-            "5, 30, 5, 1000, 7", "6, 4, 3, 1000, 300", "7, 3, 2, 1000, 2", "8, 30, 5, 1000, 300", "9, 3, 2, 2, 3",
-            "10, 30, 5, 3, 300", "11, 4, 3, 4, 5"})
+    @ParameterizedTest(name = "seed {0}, L={1}, R={2}, open exposures capped at {3}, N={4}, mirrored every {5} ms")
+    @CsvSource({"1, 3, 2, 1000, 300, 1", "2, 3, 2, 1000, 4, 1", "3, 2, 1, 1000, 1, 25", "4, 30, 5, 1000, 300, 1",
+            "5, 30, 5, 1000, 7, 40", "6, 4, 3, 1000, 300, 1", "7, 3, 2, 1000, 2, 7", "8, 30, 5, 1000, 300, 1000",
+            "9, 3, 2, 2, 3, 1", "10, 30, 5, 3, 300, 25", "11, 4, 3, 4, 5, 1"})
     void streamingAlignmentEqualsTheBatchAlignmentOfTheFullLog(long seed, int maxClicks, int perSide, int maxOpen,
-            int fatigueExposures) throws Exception {
+            int fatigueExposures, long mirrorIntervalMs) throws Exception {
         FeedbackConfig config = FeedbackConfig.builder().maxClicks(maxClicks).unclicksPerSide(perSide)
                 .attributionWindowMs(W).maxOpenExposures(maxOpen).fatigueExposures(fatigueExposures)
+                .mirrorIntervalMs(mirrorIntervalMs)
                 .userIdleTimeoutMs(100 * FeedbackConfig.FATIGUE_HORIZON_MS).build();
         Random random = new Random(seed);
         Map<String, Log> logs = new TreeMap<>();
@@ -79,6 +80,7 @@ class UserFeedbackPropertyTest {
             String user = perKey.getKey().replaceAll(".*\\{(.*)}.*", "$1");
             Log log = logs.get(user);
             for (VersionedWrite w : perKey.getValue()) {
+                assertThat(w.version % mirrorIntervalMs).as("written at an interval's end").isZero();
                 UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(w.field(UserFeedbackFunction.FIELD_SNAPSHOT));
                 assertThat(mirrored).isEqualTo(BatchAlignmentReference.snapshot(log.impressions(), log.clicks(),
                         w.version, null, maxClicks, perSide, W, maxOpen, fatigueExposures));
