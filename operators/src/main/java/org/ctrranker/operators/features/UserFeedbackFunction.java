@@ -62,8 +62,9 @@ import org.ctrranker.schemas.SchemaHistory;
  *
  * <p>Timers (event time): at each impression time (add its exposures, emit its samples), at time + W (its
  * window closes: it becomes unclicked or stays clicked, state is pruned), at each click time (the click
- * becomes visible), and on an hourly grid after each event + idle timeout (the user's history up to then
- * is dropped if it had no event in the timeout).
+ * becomes visible), on an hourly grid after each event + idle timeout (the user's history up to then
+ * is dropped if it had no event in the timeout), and at the end of each mirror interval another timer fell in (the
+ * user's state is mirrored as of then, if it changed).
  */
 public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample>
         implements CheckpointedFunction {
