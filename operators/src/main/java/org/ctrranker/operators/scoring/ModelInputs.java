@@ -3,8 +3,10 @@ package org.ctrranker.operators.scoring;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.ctrranker.events.AdAuction;
@@ -124,16 +126,23 @@ public final class ModelInputs {
     public static final class UserFatigue {
         /** How many dense features {@link #fill} writes, from index 0 (the click count is written beside the request's size). */
         public static final int FEATURES = 3;
-        private static final UserFatigue NONE = new UserFatigue(List.of(), List.of(), 0);
-        private final List<Exposure> unclicks;
-        private final List<Exposure> clicks;
+        private static final UserFatigue NONE = new UserFatigue(0);
+        /** Unclicked exposures by ad, by category, and by ad and category: counted once, read per candidate. */
+        private final Map<String, Integer> unclickedByAd = new HashMap<>();
+        private final Map<String, Integer> unclickedByCategory = new HashMap<>();
+        private final Map<List<String>, Integer> unclickedByAdAndCategory = new HashMap<>();
+        private final Set<String> clickedCategories = new HashSet<>();
         /** All of the user's clicks known at the request, not only the hour's. */
         private final long clickCount;
 
-        private UserFatigue(List<Exposure> unclicks, List<Exposure> clicks, long clickCount) {
-            this.unclicks = unclicks;
-            this.clicks = clicks;
+        private UserFatigue(long clickCount) {
             this.clickCount = clickCount;
+        }
+
+        private void unclicked(String adId, String categoryId) {
+            unclickedByAd.merge(adId, 1, Integer::sum);
+            unclickedByCategory.merge(categoryId, 1, Integer::sum);
+            unclickedByAdAndCategory.merge(List.of(adId, categoryId), 1, Integer::sum);
         }
 
         /** The fatigue of {@code snapshot}'s user (null: none) at {@code atMs}; {@code windowMs}: the attribution window. */
@@ -148,11 +157,9 @@ public final class ModelInputs {
                     clickCount--; // not yet known at the request: history() leaves it out too
                 }
             }
-            clickCount = Math.max(0, clickCount);
             long from = atMs - FeedbackConfig.FATIGUE_HORIZON_MS;
-            List<Exposure> clicks = new ArrayList<>();
+            UserFatigue fatigue = new UserFatigue(Math.max(0, clickCount));
             if (snapshot.getRecentExposures() != null) {
-                List<Exposure> unclicks = new ArrayList<>();
                 for (RecentExposure e : snapshot.getRecentExposures()) {
                     if (e.getTimeMs() >= atMs) {
                         continue; // not before the request (its own auction's exposures are at its time)
@@ -161,12 +168,16 @@ public final class ModelInputs {
                         break;
                     }
                     Long click = e.getClickTimeMs();
-                    (click != null && click <= atMs ? clicks : unclicks)
-                            .add(new Exposure(e.getAdId(), e.getCategoryId(), e.getTimeMs()));
+                    if (click != null && click <= atMs) {
+                        fatigue.clickedCategories.add(e.getCategoryId());
+                    } else {
+                        fatigue.unclicked(e.getAdId(), e.getCategoryId());
+                    }
                 }
-                return new UserFatigue(unclicks, clicks, clickCount);
+                return fatigue;
             }
-            Set<Exposure> unclicks = new LinkedHashSet<>();
+            Set<Exposure> unclicks = new HashSet<>();
+            List<Exposure> clicks = new ArrayList<>();
             for (Exposure e : snapshot.getRecentUnclicks()) {
                 keepIfIn(e, from, knownBefore, unclicks);
             }
@@ -175,7 +186,9 @@ public final class ModelInputs {
                 aligned.getAfter().forEach(e -> keepIfIn(e, from, knownBefore, unclicks));
                 keepIfIn(aligned.getClick(), from, knownBefore, clicks);
             }
-            return new UserFatigue(List.copyOf(unclicks), clicks, clickCount);
+            unclicks.forEach(e -> fatigue.unclicked(e.getAdId(), e.getCategoryId()));
+            clicks.forEach(e -> fatigue.clickedCategories.add(e.getCategoryId()));
+            return fatigue;
         }
 
         private static void keepIfIn(Exposure e, long from, long knownBefore, Collection<Exposure> into) {
@@ -191,22 +204,12 @@ public final class ModelInputs {
          */
         public void fill(String adId, String categoryId, float[] dense) {
             boolean hasCategory = categoryId != null && !categoryId.isEmpty();
-            int sameAd = 0;
-            int sameCategory = 0;
-            for (Exposure e : unclicks) {
-                if (e.getAdId().equals(adId)) {
-                    sameAd++;
-                } else if (hasCategory && categoryId.equals(e.getCategoryId())) {
-                    sameCategory++;
-                }
-            }
-            boolean clickedCategory = false;
-            for (Exposure e : clicks) {
-                clickedCategory |= hasCategory && categoryId.equals(e.getCategoryId());
-            }
+            int sameAd = unclickedByAd.getOrDefault(adId, 0);
+            int sameCategory = !hasCategory ? 0 : unclickedByCategory.getOrDefault(categoryId, 0)
+                    - unclickedByAdAndCategory.getOrDefault(List.of(adId, categoryId), 0);
             dense[0] = Math.min(sameAd, 4) / 4f;
             dense[1] = Math.min(sameCategory, 6) / 6f;
-            dense[2] = clickedCategory ? 1f : 0f;
+            dense[2] = hasCategory && clickedCategories.contains(categoryId) ? 1f : 0f;
         }
     }
 
