@@ -39,6 +39,7 @@ import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.DecodedStateCache;
 import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroModels;
 import org.ctrranker.schemas.EventTopic;
@@ -87,12 +88,20 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public static final String FIELD_AS_OF = "as_of_ms";
     public static final String FIELD_CLICKS = "clicks";
 
+    /** Users whose decoded state a subtask keeps: a few hundred heavy users at tens of KB each at most. */
+    static final int DECODED_TIMELINES = 256;
+
     /** Idle-expiry timers are rounded up to this grid: at most one per user per grid step (the scorer's too). */
     public static final long IDLE_TIMER_GRID_MS = 3_600_000L;
 
     private final FeedbackConfig config;
 
     private transient ValueState<byte[]> timelineState;
+    /**
+     * A heavy user's events follow each other closely, and decoding the state (hundreds of exposures) at each was a
+     * third of this stage's CPU on a flat-out run.
+     */
+    private transient DecodedStateCache<String, FeedbackTimeline> decodedTimelines;
     private transient EventTimeBuffer waitingSamples;
     private transient EarlierStateFormat earlierFormat;
     private transient Counter samplesEnriched;
@@ -130,6 +139,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         timelineState = getRuntimeContext().getState(timelineDescriptor(config));
+        decodedTimelines = new DecodedStateCache<>(DECODED_TIMELINES);
         waitingSamples = new EventTimeBuffer(getRuntimeContext(), "samples-waiting-for-watermark", stateTtl(config),
                 earlierFormat);
 
@@ -176,24 +186,24 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     @Override
     public void processElement1(TrainingSample sample, Context ctx, Collector<TrainingSample> out) throws Exception {
         long t = sample.getImpressionTimeMs();
-        FeedbackTimeline timeline = load();
-        if (t <= ctx.timerService().currentWatermark()) {
-            lateImpressions.inc();
-            addExposure(timeline, sample);
-            emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), ctx, out);
-        } else {
-            waitingSamples.add(t, sample, ctx.timerService());
-        }
-        timeline.noteEvent(t);
         ctx.timerService().registerEventTimeTimer(t + config.attributionWindowMs());
+        if (t > ctx.timerService().currentWatermark()) {
+            // The user's state is read and written when the watermark passes t, not now: its timer does it all.
+            waitingSamples.add(t, sample, ctx.timerService());
+            return;
+        }
+        lateImpressions.inc();
+        FeedbackTimeline timeline = load(ctx.getCurrentKey());
+        addExposure(timeline, sample);
+        emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), ctx, out);
         scheduleIdleExpiry(timeline, t, ctx.timerService());
-        save(timeline);
+        save(ctx.getCurrentKey(), timeline);
     }
 
     @Override
     public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) throws Exception {
         long c = click.getClickTimeMs();
-        FeedbackTimeline timeline = load();
+        FeedbackTimeline timeline = load(ctx.getCurrentKey());
         // A click may attach on arrival: it only shows from its time on, and one whose exposure is not
         // in the history yet waits in the state and attaches when the exposure is added.
         switch (timeline.addClick(click.getImpressionId(), c)) {
@@ -207,19 +217,20 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
         ctx.timerService().registerEventTimeTimer(c);
         scheduleIdleExpiry(timeline, c, ctx.timerService());
-        save(timeline);
+        save(ctx.getCurrentKey(), timeline);
     }
 
     @Override
     public void onTimer(long time, OnTimerContext ctx, Collector<TrainingSample> out) throws Exception {
-        byte[] bytes = timelineState.value();
-        if (bytes == null) {
+        List<TrainingSample> due = waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId));
+        if (due.isEmpty() && timelineState.value() == null) {
             return; // expired user: a timer registered before expiry
         }
-        FeedbackTimeline timeline = FeedbackTimelineCodec.decode(bytes, config);
-        List<TrainingSample> due = waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId));
+        String user = ctx.getCurrentKey();
+        FeedbackTimeline timeline = load(user);
         for (TrainingSample sample : due) {
             addExposure(timeline, sample);
+            scheduleIdleExpiry(timeline, sample.getImpressionTimeMs(), ctx.timerService());
         }
         for (TrainingSample sample : due) {
             emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), ctx, out);
@@ -245,7 +256,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             // (an early click's) finds none there, as the snapshot changes only at events' times.
             ctx.timerService().registerEventTimeTimer(mirrorAt);
         }
-        save(timeline);
+        save(user, timeline);
     }
 
     private void addExposure(FeedbackTimeline timeline, TrainingSample sample) {
@@ -394,15 +405,18 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
     }
 
-    private FeedbackTimeline load() throws IOException {
+    private FeedbackTimeline load(String user) throws IOException {
         byte[] bytes = timelineState.value();
-        return bytes == null ? new FeedbackTimeline(config) : FeedbackTimelineCodec.decode(bytes, config);
+        return bytes == null ? new FeedbackTimeline(config)
+                : decodedTimelines.take(user, bytes, b -> FeedbackTimelineCodec.decode(b, config));
     }
 
-    private void save(FeedbackTimeline timeline) throws IOException {
+    private void save(String user, FeedbackTimeline timeline) throws IOException {
         evictedOpenExposures.inc(timeline.evictedOpen);
+        timeline.evictedOpen = 0;
         byte[] bytes = FeedbackTimelineCodec.encode(timeline);
         timelineState.update(bytes);
+        decodedTimelines.put(user, bytes, timeline);
         lastStateBytes = bytes.length;
         stateBytes.update(bytes.length);
     }
