@@ -32,8 +32,8 @@ public final class UserFeatures {
                 .name("user feedback (TEM4CTR alignment)");
     }
 
-    /** The samples of a stage built by {@link #attach} with the user's whole snapshot: the scorers' input. */
-    public static DataStream<TrainingSample> forScoring(SingleOutputStreamOperator<TrainingSample> enriched) {
+    /** The users' whole snapshots of a stage built by {@link #attach}, one per impression time: the scorers' input. */
+    public static DataStream<EncodedSnapshot> forScoring(SingleOutputStreamOperator<TrainingSample> enriched) {
         return enriched.getSideOutput(UserFeedbackFunction.FOR_SCORING);
     }
 

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,6 @@ import org.ctrranker.operators.metrics.AccumulatingCounter;
 import org.ctrranker.operators.redis.RedisKeys;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.BackgroundPriority;
-import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.ctrranker.operators.serde.DecodedStateCache;
 import org.ctrranker.operators.serde.EarlierStateFormat;
 import org.ctrranker.schemas.AvroModels;
@@ -77,11 +77,13 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             new OutputTag<>("user-feedback-redis-mirror", TypeInformation.of(VersionedWrite.class));
 
     /**
-     * The impression samples again, each with the user's whole snapshot (the main output's carry only what their
-     * own features need): what the scorers take the user's state from.
+     * The user's whole snapshot as of each impression time (the main output's samples carry only what their own
+     * features need): what the scorers take the user's state from. Of the samples of one time, each with its own
+     * impression left out, the one with the largest bytes: the snapshot the scorers kept of such a time when every
+     * sample came to them.
      */
-    public static final OutputTag<TrainingSample> FOR_SCORING =
-            new OutputTag<>("user-feedback-for-scoring", AvroTypeInfo.forRecord(TrainingSample.class));
+    public static final OutputTag<EncodedSnapshot> FOR_SCORING =
+            new OutputTag<>("user-feedback-for-scoring", TypeInformation.of(EncodedSnapshot.class));
 
     /** Hash fields of the mirror key (see operators/REDIS-KEYS.md). */
     public static final String FIELD_SNAPSHOT = "snapshot";
@@ -195,7 +197,9 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         lateImpressions.inc();
         FeedbackTimeline timeline = load(ctx.getCurrentKey());
         addExposure(timeline, sample);
-        emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), ctx, out);
+        UserFeedbackSnapshot snapshot = timeline.snapshotAt(t, sample.getImpressionId());
+        emit(sample, snapshot, out);
+        ctx.output(FOR_SCORING, new EncodedSnapshot(ctx.getCurrentKey(), encode(snapshot)));
         scheduleIdleExpiry(timeline, t, ctx.timerService());
         save(ctx.getCurrentKey(), timeline);
     }
@@ -232,8 +236,17 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             addExposure(timeline, sample);
             scheduleIdleExpiry(timeline, sample.getImpressionTimeMs(), ctx.timerService());
         }
+        byte[] forScoring = null;
         for (TrainingSample sample : due) {
-            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), ctx, out);
+            UserFeedbackSnapshot snapshot = timeline.snapshotAt(time, sample.getImpressionId());
+            emit(sample, snapshot, out);
+            byte[] encoded = encode(snapshot);
+            if (forScoring == null || Arrays.compareUnsigned(encoded, forScoring) > 0) {
+                forScoring = encoded;
+            }
+        }
+        if (forScoring != null) {
+            ctx.output(FOR_SCORING, new EncodedSnapshot(user, forScoring));
         }
         // Only on the grid: every grid time that can find the user idle has a timer in any arrival order,
         // while other timers (an early click's, for one) do not.
@@ -247,8 +260,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             }
         }
         orphanClicks.inc(timeline.prune(time));
-        long mirrorAt = config.mirrorIntervalMs() * Math.floorDiv(time + config.mirrorIntervalMs() - 1,
-                config.mirrorIntervalMs());
+        long mirrorAt = mirrorTimeOf(time);
         if (mirrorAt == time) {
             mirror(timeline, time, ctx);
         } else {
@@ -259,6 +271,11 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         save(user, timeline);
     }
 
+    /** The end of the mirror interval {@code time} falls in (the time itself on the grid). */
+    private long mirrorTimeOf(long time) {
+        return config.mirrorIntervalMs() * Math.floorDiv(time + config.mirrorIntervalMs() - 1, config.mirrorIntervalMs());
+    }
+
     private void addExposure(FeedbackTimeline timeline, TrainingSample sample) {
         if (timeline.addExposure(sample.getImpressionId(), sample.getAdId(), sample.getCategoryId(),
                 sample.getImpressionTimeMs()) == FeedbackTimeline.ExposureResult.DUPLICATE) {
@@ -266,24 +283,11 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
     }
 
-    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Context ctx,
-            Collector<TrainingSample> out) {
-        // The sample is this function's own (taken out of state, or the input record), so it is completed in place
-        // for the scorers; the labelled sample is a second record sharing its fields.
-        TrainingSample forLabels = shallowCopy(sample);
-        sample.setFeedback(snapshot);
-        ctx.output(FOR_SCORING, sample);
-        forLabels.setFeedback(forSample(snapshot, sample.getAdId(), sample.getCategoryId()));
-        out.collect(forLabels);
+    /** The sample is this function's own (taken out of state, or the input record): completed in place. */
+    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Collector<TrainingSample> out) {
+        sample.setFeedback(forSample(snapshot, sample.getAdId(), sample.getCategoryId()));
+        out.collect(sample);
         samplesEnriched.inc();
-    }
-
-    private static TrainingSample shallowCopy(TrainingSample sample) {
-        TrainingSample copy = new TrainingSample();
-        for (int i = 0; i < TrainingSample.getClassSchema().getFields().size(); i++) {
-            copy.put(i, sample.get(i));
-        }
-        return copy;
     }
 
     /**
@@ -375,12 +379,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
      * first, then the record's first field, as_of_ms, as a varint; the rest is the aligned content.
      */
     static long contentHashWithoutAsOf(byte[] encoded) {
-        int i = SINGLE_OBJECT_HEADER_BYTES;
-        while ((encoded[i] & 0x80) != 0) {
-            i++;
-        }
         long h = 0xcbf29ce484222325L;
-        for (i = i + 1; i < encoded.length; i++) {
+        for (int i = SINGLE_OBJECT_HEADER_BYTES + asOfBytes(encoded); i < encoded.length; i++) {
             h ^= encoded[i] & 0xff;
             h *= 0x100000001b3L;
         }
@@ -388,6 +388,27 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     }
 
     private static final int SINGLE_OBJECT_HEADER_BYTES = 10;
+
+    /** The bytes of the encoded snapshot's as_of_ms, a zig-zag varint after the header. */
+    private static int asOfBytes(byte[] encoded) {
+        int i = SINGLE_OBJECT_HEADER_BYTES;
+        while ((encoded[i] & 0x80) != 0) {
+            i++;
+        }
+        return i + 1 - SINGLE_OBJECT_HEADER_BYTES;
+    }
+
+    /** The as_of_ms of an {@link #encode encoded} snapshot, without decoding the rest. */
+    public static long asOfMs(byte[] encoded) {
+        long zigZag = 0;
+        for (int i = 0, shift = 0; ; i++, shift += 7) {
+            int b = encoded[SINGLE_OBJECT_HEADER_BYTES + i];
+            zigZag |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return (zigZag >>> 1) ^ -(zigZag & 1);
+            }
+        }
+    }
 
     /**
      * Each event's idle deadline gets a timer on a coarse grid (registered again only when it differs from

@@ -37,12 +37,12 @@ import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.Candidate;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.Pricing;
-import org.ctrranker.events.TrainingSample;
 import org.ctrranker.events.UserFeedbackSnapshot;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.Features;
 import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.features.EncodedSnapshot;
 import org.ctrranker.operators.features.ItemStatisticsFunction;
 import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.features.UserFeedbackFunction;
@@ -168,7 +168,7 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         this.config = config;
         this.inputs = List.of(
                 new ScorerInput<AdAuction>(AUCTIONS_INPUT, this::processAuction),
-                new ScorerInput<TrainingSample>(FEEDBACK_INPUT, this::processFeedback),
+                new ScorerInput<EncodedSnapshot>(FEEDBACK_INPUT, this::processFeedback),
                 new ScorerInput<RoutedVersion>(VERSIONS_INPUT, this::processVersion));
     }
 
@@ -263,13 +263,11 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         }
     }
 
-    private void processFeedback(StreamRecord<TrainingSample> element) throws Exception {
-        UserFeedbackSnapshot snapshot = element.getValue().getFeedback();
-        if (snapshot != null) {
-            long at = element.hasTimestamp() ? element.getTimestamp() : snapshot.getAsOfMs();
-            countIfLate(at, timers.currentWatermark());
-            keep(at, snapshot);
-        }
+    private void processFeedback(StreamRecord<EncodedSnapshot> element) throws Exception {
+        EncodedSnapshot snapshot = element.getValue();
+        long at = element.hasTimestamp() ? element.getTimestamp() : snapshot.asOfMs();
+        countIfLate(at, timers.currentWatermark());
+        keep(at, snapshot);
     }
 
     private void processAuction(StreamRecord<AdAuction> element) throws Exception {
@@ -307,8 +305,8 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
     }
 
     /** Keeps a snapshot by its record time; of two at one time, the later as-of time, then the larger bytes. */
-    private void keep(long at, UserFeedbackSnapshot snapshot) throws Exception {
-        byte[] encoded = UserFeedbackFunction.encode(snapshot);
+    private void keep(long at, EncodedSnapshot snapshot) throws Exception {
+        byte[] encoded = snapshot.bytes;
         long[] times = snapshotTimes();
         if (times.length == 0 || idleCheckAt(at) > idleCheckAt(times[times.length - 1])) {
             timers.registerEventTimeTimer(VoidNamespace.INSTANCE, idleCheckAt(at));
@@ -324,7 +322,7 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
             snapshots.put(at, encoded);
         } else {
             byte[] existing = snapshots.get(at);
-            if (existing == null || newer(snapshot.getAsOfMs(), encoded, existing)) {
+            if (existing == null || newer(snapshot.asOfMs(), encoded, existing)) {
                 snapshots.put(at, encoded);
             }
         }
@@ -376,8 +374,8 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         return found >= 0 ? found : -found - 2;
     }
 
-    private static boolean newer(long asOf, byte[] encoded, byte[] existing) throws java.io.IOException {
-        long existingAsOf = UserFeedbackFunction.decode(existing).getAsOfMs();
+    private static boolean newer(long asOf, byte[] encoded, byte[] existing) {
+        long existingAsOf = UserFeedbackFunction.asOfMs(existing);
         return asOf != existingAsOf ? asOf > existingAsOf : Arrays.compareUnsigned(encoded, existing) > 0;
     }
 

@@ -11,6 +11,7 @@ import org.apache.flink.streaming.api.transformations.KeyedMultipleInputTransfor
 import org.ctrranker.events.AdAuction;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.TrainingSample;
+import org.ctrranker.operators.features.EncodedSnapshot;
 import org.ctrranker.operators.features.ItemTick;
 import org.ctrranker.operators.redis.VersionedWrite;
 import org.ctrranker.operators.runtime.MergedStreams;
@@ -44,13 +45,13 @@ public final class OnlineStages {
     }
 
     /**
-     * Auctions and feedback-enriched impression samples in (both keyed here by user_id), the live ones of the
+     * Auctions and the users' feedback snapshots ({@code UserFeatures.forScoring}) in (both keyed here by user_id), the live ones of the
      * trainer's model versions and the ads' counts ({@code ItemStatistics.ticks}) to every scorer (a copy per subtask
      * over a keyed edge: {@link VersionRouting}); one {@link CtrScore} per candidate out, Redis writes on
      * {@link #redisWrites}.
      */
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
-            DataStream<TrainingSample> withFeedback, DataStream<ModelUpdate> models, DataStream<ItemTick> itemTicks,
+            DataStream<EncodedSnapshot> snapshots, DataStream<ModelUpdate> models, DataStream<ItemTick> itemTicks,
             OnlineConfig config) {
         TypeInformation<RoutedVersion> routed = TypeInformation.of(RoutedVersion.class);
         DataStream<RoutedVersion> versions = MergedStreams.of("versions and counts in", "versions-and-counts-in",
@@ -66,10 +67,10 @@ public final class OnlineStages {
                 env.getParallelism(), false, Types.STRING);
         // in AuctionScorer's input order
         KeySelector<AdAuction, String> auctionUser = AdAuction::getUserId;
-        KeySelector<TrainingSample, String> sampleUser = TrainingSample::getUserId;
+        KeySelector<EncodedSnapshot, String> snapshotUser = EncodedSnapshot::getUserId;
         KeySelector<RoutedVersion, String> route = new RouteKey();
         scorer.addInput(auctions.keyBy(auctionUser, Types.STRING).getTransformation(), auctionUser)
-                .addInput(withFeedback.keyBy(sampleUser, Types.STRING).getTransformation(), sampleUser)
+                .addInput(snapshots.keyBy(snapshotUser, Types.STRING).getTransformation(), snapshotUser)
                 .addInput(versions.keyBy(route, Types.STRING).getTransformation(), route);
         scorer.setUid(SCORER_UID);
         return new MultipleConnectedStreams(env).transform(scorer);

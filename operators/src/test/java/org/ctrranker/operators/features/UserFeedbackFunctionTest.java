@@ -10,6 +10,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
@@ -161,8 +162,11 @@ class UserFeedbackFunctionTest {
             Function<TrainingSample, String> listed = s -> s.getFeedback().getRecentExposures().stream()
                     .map(e -> e.getAdId() + "@" + e.getTimeMs() + (e.getClickTimeMs() == null ? "" : "c" + e.getClickTimeMs()))
                     .collect(Collectors.joining(" "));
-            TrainingSample forScoring = h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
-                    .map(r -> r.getValue()).filter(s -> s.getImpressionId().equals("target")).findFirst().orElseThrow();
+            List<StreamRecord<EncodedSnapshot>> atTarget = h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
+                    .filter(r -> r.getTimestamp() == 28).toList();
+            assertThat(atTarget).hasSize(1);
+            TrainingSample forScoring = TrainingSample.newBuilder(impression("u", "target", "a", 28))
+                    .setFeedback(UserFeedbackFunction.decode(atTarget.get(0).getValue().bytes)).build();
             // i1's window closed unclicked, i2 clicked at 22, i3 and i4 still open at 28: all listed
             assertThat(listed.apply(forScoring)).isEqualTo("c@26 a@25 b@20c22 a@10");
             TrainingSample labelled = h.extractOutputValues().stream()

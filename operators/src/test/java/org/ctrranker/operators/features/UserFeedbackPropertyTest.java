@@ -5,6 +5,7 @@ import static org.ctrranker.operators.features.FeedbackEvents.click;
 import static org.ctrranker.operators.features.FeedbackEvents.impression;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +58,7 @@ class UserFeedbackPropertyTest {
         int impressions = logs.values().stream().mapToInt(l -> l.impressions().size()).sum();
         assertThat(first.samples).hasSize(impressions);
 
-        assertThat(first.forScoring).hasSize(impressions);
+        Map<String, EncodedSnapshot> expectedForScoring = new TreeMap<>();
         int withRecentExposures = 0;
         for (int i = 0; i < first.samples.size(); i++) {
             TrainingSample sample = first.samples.get(i);
@@ -65,10 +66,10 @@ class UserFeedbackPropertyTest {
             Log log = logs.get(sample.getUserId());
             UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
                     sample.getImpressionId(), maxClicks, perSide, W, maxOpen, fatigueExposures);
-            TrainingSample forScoring = first.forScoring.get(i);
-            assertThat(forScoring.getImpressionId()).isEqualTo(sample.getImpressionId());
-            assertThat(forScoring.getFeedback()).as("snapshot of %s at %d", sample.getImpressionId(), t)
-                    .isEqualTo(expected);
+            // of one time's samples (each with its own impression left out), the largest bytes
+            expectedForScoring.merge(sample.getUserId() + "@" + t,
+                    new EncodedSnapshot(sample.getUserId(), UserFeedbackFunction.encode(expected)),
+                    (a, b) -> Arrays.compareUnsigned(a.bytes, b.bytes) >= 0 ? a : b);
             assertThat(sample.getFeedback()).as("labelled sample %s", sample.getImpressionId())
                     .isEqualTo(UserFeedbackFunction.forSample(expected, sample.getAdId(), sample.getCategoryId()));
             withRecentExposures += sample.getFeedback().getRecentExposures().isEmpty() ? 0 : 1;
@@ -87,6 +88,7 @@ class UserFeedbackPropertyTest {
                 checkedWrites++;
             }
         }
+        assertThat(first.forScoring).isEqualTo(expectedForScoring);
         assertThat(checkedWrites).isPositive();
         assertThat(withRecentExposures).as("samples whose category the user saw before").isPositive();
         if (maxOpen < 1000) {
@@ -131,10 +133,12 @@ class UserFeedbackPropertyTest {
 
     private static final class Run {
         final List<TrainingSample> samples;
-        final List<TrainingSample> forScoring;
+        /** By user and record time: one each. */
+        final Map<String, EncodedSnapshot> forScoring;
         final Map<String, List<VersionedWrite>> mirror;
 
-        Run(List<TrainingSample> samples, List<TrainingSample> forScoring, Map<String, List<VersionedWrite>> mirror) {
+        Run(List<TrainingSample> samples, Map<String, EncodedSnapshot> forScoring,
+                Map<String, List<VersionedWrite>> mirror) {
             this.samples = samples;
             this.forScoring = forScoring;
             this.mirror = mirror;
@@ -172,9 +176,11 @@ class UserFeedbackPropertyTest {
             h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
             List<TrainingSample> samples = new ArrayList<>(h.extractOutputValues());
             samples.sort(Comparator.comparing(TrainingSample::getImpressionId));
-            List<TrainingSample> forScoring = new ArrayList<>(h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
-                    .map(r -> r.getValue()).toList());
-            forScoring.sort(Comparator.comparing(TrainingSample::getImpressionId));
+            Map<String, EncodedSnapshot> forScoring = h.getSideOutput(UserFeedbackFunction.FOR_SCORING).stream()
+                    .collect(Collectors.toMap(r -> r.getValue().userId + "@" + r.getTimestamp(), r -> r.getValue(),
+                            (a, b) -> {
+                                throw new AssertionError("two snapshots of one user and time: " + a + ", " + b);
+                            }, TreeMap::new));
             Map<String, List<VersionedWrite>> mirror = h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
                     .map(r -> r.getValue())
                     .collect(Collectors.groupingBy(w -> w.key, TreeMap::new, Collectors.toList()));

@@ -39,6 +39,7 @@ import org.ctrranker.events.TrainingSample;
 import org.ctrranker.models.CtrModel;
 import org.ctrranker.models.ScoringRequest;
 import org.ctrranker.models.UserHistory;
+import org.ctrranker.operators.features.EncodedSnapshot;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.serde.AvroTypeInfo;
 import org.junit.jupiter.api.Test;
@@ -327,13 +328,11 @@ class AuctionScorerTest {
         UserFeedbackSnapshot history = snapshot(T0 - 2 * LAG, "clicked-in-history");
         try (var harness = open(config)) {
             harness.processAllWatermarks(new Watermark(T0 - 3 * LAG));
-            // a replayed-history auction and its labelled sample (backfill), then a live auction of the same user
+            // a replayed-history auction and the snapshot its (backfill) sample made, then a live auction of the user
             StreamRecord<AdAuction> replayed = auction("h1", "u9", T0 - 2 * LAG);
             replayed.getValue().setBackfill(true);
             harness.processAuction(replayed);
-            StreamRecord<TrainingSample> historySample = feedback("u9", history, T0 - 2 * LAG);
-            historySample.getValue().setBackfill(true);
-            harness.processFeedback(historySample);
+            harness.processFeedback(feedback("u9", history, T0 - 2 * LAG));
             harness.processAllWatermarks(new Watermark(T0));
             harness.setProcessingTime(1_000);
             assertThat(scores(harness)).as("a backfill auction is neither scored nor ranked").isEmpty();
@@ -554,12 +553,9 @@ class AuctionScorerTest {
         return new UserFeedbackSnapshot(asOf, List.of(click), List.of(), 1L, null);
     }
 
-    private static StreamRecord<TrainingSample> feedback(String userId, UserFeedbackSnapshot snapshot,
+    private static StreamRecord<EncodedSnapshot> feedback(String userId, UserFeedbackSnapshot snapshot,
             long timestamp) {
-        TrainingSample s = sample();
-        s.setUserId(userId);
-        s.setFeedback(snapshot);
-        return new StreamRecord<>(s, timestamp);
+        return new StreamRecord<>(new EncodedSnapshot(userId, UserFeedbackFunction.encode(snapshot)), timestamp);
     }
 
     private static void assertEcpmOrder(List<CtrScore> ranked) {
@@ -680,7 +676,7 @@ class AuctionScorerTest {
         ScorerHarness(OnlineConfig config) throws Exception {
             super(AuctionScorer.factory(config), Types.STRING);
             setKeySelector(AuctionScorer.AUCTIONS_INPUT - 1, (KeySelector<AdAuction, String>) AdAuction::getUserId);
-            setKeySelector(AuctionScorer.FEEDBACK_INPUT - 1, (KeySelector<TrainingSample, String>) TrainingSample::getUserId);
+            setKeySelector(AuctionScorer.FEEDBACK_INPUT - 1, (KeySelector<EncodedSnapshot, String>) EncodedSnapshot::getUserId);
             setKeySelector(AuctionScorer.VERSIONS_INPUT - 1, (KeySelector<RoutedVersion, String>) version -> version.route);
         }
 
@@ -692,8 +688,8 @@ class AuctionScorerTest {
             processElement(AuctionScorer.AUCTIONS_INPUT - 1, auction);
         }
 
-        void processFeedback(StreamRecord<TrainingSample> sample) throws Exception {
-            processElement(AuctionScorer.FEEDBACK_INPUT - 1, sample);
+        void processFeedback(StreamRecord<EncodedSnapshot> snapshot) throws Exception {
+            processElement(AuctionScorer.FEEDBACK_INPUT - 1, snapshot);
         }
 
         void processVersion(StreamRecord<RoutedVersion> version) throws Exception {
