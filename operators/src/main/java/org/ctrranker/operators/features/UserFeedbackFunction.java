@@ -61,11 +61,11 @@ import org.ctrranker.schemas.SchemaHistory;
  * one run's snapshots and evicted in another's.) Records later than the watermark are handled at once,
  * best effort, and counted ({@code lateImpressions}, {@code lateClicks}).
  *
- * <p>Timers (event time): at each impression time (add its exposures, emit its samples), at time + W (its
- * window closes: it becomes unclicked or stays clicked, state is pruned), at each click time (the click
- * becomes visible), on an hourly grid after each event + idle timeout (the user's history up to then
- * is dropped if it had no event in the timeout), and at the end of each mirror interval another timer fell in (the
- * user's state is mirrored as of then, if it changed).
+ * <p>Timers (event time): at each impression time (add its exposures, emit its samples), at each click time (the
+ * click becomes visible), on an hourly grid after each event + idle timeout (the user's history up to then
+ * is dropped if it had no event in the timeout), and at the end of each mirror interval another timer fell in or an
+ * exposure's window closed in (the user's state is pruned, and mirrored as of then if it changed). Every timer prunes:
+ * the snapshots do not depend on when, as a snapshot's statuses follow from event times alone.
  */
 public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, TrainingSample, AdClick, TrainingSample>
         implements CheckpointedFunction {
@@ -188,7 +188,9 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     @Override
     public void processElement1(TrainingSample sample, Context ctx, Collector<TrainingSample> out) throws Exception {
         long t = sample.getImpressionTimeMs();
-        ctx.timerService().registerEventTimeTimer(t + config.attributionWindowMs());
+        // Its window's close changes the state only as the mirror sees it: handled at that interval's end, where a
+        // heavy user's closes of one interval share a timer.
+        ctx.timerService().registerEventTimeTimer(mirrorTimeOf(t + config.attributionWindowMs()));
         if (t > ctx.timerService().currentWatermark()) {
             // The user's state is read and written when the watermark passes t, not now: its timer does it all.
             waitingSamples.add(t, sample, ctx.timerService());

@@ -281,6 +281,25 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void theWindowsClosingInOneMirrorIntervalShareOneTimerAndTheMirrorSeesThemClosed() throws Exception {
+        FeedbackConfig everyHundred = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(2).attributionWindowMs(5)
+                .userIdleTimeoutMs(1_000).mirrorIntervalMs(100).build();
+        try (var h = harness(everyHundred)) {
+            for (long t : new long[] {110, 120, 130, 140}) {
+                h.processElement1(impression("u", "i" + t, "a" + t, t), t);
+            }
+            // the four impression times and the interval's end (windows close at 115 to 145): no timer per window
+            assertThat(h.numEventTimeTimers()).isEqualTo(5);
+            h.processBothWatermarks(new Watermark(200));
+            List<VersionedWrite> writes = h.getSideOutput(UserFeedbackFunction.REDIS_MIRROR).stream()
+                    .map(r -> r.getValue()).toList();
+            assertThat(writes).extracting(w -> w.version).containsExactly(200L);
+            UserFeedbackSnapshot mirrored = UserFeedbackFunction.decode(writes.get(0).field(UserFeedbackFunction.FIELD_SNAPSHOT));
+            assertThat(mirrored.getRecentUnclicks()).extracting(e -> e.getAdId()).containsExactly("a140", "a130");
+        }
+    }
+
+    @Test
     void mirrorsTheCurrentStateToRedisWritesVersionedByEventTime() throws Exception {
         try (var h = harness(CONFIG)) {
             baseSequence(h);
