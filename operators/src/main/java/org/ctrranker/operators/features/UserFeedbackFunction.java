@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +48,7 @@ import org.ctrranker.schemas.SchemaHistory;
  * TEM4CTR user feedback, keyed by user_id on both inputs: impression samples (input 1) and clicks
  * (input 2). Emits each impression sample with {@code feedback} = the user's aligned snapshot as of its
  * impression time (nothing later; the impression itself left out; of its recent exposures those of the sample's ad
- * and category), on the side output {@link #FOR_SCORING} the same with the whole snapshot, and on
+ * and category), on the side output {@link #FOR_SCORING} the user's whole snapshot once per impression time, and on
  * {@link #REDIS_MIRROR} the user's current snapshot for the Redis mirror.
  *
  * <p>Order independence: an impression's exposure joins the user's history, and its sample gets its
@@ -78,9 +77,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
 
     /**
      * The user's whole snapshot as of each impression time (the main output's samples carry only what their own
-     * features need): what the scorers take the user's state from. Of the samples of one time, each with its own
-     * impression left out, the one with the largest bytes: the snapshot the scorers kept of such a time when every
-     * sample came to them.
+     * features need), every impression of that time included: what the scorers take the user's state from, for
+     * auctions later than that time. (A sample's own snapshot leaves its impression out: it is not its own history.)
      */
     public static final OutputTag<EncodedSnapshot> FOR_SCORING =
             new OutputTag<>("user-feedback-for-scoring", TypeInformation.of(EncodedSnapshot.class));
@@ -199,9 +197,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         lateImpressions.inc();
         FeedbackTimeline timeline = load(ctx.getCurrentKey());
         addExposure(timeline, sample);
-        UserFeedbackSnapshot snapshot = timeline.snapshotAt(t, sample.getImpressionId());
-        emit(sample, snapshot, out);
-        ctx.output(FOR_SCORING, new EncodedSnapshot(ctx.getCurrentKey(), encode(snapshot)));
+        emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
+        ctx.output(FOR_SCORING, new EncodedSnapshot(ctx.getCurrentKey(), encode(timeline.snapshotAt(t, null))));
         scheduleIdleExpiry(timeline, t, ctx.timerService());
         save(ctx.getCurrentKey(), timeline);
     }
@@ -238,17 +235,11 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             addExposure(timeline, sample);
             scheduleIdleExpiry(timeline, sample.getImpressionTimeMs(), ctx.timerService());
         }
-        byte[] forScoring = null;
         for (TrainingSample sample : due) {
-            UserFeedbackSnapshot snapshot = timeline.snapshotAt(time, sample.getImpressionId());
-            emit(sample, snapshot, out);
-            byte[] encoded = encode(snapshot);
-            if (forScoring == null || Arrays.compareUnsigned(encoded, forScoring) > 0) {
-                forScoring = encoded;
-            }
+            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
         }
-        if (forScoring != null) {
-            ctx.output(FOR_SCORING, new EncodedSnapshot(user, forScoring));
+        if (!due.isEmpty()) {
+            ctx.output(FOR_SCORING, new EncodedSnapshot(user, encode(timeline.snapshotAt(time, null))));
         }
         // Only on the grid: every grid time that can find the user idle has a timer in any arrival order,
         // while other timers (an early click's, for one) do not.

@@ -167,8 +167,9 @@ class UserFeedbackFunctionTest {
             assertThat(atTarget).hasSize(1);
             TrainingSample forScoring = TrainingSample.newBuilder(impression("u", "target", "a", 28))
                     .setFeedback(UserFeedbackFunction.decode(atTarget.get(0).getValue().bytes)).build();
-            // i1's window closed unclicked, i2 clicked at 22, i3 and i4 still open at 28: all listed
-            assertThat(listed.apply(forScoring)).isEqualTo("c@26 a@25 b@20c22 a@10");
+            // i1's window closed unclicked, i2 clicked at 22, i3, i4 and the target itself still open at 28: all listed
+            // for an auction later than 28; the target's own sample leaves the target out
+            assertThat(listed.apply(forScoring)).isEqualTo("a@28 c@26 a@25 b@20c22 a@10");
             TrainingSample labelled = h.extractOutputValues().stream()
                     .filter(s -> s.getImpressionId().equals("target")).findFirst().orElseThrow();
             assertThat(listed.apply(labelled)).as("ad a and category x only").isEqualTo("c@26 a@25 a@10");

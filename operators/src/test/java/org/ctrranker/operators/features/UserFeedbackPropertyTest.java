@@ -5,7 +5,6 @@ import static org.ctrranker.operators.features.FeedbackEvents.click;
 import static org.ctrranker.operators.features.FeedbackEvents.impression;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -66,10 +65,10 @@ class UserFeedbackPropertyTest {
             Log log = logs.get(sample.getUserId());
             UserFeedbackSnapshot expected = BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
                     sample.getImpressionId(), maxClicks, perSide, W, maxOpen, fatigueExposures);
-            // of one time's samples (each with its own impression left out), the largest bytes
-            expectedForScoring.merge(sample.getUserId() + "@" + t,
-                    new EncodedSnapshot(sample.getUserId(), UserFeedbackFunction.encode(expected)),
-                    (a, b) -> Arrays.compareUnsigned(a.bytes, b.bytes) >= 0 ? a : b);
+            // the scorers': every impression of the time included
+            expectedForScoring.put(sample.getUserId() + "@" + t, new EncodedSnapshot(sample.getUserId(),
+                    UserFeedbackFunction.encode(BatchAlignmentReference.snapshot(log.impressions(), log.clicks(), t,
+                            null, maxClicks, perSide, W, maxOpen, fatigueExposures))));
             assertThat(sample.getFeedback()).as("labelled sample %s", sample.getImpressionId())
                     .isEqualTo(UserFeedbackFunction.forSample(expected, sample.getAdId(), sample.getCategoryId()));
             withRecentExposures += sample.getFeedback().getRecentExposures().isEmpty() ? 0 : 1;
