@@ -195,7 +195,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             return;
         }
         lateImpressions.inc();
-        FeedbackTimeline timeline = load(ctx.getCurrentKey());
+        FeedbackTimeline timeline = timeline(ctx.getCurrentKey(), timelineState.value());
         addExposure(timeline, sample);
         emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
         ctx.output(FOR_SCORING, new EncodedSnapshot(ctx.getCurrentKey(), encode(timeline.snapshotAt(t, null))));
@@ -206,7 +206,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     @Override
     public void processElement2(AdClick click, Context ctx, Collector<TrainingSample> out) throws Exception {
         long c = click.getClickTimeMs();
-        FeedbackTimeline timeline = load(ctx.getCurrentKey());
+        FeedbackTimeline timeline = timeline(ctx.getCurrentKey(), timelineState.value());
         // A click may attach on arrival: it only shows from its time on, and one whose exposure is not
         // in the history yet waits in the state and attaches when the exposure is added.
         switch (timeline.addClick(click.getImpressionId(), c)) {
@@ -226,11 +226,12 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     @Override
     public void onTimer(long time, OnTimerContext ctx, Collector<TrainingSample> out) throws Exception {
         List<TrainingSample> due = waitingSamples.take(time, Comparator.comparing(TrainingSample::getImpressionId));
-        if (due.isEmpty() && timelineState.value() == null) {
+        byte[] bytes = timelineState.value();
+        if (due.isEmpty() && bytes == null) {
             return; // expired user: a timer registered before expiry
         }
         String user = ctx.getCurrentKey();
-        FeedbackTimeline timeline = load(user);
+        FeedbackTimeline timeline = timeline(user, bytes);
         for (TrainingSample sample : due) {
             addExposure(timeline, sample);
             scheduleIdleExpiry(timeline, sample.getImpressionTimeMs(), ctx.timerService());
@@ -419,8 +420,8 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         }
     }
 
-    private FeedbackTimeline load(String user) throws IOException {
-        byte[] bytes = timelineState.value();
+    /** The user's timeline from the state's {@code bytes}. */
+    private FeedbackTimeline timeline(String user, byte[] bytes) {
         return bytes == null ? new FeedbackTimeline(config)
                 : decodedTimelines.take(user, bytes, b -> FeedbackTimelineCodec.decode(b, config));
     }

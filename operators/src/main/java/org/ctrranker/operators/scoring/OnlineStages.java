@@ -45,10 +45,10 @@ public final class OnlineStages {
     }
 
     /**
-     * Auctions and the users' feedback snapshots ({@code UserFeatures.forScoring}) in (both keyed here by user_id), the live ones of the
-     * trainer's model versions and the ads' counts ({@code ItemStatistics.ticks}) to every scorer (a copy per subtask
-     * over a keyed edge: {@link VersionRouting}); one {@link CtrScore} per candidate out, Redis writes on
-     * {@link #redisWrites}.
+     * Auctions and the users' feedback snapshots ({@code UserFeatures.forScoring}) in (both keyed here by user_id),
+     * the live ones of the trainer's model versions and the ads' counts ({@code ItemStatistics.ticks}) to every scorer
+     * (a copy per subtask over a keyed edge: {@link VersionRouting}); one {@link CtrScore} per candidate out, Redis
+     * writes on {@link #redisWrites}.
      */
     public static SingleOutputStreamOperator<CtrScore> score(DataStream<AdAuction> auctions,
             DataStream<EncodedSnapshot> snapshots, DataStream<ModelUpdate> models, DataStream<ItemTick> itemTicks,
