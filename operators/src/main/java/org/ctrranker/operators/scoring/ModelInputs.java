@@ -37,12 +37,10 @@ import org.ctrranker.models.UserHistory;
  * computes them (its features 2 to 4, 8, 10, 0 and 1): the user's fatigue from the feedback snapshot (of the user's
  * last N exposures in the hour before the request: those not clicked by then of this ad and of other ads of its
  * category, and whether the user clicked an ad of its category), the request's size (its number of candidates),
- * and the log of the user's
- * clicks known at the request (the snapshot's click count; evaluate's feature 10 counts MIND's clicks from before
- * the log, which the MIND replay writes as the user's first clicks), and the ad's own record from its {@link ItemCounts}
- * as of the scorer's point in time (its smoothed CTR as a log-ratio to {@link #ITEM_PRIOR_CTR}, and the log of its
- * impressions). Everything is
- * known at request time; nothing posterior (position, market price, bid) is a model input. The position is
+ * and the log of the user's clicks known at the request (the snapshot's click count; evaluate's feature 10 counts
+ * MIND's clicks from before the log, which the MIND replay writes as the user's first clicks), and the ad's own
+ * record from its {@link ItemCounts} as of the scorer's point in time (its smoothed CTR as a log-ratio to
+ * {@link #ITEM_PRIOR_CTR}, and the log of its impressions). Everything is known at request time; nothing posterior (position, market price, bid) is a model input. The position is
  * the served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
  * scoring every candidate for one position leaves the ranking unchanged.
  */
