@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.function.Supplier;
 
 /** Free TCP ports on the loopback interface, and starting servers on them. */
@@ -14,9 +16,33 @@ final class FreePorts {
 
     static final int START_ATTEMPTS = 3;
 
+    /**
+     * How many of the ports this process picked last are never picked again. A port is closed when it is picked, so
+     * the kernel may hand it out again before the server it was meant for binds it: once in CI a Kafka broker's
+     * listener and controller were given the same port.
+     */
+    static final int RECENTLY_PICKED = 256;
+
+    private static final Deque<Integer> recentlyPicked = new ArrayDeque<>();
+
     private FreePorts() {}
 
-    static int next() {
+    /** A port free now on the loopback interface, and none of the last {@link #RECENTLY_PICKED} this method gave. */
+    static synchronized int next() {
+        for (int tries = 0; tries < 1_000; tries++) {
+            int port = anyFree();
+            if (!recentlyPicked.contains(port)) {
+                if (recentlyPicked.size() == RECENTLY_PICKED) {
+                    recentlyPicked.removeFirst();
+                }
+                recentlyPicked.addLast(port);
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free loopback port that was not picked lately; free some local ports");
+    }
+
+    private static int anyFree() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
