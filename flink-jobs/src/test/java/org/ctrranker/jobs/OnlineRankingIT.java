@@ -143,14 +143,14 @@ class OnlineRankingIT {
                 .as("rankings made by a version the trainer published while the job ran").isGreaterThan(0L);
     }
 
-    /** ctr.runtime.background-nice (10 by default): the trainer and a scorer's version loader yield; scorers do not. */
+    /** ctr.runtime.background-nice (idle by default): the trainer and a scorer's version loader yield; scorers do not. */
     private static void assertYieldingStages(ThreadPriorities priorities) {
         OptionalInt own = BackgroundPriority.currentThreadNice();
         if (own.isEmpty()) {
             return; // not Linux: nothing to read
         }
-        assertThat(priorities.of("online trainer")).as("the trainer's task thread").contains("nice 10");
-        assertThat(priorities.of("scorer version")).as("a scorer's version loader").contains("nice 10");
+        assertThat(priorities.of("online trainer")).as("the trainer's task thread").contains("idle");
+        assertThat(priorities.of("scorer version")).as("a scorer's version loader").contains("idle");
         assertThat(priorities.of("auction scorer")).as("the scorers' task threads")
                 .containsOnly("nice " + own.getAsInt());
     }
