@@ -40,9 +40,10 @@ import org.ctrranker.models.UserHistory;
  * and the log of the user's clicks known at the request (the snapshot's click count; evaluate's feature 10 counts
  * MIND's clicks from before the log, which the MIND replay writes as the user's first clicks), and the ad's own
  * record from its {@link ItemCounts} as of the scorer's point in time (its smoothed CTR as a log-ratio to
- * {@link #ITEM_PRIOR_CTR}, and the log of its impressions). Everything is known at request time; nothing posterior (position, market price, bid) is a model input. The position is
- * the served slot in training and {@link #SERVING_POSITION} in serving: the position bias is additive, so
- * scoring every candidate for one position leaves the ranking unchanged.
+ * {@link #ITEM_PRIOR_CTR}, and the log of its impressions). Everything is known at request time; nothing posterior
+ * (position, market price, bid) is a model input. The position is the served slot in training and
+ * {@link #SERVING_POSITION} in serving: the position bias is additive, so scoring every candidate for one position
+ * leaves the ranking unchanged.
  */
 public final class ModelInputs {
 
