@@ -1,7 +1,6 @@
 package org.ctrranker.operators.scoring;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
@@ -10,9 +9,7 @@ import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.KeyedStateStore;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -77,7 +74,7 @@ import org.ctrranker.operators.serde.SharedValueSerializer;
  * snapshots.
  *
  * <p>State kept: per user, the snapshots newer than the watermark minus the lag plus the newest one
- * before (pruned on a timer), and their times in order (the index an auction's lookup searches), all dropped
+ * before (pruned on a timer), most as deltas from the one before ({@link UserSnapshots}), all dropped
  * once the newest is older than {@code ctr.features.feedback.user-idle-timeout-ms} (counted in
  * {@code scorerIdleUsers}); the versions likewise ({@link ModelVersions}, union operator state: each subtask
  * writes the versions it has, a restore takes them all).
@@ -129,12 +126,7 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
     private ListState<ItemTick> itemsState;
     /** The last idle-check grid time the watermark passed: ads are forgotten once per step. */
     private long itemsExpiredAt;
-    private MapState<Long, byte[]> snapshots;
-    /**
-     * The record times of the user's {@link #snapshots}, ascending: an auction finds its snapshot by a binary search
-     * and one lookup instead of reading every snapshot the user has (on RocksDB, each one's bytes).
-     */
-    private ValueState<long[]> snapshotTimes;
+    private UserSnapshots snapshots;
     private ListState<AdAuction> waiting;
     private InternalTimerService<VoidNamespace> timers;
     private List<Scoring> pending;
@@ -204,10 +196,10 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         super.open();
         DjlRuntime.prepare();
         KeyedStateStore keyed = getKeyedStateStore().orElseThrow();
-        snapshots = keyed.getMapState(new MapStateDescriptor<>("feedback-snapshots",
-                BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        snapshotTimes = keyed.getState(new ValueStateDescriptor<>("feedback-snapshot-times",
-                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        snapshots = new UserSnapshots(keyed.getMapState(new MapStateDescriptor<>("feedback-snapshots",
+                BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)),
+                keyed.getState(new ValueStateDescriptor<>("feedback-snapshot-times",
+                        PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO)), this::getCurrentKey);
         waiting = keyed.getListState(
                 new ListStateDescriptor<>("waiting-auctions", AvroTypeInfo.forRecord(AdAuction.class)));
         timers = getInternalTimerService("scorer-timers", VoidNamespaceSerializer.INSTANCE, this);
@@ -304,28 +296,13 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         }
     }
 
-    /** Keeps a snapshot by its record time; of two at one time, the later as-of time, then the larger bytes. */
+    /** Keeps a snapshot by its record time, with its prune and idle timers. */
     private void keep(long at, EncodedSnapshot snapshot) throws Exception {
-        byte[] encoded = snapshot.bytes;
-        long[] times = snapshotTimes();
+        long[] times = snapshots.times();
         if (times.length == 0 || idleCheckAt(at) > idleCheckAt(times[times.length - 1])) {
             timers.registerEventTimeTimer(VoidNamespace.INSTANCE, idleCheckAt(at));
         }
-        int found = Arrays.binarySearch(times, at);
-        if (found < 0) {
-            int insertAt = -found - 1;
-            long[] more = new long[times.length + 1];
-            System.arraycopy(times, 0, more, 0, insertAt);
-            more[insertAt] = at;
-            System.arraycopy(times, insertAt, more, insertAt + 1, times.length - insertAt);
-            snapshotTimes.update(more);
-            snapshots.put(at, encoded);
-        } else {
-            byte[] existing = snapshots.get(at);
-            if (existing == null || newer(snapshot.asOfMs(), encoded, existing)) {
-                snapshots.put(at, encoded);
-            }
-        }
+        snapshots.keep(at, snapshot.bytes);
         // one prune timer per user and lag period, after this snapshot is due
         long lag = config.stateLagMs();
         timers.registerEventTimeTimer(VoidNamespace.INSTANCE, Math.floorDiv(at + lag, lag) * lag + lag);
@@ -342,41 +319,13 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
      * the user's history by then too, and a user never seen again would otherwise hold state for good.
      */
     private void expireIfIdle(long time) throws Exception {
-        long[] times = snapshotTimes();
+        long[] times = snapshots.times();
         if (times.length == 0 || times[times.length - 1] > time - config.userIdleTimeoutMs()
                 || waiting.get().iterator().hasNext()) {
             return;
         }
-        for (long at : times) {
-            snapshots.remove(at);
-        }
-        snapshotTimes.clear();
+        snapshots.clear();
         idleUsers.inc();
-    }
-
-    /** The user's snapshot times; state written before the index existed gets it built from the snapshots once. */
-    private long[] snapshotTimes() throws Exception {
-        long[] times = snapshotTimes.value();
-        if (times == null) {
-            List<Long> keys = new ArrayList<>();
-            snapshots.keys().forEach(keys::add);
-            times = keys.stream().mapToLong(Long::longValue).sorted().toArray();
-            if (times.length > 0) {
-                snapshotTimes.update(times);
-            }
-        }
-        return times;
-    }
-
-    /** Index in {@code times} of the newest time at or before {@code asOfMs}; -1 if none. */
-    private static int newestAtOrBefore(long[] times, long asOfMs) {
-        int found = Arrays.binarySearch(times, asOfMs);
-        return found >= 0 ? found : -found - 2;
-    }
-
-    private static boolean newer(long asOf, byte[] encoded, byte[] existing) {
-        long existingAsOf = UserFeedbackFunction.asOfMs(existing);
-        return asOf != existingAsOf ? asOf > existingAsOf : Arrays.compareUnsigned(encoded, existing) > 0;
     }
 
     @Override
@@ -397,7 +346,7 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         if (any) {
             waiting.update(stillWaiting);
         }
-        pruneSnapshots(watermark - config.stateLagMs());
+        snapshots.pruneBefore(watermark - config.stateLagMs());
         if (Math.floorMod(timer.getTimestamp(), UserFeedbackFunction.IDLE_TIMER_GRID_MS) == 0) {
             expireIfIdle(timer.getTimestamp());
         }
@@ -420,24 +369,9 @@ public final class AuctionScorer extends AbstractStreamOperatorV2<CtrScore>
         }
     }
 
-    /** Drops the user's snapshots older than the newest one due at {@code asOfMs}. */
-    private void pruneSnapshots(long asOfMs) throws Exception {
-        long[] times = snapshotTimes();
-        int newestDue = newestAtOrBefore(times, asOfMs);
-        if (newestDue <= 0) {
-            return;
-        }
-        for (int i = 0; i < newestDue; i++) {
-            snapshots.remove(times[i]);
-        }
-        snapshotTimes.update(Arrays.copyOfRange(times, newestDue, times.length));
-    }
-
     /** The newest snapshot with record time at or before {@code asOfMs}, or null. */
     private UserFeedbackSnapshot snapshotAt(long asOfMs) throws Exception {
-        long[] times = snapshotTimes();
-        int newest = newestAtOrBefore(times, asOfMs);
-        byte[] bytes = newest < 0 ? null : snapshots.get(times[newest]);
+        byte[] bytes = snapshots.at(asOfMs);
         return bytes == null ? null : UserFeedbackFunction.decode(bytes);
     }
 

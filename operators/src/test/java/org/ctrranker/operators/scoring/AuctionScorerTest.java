@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -33,6 +36,7 @@ import org.ctrranker.events.Candidate;
 import org.ctrranker.events.CtrScore;
 import org.ctrranker.events.ItemCounts;
 import org.ctrranker.events.Pricing;
+import org.ctrranker.events.RecentExposure;
 import org.ctrranker.events.RequestContext;
 import org.ctrranker.events.Scenario;
 import org.ctrranker.events.TrainingSample;
@@ -42,8 +46,10 @@ import org.ctrranker.models.UserHistory;
 import org.ctrranker.operators.features.EncodedSnapshot;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.serde.AvroTypeInfo;
+import org.ctrranker.operators.serde.ByteDelta;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -193,6 +199,142 @@ class AuctionScorerTest {
             assertThat(byAd(scores(harness))).isEqualTo(expected(config, null, newer, auction("a1", "u9", T0)));
             assertThat(snapshotTimes(harness, "u9")).containsExactly(T0 - 3 * LAG, T0 - 2 * LAG);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void aBusyUsersSnapshotsAreKeptAsShortDeltasThatReadBackWholeAcrossARestoreAndAPrune(String backend)
+            throws Exception {
+        OnlineConfig config = config(1, 50);
+        long first = T0 - 3 * LAG;
+        TreeMap<Long, byte[]> whole = new TreeMap<>();
+        List<Integer> order = new ArrayList<>();
+        for (int k = 0; k < 60; k++) {
+            order.add(k);
+        }
+        for (int late : new int[] {10, 25, 40}) { // each arrives after its successors, between two kept ones
+            order.remove(Integer.valueOf(late));
+            order.add(late);
+        }
+        OperatorSubtaskState checkpoint;
+        try (var harness = open(config, backend)) {
+            harness.processAllWatermarks(new Watermark(first - 1));
+            for (int k : order) {
+                long at = first + k * 300L;
+                byte[] bytes = UserFeedbackFunction.encode(busyUser(at, 200 + k));
+                harness.processFeedback(new StreamRecord<>(new EncodedSnapshot("u9", bytes), at));
+                whole.put(at, bytes);
+            }
+            long replacedAt = first + 30 * 300L;
+            byte[] replacement = UserFeedbackFunction.encode(busyUser(replacedAt + 100, 231)); // a later as-of time
+            harness.processFeedback(new StreamRecord<>(new EncodedSnapshot("u9", replacement), replacedAt));
+            whole.put(replacedAt, replacement);
+            assertKeptAsDeltasReadingBackWhole(harness, whole, 50);
+            checkpoint = harness.snapshot(1, 1_000);
+        }
+        try (var restored = harness(config, backend)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            assertKeptAsDeltasReadingBackWhole(restored, whole, 50);
+            // the prune at first + 2 lag keeps the newest due at first + lag (k = 33) and those after it
+            restored.processAllWatermarks(new Watermark(first + 2 * LAG));
+            whole.headMap(first + 33 * 300L).clear();
+            assertThat(rawSnapshots(restored, "u9").get(whole.firstKey())).as("the first kept is whole")
+                    .isEqualTo(whole.firstEntry().getValue());
+            assertKeptAsDeltasReadingBackWhole(restored, whole, 20);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, seed {1}")
+    @CsvSource({"hashmap, 1", "hashmap, 2", "rocksdb, 3"})
+    void snapshotsKeptReplacedReadPrunedAndClearedInAnyOrderForSeveralUsersReadBackAsKept(String backend, int seed)
+            throws Exception {
+        Random random = new Random(seed);
+        Map<String, TreeMap<Long, byte[]>> expected = new HashMap<>();
+        try (var harness = open(config(1, 50), backend)) {
+            var keyed = harness.scorer().getKeyedStateBackend();
+            UserSnapshots kept = userSnapshots(harness, "u0"); // for whichever user is current
+            long clock = T0;
+            for (int step = 0; step < 3_000; step++) {
+                String user = "u" + random.nextInt(3);
+                keyed.setCurrentKey(user);
+                TreeMap<Long, byte[]> reference = expected.computeIfAbsent(user, u -> new TreeMap<>());
+                clock += random.nextInt(400);
+                long at = random.nextInt(10) < 8 ? clock : clock - random.nextInt(20_000);
+                if (!reference.isEmpty() && random.nextInt(10) == 0) {
+                    at = reference.floorKey(at) == null ? reference.firstKey() : reference.floorKey(at);
+                }
+                int op = random.nextInt(100);
+                if (op < 60) {
+                    byte[] snapshot = UserFeedbackFunction.encode(
+                            busyUser(at + random.nextInt(3), 10 + (int) Math.min(290, (at - T0) / 500)));
+                    kept.keep(at, snapshot);
+                    byte[] existing = reference.get(at);
+                    if (existing == null || UserFeedbackFunction.asOfMs(snapshot) > UserFeedbackFunction.asOfMs(existing)
+                            || UserFeedbackFunction.asOfMs(snapshot) == UserFeedbackFunction.asOfMs(existing)
+                                    && Arrays.compareUnsigned(snapshot, existing) > 0) {
+                        reference.put(at, snapshot);
+                    }
+                } else if (op < 88) {
+                    Map.Entry<Long, byte[]> due = reference.floorEntry(at);
+                    assertThat(kept.at(at)).as("step %d, %s at %d", step, user, at)
+                            .isEqualTo(due == null ? null : due.getValue());
+                } else if (op < 98) {
+                    kept.pruneBefore(at);
+                    Long newestDue = reference.floorKey(at);
+                    if (newestDue != null) {
+                        reference.headMap(newestDue).clear();
+                    }
+                } else {
+                    kept.clear();
+                    reference.clear();
+                }
+                assertThat(kept.times()).as("step %d", step)
+                        .containsExactly(reference.keySet().stream().mapToLong(Long::longValue).toArray());
+            }
+            for (Map.Entry<String, TreeMap<Long, byte[]>> user : expected.entrySet()) {
+                keyed.setCurrentKey(user.getKey());
+                UserSnapshots fresh = userSnapshots(harness, user.getKey()); // nothing remembered: the state alone
+                for (Map.Entry<Long, byte[]> e : user.getValue().entrySet()) {
+                    assertThat(fresh.at(e.getKey())).isEqualTo(e.getValue());
+                }
+            }
+        }
+    }
+
+    /** Every kept time reads back as it was written; at least {@code deltas} are stored as deltas, in short chains. */
+    private static void assertKeptAsDeltasReadingBackWhole(ScorerHarness harness, TreeMap<Long, byte[]> whole,
+            int deltas) throws Exception {
+        UserSnapshots kept = userSnapshots(harness, "u9");
+        assertThat(kept.times()).containsExactly(whole.keySet().stream().mapToLong(Long::longValue).toArray());
+        for (Map.Entry<Long, byte[]> e : whole.entrySet()) {
+            assertThat(kept.at(e.getKey() + 299)).as("at %d", e.getKey()).isEqualTo(e.getValue());
+        }
+        MapState<Long, byte[]> stored = rawSnapshots(harness, "u9");
+        long storedBytes = 0;
+        long wholeBytes = 0;
+        int chain = 0;
+        int stillDeltas = 0;
+        for (Map.Entry<Long, byte[]> e : whole.entrySet()) {
+            byte[] value = stored.get(e.getKey());
+            storedBytes += value.length;
+            wholeBytes += e.getValue().length;
+            chain = ByteDelta.isDelta(value) ? chain + 1 : 0;
+            stillDeltas += ByteDelta.isDelta(value) ? 1 : 0;
+            assertThat(chain).as("deltas a read applies at %d", e.getKey()).isLessThan(UserSnapshots.MAX_CHAIN);
+        }
+        assertThat(stillDeltas).isGreaterThanOrEqualTo(deltas);
+        assertThat(storedBytes).as("stored of %d bytes whole", wholeBytes).isLessThan(wholeBytes / 5);
+    }
+
+    /** A user's snapshot of {@code exposures} recent exposures one second apart, up to {@code asOf}, every 7th clicked. */
+    private static UserFeedbackSnapshot busyUser(long asOf, int exposures) {
+        List<RecentExposure> recent = new ArrayList<>();
+        for (int i = exposures - 1; i >= 0; i--) {
+            long time = T0 - 3_600_000L + i * 1_000L;
+            recent.add(new RecentExposure("ad-" + i % 37, "cat-" + i % 5, time, i % 7 == 0 ? time + 300 : null));
+        }
+        return new UserFeedbackSnapshot(asOf, List.of(), List.of(), (long) exposures / 7, recent);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -612,6 +754,19 @@ class AuctionScorerTest {
         org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.scorer().getKeyedStateBackend();
         backend.setCurrentKey(user);
         return backend;
+    }
+
+    private static MapState<Long, byte[]> rawSnapshots(ScorerHarness harness, String user) throws Exception {
+        return keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new MapStateDescriptor<>("feedback-snapshots", BasicTypeInfo.LONG_TYPE_INFO,
+                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    }
+
+    private static UserSnapshots userSnapshots(ScorerHarness harness, String user) throws Exception {
+        var backend = keyedState(harness, user);
+        return new UserSnapshots(rawSnapshots(harness, user), backend.getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
+                        PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO)), backend::getCurrentKey);
     }
 
     /** The scorer's index of the user's snapshot times (null when it has none). */
