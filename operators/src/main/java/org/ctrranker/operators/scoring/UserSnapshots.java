@@ -136,7 +136,7 @@ final class UserSnapshots {
     }
 
     /** Index in {@code times} of the newest time at or before {@code asOfMs}; -1 if none. */
-    static int newestAtOrBefore(long[] times, long asOfMs) {
+    private static int newestAtOrBefore(long[] times, long asOfMs) {
         int found = Arrays.binarySearch(times, asOfMs);
         return found >= 0 ? found : -found - 2;
     }
@@ -172,7 +172,7 @@ final class UserSnapshots {
         return i < all.length && ByteDelta.isDelta(stored.get(all[i])) ? whole(all, i) : null;
     }
 
-    /** The snapshot at {@code all[i]} whole: from the nearest one stored whole (or the last stored) before it. */
+    /** The snapshot at {@code all[i]} whole, from the nearest at or before it that is stored whole or remembered. */
     private byte[] whole(long[] all, int i) throws Exception {
         Recent user = recent.get(currentKey.get());
         Deque<byte[]> deltas = new ArrayDeque<>();
