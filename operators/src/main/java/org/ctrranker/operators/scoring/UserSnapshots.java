@@ -20,9 +20,9 @@ import org.ctrranker.operators.serde.ByteDelta;
  *
  * <p>Snapshots a few impressions apart are the same history but for an exposure or two, and a busy user has dozens
  * within the state lag, each of them whole (up to hundreds of exposures): kept whole, they were nearly all of the
- * scorers' state. So a snapshot is stored as its {@link ByteDelta} from the one before it in time, except where that chain
- * would reach {@link #MAX_CHAIN} deltas, where it has no predecessor, or where the delta saves nothing: a read
- * applies at most {@code MAX_CHAIN - 1} deltas. A value whose predecessor changes (one inserted or replaced before
+ * scorers' state. So a snapshot is stored as its {@link ByteDelta} from the one before it in time, except where
+ * that chain would reach {@link #MAX_CHAIN} deltas, where it has no predecessor, or where the delta saves nothing: a
+ * read applies at most {@code MAX_CHAIN - 1} deltas. A value whose predecessor changes (one inserted or replaced before
  * it, or pruned) is stored whole again first. Values stored whole are the encoder's Avro bytes, as state written
  * before deltas holds them, so such state restores as it is.
  */
@@ -68,7 +68,7 @@ final class UserSnapshots {
         return value;
     }
 
-    /** Keeps {@code snapshot} at record time {@code at}; of two at one time, the later as-of time, then the larger bytes. */
+    /** Keeps {@code snapshot} at record time {@code at}; of two at one time, the later as-of time, then larger bytes. */
     void keep(long at, byte[] snapshot) throws Exception {
         long[] before = times();
         int found = Arrays.binarySearch(before, at);
@@ -167,7 +167,7 @@ final class UserSnapshots {
         return encoded.length < snapshot.length ? encoded : snapshot;
     }
 
-    /** The snapshot at {@code all[i]} whole if it is stored as a delta (its predecessor is about to change); else null. */
+    /** The snapshot at {@code all[i]} whole if stored as a delta (its predecessor is about to change); else null. */
     private byte[] wholeIfDelta(long[] all, int i) throws Exception {
         return i < all.length && ByteDelta.isDelta(stored.get(all[i])) ? whole(all, i) : null;
     }
@@ -179,7 +179,8 @@ final class UserSnapshots {
         byte[] value;
         for (int j = i; ; j--) {
             if (j < 0) {
-                throw new IllegalStateException("the feedback snapshot at " + all[i] + " is a delta with no whole base");
+                throw new IllegalStateException(
+                        "the feedback snapshot at " + all[i] + " is a delta with no whole base");
             }
             value = user == null ? null : user.at(all[j]);
             if (value != null) {

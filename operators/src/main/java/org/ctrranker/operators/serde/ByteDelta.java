@@ -79,7 +79,7 @@ public final class ByteDelta {
     /** The bytes {@code delta} makes from {@code base}; fails if it is not this format or not {@code base}'s. */
     public static byte[] apply(byte[] base, byte[] delta) {
         if (!isDelta(delta)) {
-            throw new IllegalArgumentException("not a byte delta (first bytes " + (delta.length > 0 ? delta[0] : -1) + ")");
+            throw new IllegalArgumentException("not a byte delta (first byte " + (delta.length > 0 ? delta[0] : -1) + ")");
         }
         int[] at = {3};
         long length = readVarint(delta, at);

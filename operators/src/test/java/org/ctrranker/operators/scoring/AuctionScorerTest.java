@@ -189,9 +189,7 @@ class AuctionScorerTest {
         UserFeedbackSnapshot newer = snapshot(T0 - 2 * LAG, "clicked-newer");
         try (var harness = open(config, backend)) {
             // as the scorer kept them before it had the index: the snapshots only
-            MapState<Long, byte[]> written = keyedState(harness, "u9").getPartitionedState(VoidNamespace.INSTANCE,
-                    VoidNamespaceSerializer.INSTANCE, new MapStateDescriptor<>("feedback-snapshots",
-                            BasicTypeInfo.LONG_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            MapState<Long, byte[]> written = rawSnapshots(harness, "u9");
             written.put(T0 - 2 * LAG, UserFeedbackFunction.encode(newer));
             written.put(T0 - 3 * LAG, UserFeedbackFunction.encode(older));
             harness.processAllWatermarks(new Watermark(T0 - LAG));
@@ -270,8 +268,9 @@ class AuctionScorerTest {
                             busyUser(at + random.nextInt(3), 10 + (int) Math.min(290, (at - T0) / 500)));
                     kept.keep(at, snapshot);
                     byte[] existing = reference.get(at);
-                    if (existing == null || UserFeedbackFunction.asOfMs(snapshot) > UserFeedbackFunction.asOfMs(existing)
-                            || UserFeedbackFunction.asOfMs(snapshot) == UserFeedbackFunction.asOfMs(existing)
+                    long asOf = UserFeedbackFunction.asOfMs(snapshot);
+                    if (existing == null || asOf > UserFeedbackFunction.asOfMs(existing)
+                            || asOf == UserFeedbackFunction.asOfMs(existing)
                                     && Arrays.compareUnsigned(snapshot, existing) > 0) {
                         reference.put(at, snapshot);
                     }
@@ -327,7 +326,7 @@ class AuctionScorerTest {
         assertThat(storedBytes).as("stored of %d bytes whole", wholeBytes).isLessThan(wholeBytes / 5);
     }
 
-    /** A user's snapshot of {@code exposures} recent exposures one second apart, up to {@code asOf}, every 7th clicked. */
+    /** A user's snapshot as of {@code asOf}: {@code exposures} exposures a second apart from T0 - 1 h, each 7th clicked. */
     private static UserFeedbackSnapshot busyUser(long asOf, int exposures) {
         List<RecentExposure> recent = new ArrayList<>();
         for (int i = exposures - 1; i >= 0; i--) {
@@ -763,18 +762,19 @@ class AuctionScorerTest {
     }
 
     private static UserSnapshots userSnapshots(ScorerHarness harness, String user) throws Exception {
-        var backend = keyedState(harness, user);
-        return new UserSnapshots(rawSnapshots(harness, user), backend.getPartitionedState(VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
-                        PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO)), backend::getCurrentKey);
+        return new UserSnapshots(rawSnapshots(harness, user), timesState(harness, user),
+                harness.scorer().getKeyedStateBackend()::getCurrentKey);
     }
 
     /** The scorer's index of the user's snapshot times (null when it has none). */
     private static long[] snapshotTimes(ScorerHarness harness, String user) throws Exception {
-        ValueState<long[]> times = keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("feedback-snapshot-times",
+        return timesState(harness, user).value();
+    }
+
+    private static ValueState<long[]> timesState(ScorerHarness harness, String user) throws Exception {
+        return keyedState(harness, user).getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new ValueStateDescriptor<>("feedback-snapshot-times",
                         PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
-        return times.value();
     }
 
     private static ScorerHarness harness(OnlineConfig config, String backend) throws Exception {
