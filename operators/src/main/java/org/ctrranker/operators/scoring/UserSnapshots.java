@@ -1,9 +1,7 @@
 package org.ctrranker.operators.scoring;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +10,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.ctrranker.operators.serde.ByteDelta;
+import org.ctrranker.operators.serde.DeltaChain;
 
 /**
  * The current user's feedback snapshots in the scorer's keyed state, by record time: the encoded snapshots
@@ -155,16 +154,8 @@ final class UserSnapshots {
     }
 
     private byte[] asStored(long[] all, int i, byte[] snapshot) throws Exception {
-        if (i == 0) {
-            return snapshot;
-        }
-        byte[] previous = stored.get(all[i - 1]);
-        int depth = ByteDelta.isDelta(previous) ? ByteDelta.depth(previous) + 1 : 1;
-        if (depth >= MAX_CHAIN) {
-            return snapshot;
-        }
-        byte[] encoded = delta.encode(whole(all, i - 1), snapshot, depth);
-        return encoded.length < snapshot.length ? encoded : snapshot;
+        return DeltaChain.toStore(delta, i == 0 ? null : stored.get(all[i - 1]), () -> whole(all, i - 1), snapshot,
+                MAX_CHAIN);
     }
 
     /** The snapshot at {@code all[i]} whole if stored as a delta (its predecessor is about to change); else null. */
@@ -175,27 +166,7 @@ final class UserSnapshots {
     /** The snapshot at {@code all[i]} whole, from the nearest at or before it that is stored whole or remembered. */
     private byte[] whole(long[] all, int i) throws Exception {
         Recent user = recent.get(currentKey.get());
-        Deque<byte[]> deltas = new ArrayDeque<>();
-        byte[] value;
-        for (int j = i; ; j--) {
-            if (j < 0) {
-                throw new IllegalStateException(
-                        "the feedback snapshot at " + all[i] + " is a delta with no whole base");
-            }
-            value = user == null ? null : user.at(all[j]);
-            if (value != null) {
-                break;
-            }
-            value = stored.get(all[j]);
-            if (!ByteDelta.isDelta(value)) {
-                break;
-            }
-            deltas.push(value);
-        }
-        while (!deltas.isEmpty()) {
-            value = ByteDelta.apply(value, deltas.pop());
-        }
-        return value;
+        return DeltaChain.whole(i, j -> user == null ? null : user.at(all[j]), j -> stored.get(all[j]));
     }
 
     /** A user's snapshots known whole without reading the state: the newest stored and the one read last. */
