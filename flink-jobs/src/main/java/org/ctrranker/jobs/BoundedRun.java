@@ -126,6 +126,7 @@ public final class BoundedRun {
         counts.put("joined", accumulator(result, "joined"));
         counts.put("labelled", accumulator(result, "labelled"));
         counts.put("positives", accumulator(result, "positives"));
+        counts.put("samples_without_feedback", accumulator(result, "samplesWithoutFeedback"));
         counts.put("late_clicks", accumulator(result, "lateClicks"));
         counts.put("orphan_clicks", accumulator(result, "orphanClicks"));
         counts.put("duplicate_clicks", accumulator(result, "duplicateClicks"));

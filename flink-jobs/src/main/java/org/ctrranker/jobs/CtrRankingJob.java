@@ -32,11 +32,13 @@ import org.ctrranker.operators.features.FeedbackConfig;
 import org.ctrranker.operators.features.ItemCountsMirror;
 import org.ctrranker.operators.features.ItemStatistics;
 import org.ctrranker.operators.features.ItemStatisticsConfig;
+import org.ctrranker.operators.features.SampleFeedback;
 import org.ctrranker.operators.features.UserFeatures;
 import org.ctrranker.operators.ingest.EventTimes;
 import org.ctrranker.operators.ingest.SplitDeadLetters;
 import org.ctrranker.operators.joins.AuctionImpressionJoin;
 import org.ctrranker.operators.joins.ClickAttribution;
+import org.ctrranker.operators.joins.FeedbackRejoin;
 import org.ctrranker.operators.joins.JoinConfig;
 import org.ctrranker.operators.joins.JoinOutputs;
 import org.ctrranker.operators.joins.UnattributedClicks;
@@ -139,22 +141,29 @@ public final class CtrRankingJob {
 
         SingleOutputStreamOperator<TrainingSample> withItemCounts =
                 ItemStatistics.attach(impressionSamples, clicks, ItemStatisticsConfig.fromSettings(config.asMap()));
-        SingleOutputStreamOperator<TrainingSample> withFeedback =
-                UserFeatures.attach(withItemCounts, clicks, FeedbackConfig.fromSettings(config.asMap()));
+        SingleOutputStreamOperator<TrainingSample> feedbackStage =
+                UserFeatures.attachDetached(withItemCounts, clicks, FeedbackConfig.fromSettings(config.asMap()));
 
-        SingleOutputStreamOperator<TrainingSample> labelled = withFeedback.connect(clicks)
+        SingleOutputStreamOperator<TrainingSample> labelled = feedbackStage.connect(clicks)
                 .keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
                 .process(new ClickAttribution(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid("click-attribution").name("click attribution");
+        // Attribution holds each impression for its window: without its feedback snapshot, which waits keyed by
+        // user as a delta from the user's previous one and is put back here.
+        SingleOutputStreamOperator<TrainingSample> labelledWithFeedback = labelled
+                .connect(UserFeatures.feedbackForLabelledSamples(feedbackStage))
+                .keyBy(TrainingSample::getUserId, SampleFeedback::getUserId)
+                .process(new FeedbackRejoin(joins), AvroTypeInfo.forRecord(TrainingSample.class))
+                .uid("feedback-rejoin").name("labelled samples + their feedback");
 
         SingleOutputStreamOperator<TrainingSample> samples =
-                AuctionStatistics.attach(labelled, AieConfig.fromSettings(config.asMap()));
+                AuctionStatistics.attach(labelledWithFeedback, AieConfig.fromSettings(config.asMap()));
         samples.sinkTo(sinks.trainingSamples()).uid("training-samples-sink").name("training-samples");
 
         OnlineConfig online = OnlineConfig.fromSettings(config.asMap());
         SingleOutputStreamOperator<ModelUpdate> models = OnlineStages.train(samples, online);
         SingleOutputStreamOperator<CtrScore> scores = OnlineStages.score(auctionsToScore,
-                UserFeatures.forScoring(withFeedback), models, ItemStatistics.ticks(withItemCounts), online);
+                UserFeatures.forScoring(feedbackStage), models, ItemStatistics.ticks(withItemCounts), online);
         // Not chained to the scorer: at every checkpoint the exactly-once writer flushes and opens its next
         // transaction (initTransactions) and its committer commits the last one, each a broker round trip that
         // would stop scoring on the task thread they share (50 to 100 ms per checkpoint in bench e2e).
@@ -162,7 +171,7 @@ public final class CtrRankingJob {
 
         // Keyed, not forwarded: a pointwise input would make Flink align all of the writer's inputs, and the
         // rankings would wait at every checkpoint for the barrier behind the trainer's model writes.
-        List<DataStream<VersionedWrite>> servingWrites = new ArrayList<>(List.of(UserFeatures.mirrorWrites(withFeedback),
+        List<DataStream<VersionedWrite>> servingWrites = new ArrayList<>(List.of(UserFeatures.mirrorWrites(feedbackStage),
                 AuctionStatistics.publications(samples), OnlineStages.redisWrites(scores)));
         if (ItemCountsMirror.enabled(config.asMap())) {
             servingWrites.add(

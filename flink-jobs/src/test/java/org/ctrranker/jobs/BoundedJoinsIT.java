@@ -60,6 +60,7 @@ class BoundedJoinsIT {
         Map<String, Object> counts = BoundedRun.run(config(stack, "joins-it-samples-1"), 2);
 
         assertThat(counts.get("labelled")).isEqualTo(truth.impressions());
+        assertThat(counts.get("samples_without_feedback")).as("every sample got its snapshot back").isEqualTo(0L);
         assertThat(counts.get("joined")).isEqualTo(truth.impressions());
         assertThat(counts.get("positives")).isEqualTo(truth.clickedImpressions());
         assertThat(counts.get("late_clicks")).isEqualTo(truth.lateClicks());
@@ -73,6 +74,7 @@ class BoundedJoinsIT {
         Map<String, byte[]> first = CommittedSamples.read(stack.endpoints().kafkaBootstrap(), "joins-it-samples-1");
         assertThat(first).hasSize((int) truth.impressions());
         Map<String, TrainingSample> byImpression = CommittedSamples.assertLabelledAsGenerated(truth, first);
+        assertThat(byImpression.values()).allSatisfy(s -> assertThat(s.getFeedback()).isNotNull());
         long withClickHistory = byImpression.values().stream().filter(s -> !s.getFeedback().getClicks().isEmpty()).count();
         assertThat(withClickHistory).as("samples whose user had clicked before").isGreaterThan(truth.impressions() / 20);
 

@@ -25,11 +25,30 @@ public final class UserFeatures {
      */
     public static SingleOutputStreamOperator<TrainingSample> attach(DataStream<TrainingSample> impressionSamples,
             DataStream<AdClick> clicks, FeedbackConfig config) {
+        return stage(impressionSamples, clicks, new UserFeedbackFunction(config));
+    }
+
+    /**
+     * As {@link #attach}, but the samples leave without {@code feedback}: each one's snapshot goes to
+     * {@link #feedbackForLabelledSamples}, for {@code FeedbackRejoin} to put back once the sample is labelled.
+     */
+    public static SingleOutputStreamOperator<TrainingSample> attachDetached(DataStream<TrainingSample> impressionSamples,
+            DataStream<AdClick> clicks, FeedbackConfig config) {
+        return stage(impressionSamples, clicks, new UserFeedbackFunction(config, true));
+    }
+
+    private static SingleOutputStreamOperator<TrainingSample> stage(DataStream<TrainingSample> impressionSamples,
+            DataStream<AdClick> clicks, UserFeedbackFunction function) {
         return impressionSamples.keyBy(TrainingSample::getUserId, Types.STRING)
                 .connect(clicks.keyBy(AdClick::getUserId, Types.STRING))
-                .process(new UserFeedbackFunction(config), AvroTypeInfo.forRecord(TrainingSample.class))
+                .process(function, AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid(UID)
                 .name("user feedback (TEM4CTR alignment)");
+    }
+
+    /** The samples' snapshots of a stage built by {@link #attachDetached}. */
+    public static DataStream<SampleFeedback> feedbackForLabelledSamples(SingleOutputStreamOperator<TrainingSample> stage) {
+        return stage.getSideOutput(UserFeedbackFunction.FOR_LABELLED_SAMPLES);
     }
 
     /** The users' whole snapshots of a stage built by {@link #attach}, one per impression time: the scorers' input. */

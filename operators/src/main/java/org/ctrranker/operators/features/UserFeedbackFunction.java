@@ -83,6 +83,14 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public static final OutputTag<EncodedSnapshot> FOR_SCORING =
             new OutputTag<>("user-feedback-for-scoring", TypeInformation.of(EncodedSnapshot.class));
 
+    /**
+     * In detached mode, each sample's snapshot (what attached mode sets as its {@code feedback}), while the sample
+     * itself leaves without one: the labelling stage then holds a few hundred bytes per open impression instead of
+     * kilobytes, and {@link FeedbackRejoin} puts the snapshot back on the labelled sample.
+     */
+    public static final OutputTag<SampleFeedback> FOR_LABELLED_SAMPLES =
+            new OutputTag<>("user-feedback-for-labelled-samples", TypeInformation.of(SampleFeedback.class));
+
     /** Hash fields of the mirror key (see operators/REDIS-KEYS.md). */
     public static final String FIELD_SNAPSHOT = "snapshot";
     public static final String FIELD_AS_OF = "as_of_ms";
@@ -95,6 +103,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     public static final long IDLE_TIMER_GRID_MS = 3_600_000L;
 
     private final FeedbackConfig config;
+    private final boolean detached;
 
     private transient ValueState<byte[]> timelineState;
     /**
@@ -118,7 +127,13 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     private transient volatile long lastStateBytes;
 
     public UserFeedbackFunction(FeedbackConfig config) {
+        this(config, false);
+    }
+
+    /** {@code detached}: samples leave without feedback, their snapshots on {@link #FOR_LABELLED_SAMPLES}. */
+    public UserFeedbackFunction(FeedbackConfig config, boolean detached) {
         this.config = config;
+        this.detached = detached;
     }
 
     /** Counted as metrics in this group and, for bounded runs, as accumulators {@code <group>.<name>}. */
@@ -197,7 +212,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         lateImpressions.inc();
         FeedbackTimeline timeline = timeline(ctx.getCurrentKey(), timelineState.value());
         addExposure(timeline, sample);
-        emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), out);
+        emit(sample, timeline.snapshotAt(t, sample.getImpressionId()), ctx, out);
         ctx.output(FOR_SCORING, new EncodedSnapshot(ctx.getCurrentKey(), encode(timeline.snapshotAt(t, null))));
         scheduleIdleExpiry(timeline, t, ctx.timerService());
         save(ctx.getCurrentKey(), timeline);
@@ -237,7 +252,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
             scheduleIdleExpiry(timeline, sample.getImpressionTimeMs(), ctx.timerService());
         }
         for (TrainingSample sample : due) {
-            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), out);
+            emit(sample, timeline.snapshotAt(time, sample.getImpressionId()), ctx, out);
         }
         if (!due.isEmpty()) {
             ctx.output(FOR_SCORING, new EncodedSnapshot(user, encode(timeline.snapshotAt(time, null))));
@@ -278,8 +293,15 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     }
 
     /** The sample is this function's own (taken out of state, or the input record): completed in place. */
-    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Collector<TrainingSample> out) {
-        sample.setFeedback(forSample(snapshot, sample.getAdId(), sample.getCategoryId()));
+    private void emit(TrainingSample sample, UserFeedbackSnapshot snapshot, Context ctx, Collector<TrainingSample> out) {
+        UserFeedbackSnapshot own = forSample(snapshot, sample.getAdId(), sample.getCategoryId());
+        if (detached) {
+            sample.setFeedback(null);
+            ctx.output(FOR_LABELLED_SAMPLES, new SampleFeedback(ctx.getCurrentKey(), sample.getImpressionId(),
+                    sample.getImpressionTimeMs(), encode(own)));
+        } else {
+            sample.setFeedback(own);
+        }
         out.collect(sample);
         samplesEnriched.inc();
     }

@@ -46,6 +46,33 @@ class UserFeedbackFunctionTest {
     }
 
     @Test
+    void detachedSamplesLeaveWithoutFeedbackAndTheirSnapshotsBesideThem() throws Exception {
+        try (var attached = harness(CONFIG); var detached = unopenedHarness(new UserFeedbackFunction(CONFIG, true), null)) {
+            detached.open();
+            for (var h : List.of(attached, detached)) {
+                baseSequence(h);
+                h.processElement1(impression("u", "i8", "e8", 200), 200);
+                h.processBothWatermarks(new Watermark(200));
+            }
+            Map<String, UserFeedbackSnapshot> expected = attached.extractOutputValues().stream()
+                    .collect(Collectors.toMap(TrainingSample::getImpressionId, TrainingSample::getFeedback));
+            assertThat(expected).hasSize(8).doesNotContainValue(null);
+            assertThat(detached.extractOutputValues()).hasSize(8)
+                    .allSatisfy(sample -> assertThat(sample.getFeedback()).isNull());
+
+            Map<String, UserFeedbackSnapshot> detachedSnapshots = new java.util.HashMap<>();
+            for (var record : detached.getSideOutput(UserFeedbackFunction.FOR_LABELLED_SAMPLES)) {
+                SampleFeedback feedback = record.getValue();
+                assertThat(feedback.userId).isEqualTo("u");
+                assertThat(feedback.impressionTimeMs).isEqualTo(feedback.impressionId.equals("i8") ? 200
+                        : Long.parseLong(feedback.impressionId.substring(1)) * 10);
+                detachedSnapshots.put(feedback.impressionId, UserFeedbackFunction.decode(feedback.bytes));
+            }
+            assertThat(detachedSnapshots).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void aClickWithFewerThanRUnclicksOnASideKeepsWhatExists() throws Exception {
         FeedbackConfig r3 = FeedbackConfig.builder().maxClicks(3).unclicksPerSide(3).attributionWindowMs(10)
                 .userIdleTimeoutMs(1_000).build();
@@ -443,8 +470,13 @@ class UserFeedbackFunctionTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> unopenedHarness(
             FeedbackConfig config, org.apache.flink.runtime.state.StateBackend backend) throws Exception {
+        return unopenedHarness(new UserFeedbackFunction(config), backend);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample> unopenedHarness(
+            UserFeedbackFunction function, org.apache.flink.runtime.state.StateBackend backend) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, AdClick, TrainingSample>(
-                new KeyedCoProcessOperator<>(new UserFeedbackFunction(config)),
+                new KeyedCoProcessOperator<>(function),
                 TrainingSample::getUserId, AdClick::getUserId, Types.STRING);
         if (backend != null) {
             h.setStateBackend(backend); // before setup, which builds the operator's state backend
