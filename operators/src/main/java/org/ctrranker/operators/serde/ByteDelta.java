@@ -86,6 +86,13 @@ public final class ByteDelta {
         int expectedChecksum = (delta[at[0]] & 0xFF) << 24 | (delta[at[0] + 1] & 0xFF) << 16
                 | (delta[at[0] + 2] & 0xFF) << 8 | (delta[at[0] + 3] & 0xFF);
         at[0] += 4;
+        // Every operation takes at least two bytes and makes at most the base's or the delta's length: a corrupted
+        // length fails here instead of asking for a huge array before the checksum could fail.
+        long longest = ((long) delta.length / 2 + 1) * Math.max(base.length, delta.length);
+        if (length > longest) {
+            throw new IllegalStateException("byte delta claims " + length + " bytes, more than its " + delta.length
+                    + " bytes can make from a base of " + base.length);
+        }
         byte[] target = new byte[Math.toIntExact(length)];
         int written = 0;
         try {

@@ -59,6 +59,24 @@ class ByteDeltaTest {
         assertThatThrownBy(() -> delta.encode(base, target, 0)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void aCorruptedLengthFailsBeforeItsArrayIsMade() {
+        Random random = new Random(5);
+        byte[] base = randomBytes(random, 500);
+        byte[] written = delta.encode(base, edited(random, base, 2), 1);
+        byte[] corrupted = new byte[written.length + 4];
+        System.arraycopy(written, 0, corrupted, 0, 3);
+        // the length varint (at byte 3, one or two bytes here) replaced by five bytes claiming about 2 GB
+        int lengthBytes = (written[3] & 0x80) != 0 ? 2 : 1;
+        byte[] huge = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07};
+        System.arraycopy(huge, 0, corrupted, 3, 5);
+        System.arraycopy(written, 3 + lengthBytes, corrupted, 8, written.length - 3 - lengthBytes);
+        corrupted = java.util.Arrays.copyOf(corrupted, 8 + written.length - 3 - lengthBytes);
+        byte[] input = corrupted;
+        assertThatThrownBy(() -> ByteDelta.apply(base, input)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("claims 2147483647 bytes");
+    }
+
     /** The first {@code exposures} of one user's stream, most recent first, as of the last. */
     private static UserFeedbackSnapshot snapshot(int exposures) {
         List<RecentExposure> recent = new ArrayList<>();
