@@ -81,14 +81,13 @@ final class ParkedFeedback {
         }
     }
 
-    /** Removes the snapshots whose impression time passes {@code due}; returns how many. */
-    int removeWhere(LongPredicate due) throws Exception {
+    /** Removes the snapshots whose impression time is {@code due}. */
+    void removeWhere(LongPredicate due) throws Exception {
         long[] allTimes = times();
-        return removeAll(ids(), allTimes, index -> due.test(allTimes[index]));
+        removeAll(ids(), allTimes, index -> due.test(allTimes[index]));
     }
 
-    /** Impression times of the parked snapshots, in the order they came. */
-    long[] times() throws Exception {
+    private long[] times() throws Exception {
         long[] value = times.value();
         return value == null ? new long[0] : value;
     }
@@ -98,7 +97,7 @@ final class ParkedFeedback {
         return value == null ? new String[0] : value;
     }
 
-    private int removeAll(String[] all, long[] allTimes, IntPredicate remove) throws Exception {
+    private void removeAll(String[] all, long[] allTimes, IntPredicate remove) throws Exception {
         // Those whose base is going are made whole first, while every chain is intact.
         Map<Integer, byte[]> rebased = new LinkedHashMap<>();
         for (int i = 1; i < all.length; i++) {
@@ -121,7 +120,7 @@ final class ParkedFeedback {
             stored.put(all[value.getKey()], value.getValue());
         }
         if (kept == all.length) {
-            return 0;
+            return;
         }
         if (kept == 0) {
             ids.clear();
@@ -135,7 +134,6 @@ final class ParkedFeedback {
                 newest.remove(currentKey.get());
             }
         }
-        return all.length - kept;
     }
 
     private byte[] asStored(String[] before, byte[] snapshot) throws Exception {
