@@ -11,6 +11,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -87,6 +88,16 @@ public final class CtrRankingJob {
                 config.longValue("ctr.kafka.transaction-timeout-ms"), "ctr.kafka.transaction-timeout-ms");
     }
 
+    /**
+     * Defines the job on a throwaway environment configured as {@code flink}: a setting the stages refuse fails here
+     * with its message, before anything starts.
+     */
+    public static void checkSettings(CtrConfig config, Configuration flink) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        ConfiguredJobIO io = new ConfiguredJobIO(config, false);
+        define(env, config, io, io);
+    }
+
     /** Adds the job's pipeline to {@code env}, checkpointing included. */
     public static void define(StreamExecutionEnvironment env, CtrConfig config, JobSources sources, JobSinks sinks) {
         env.enableCheckpointing(config.longValue("ctr.checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
@@ -141,15 +152,19 @@ public final class CtrRankingJob {
 
         SingleOutputStreamOperator<TrainingSample> withItemCounts =
                 ItemStatistics.attach(impressionSamples, clicks, ItemStatisticsConfig.fromSettings(config.asMap()));
+        FeedbackConfig feedback = FeedbackConfig.fromSettings(config.asMap());
         SingleOutputStreamOperator<TrainingSample> feedbackStage =
-                UserFeatures.attachDetached(withItemCounts, clicks, FeedbackConfig.fromSettings(config.asMap()));
+                JobSettings.parkFeedback(config, env.getConfiguration().get(StateBackendOptions.STATE_BACKEND))
+                        ? UserFeatures.attachDetached(withItemCounts, clicks, feedback)
+                        : UserFeatures.attach(withItemCounts, clicks, feedback);
 
         SingleOutputStreamOperator<TrainingSample> labelled = feedbackStage.connect(clicks)
                 .keyBy(TrainingSample::getImpressionId, AdClick::getImpressionId)
                 .process(new ClickAttribution(joins), AvroTypeInfo.forRecord(TrainingSample.class))
                 .uid("click-attribution").name("click attribution");
-        // Attribution holds each impression for its window: without its feedback snapshot, which waits keyed by
-        // user as a delta from the user's previous one and is put back here.
+        // Attribution holds each impression for its window: parked (ctr.attribution.park-feedback), without its
+        // feedback snapshot, which waits keyed by user as a delta from the user's previous one and is put back here.
+        // The stage is in the graph either way (samples with feedback pass), so a restore may switch the setting.
         SingleOutputStreamOperator<TrainingSample> labelledWithFeedback = labelled
                 .connect(UserFeatures.feedbackForLabelledSamples(feedbackStage))
                 .keyBy(TrainingSample::getUserId, SampleFeedback::getUserId)

@@ -21,6 +21,23 @@ final class JobSettings {
                 .build();
     }
 
+    /**
+     * Whether samples go through click attribution without their feedback snapshot, parked meanwhile per user
+     * ({@code ctr.attribution.park-feedback}): {@code auto} parks on the heap state backend, where the samples' bytes
+     * are the memory the window holds; on RocksDB they sit on disk, and the parked snapshots' extra state writes
+     * cost the scorers more than they save.
+     */
+    static boolean parkFeedback(CtrConfig config, String stateBackend) {
+        String text = config.string("ctr.attribution.park-feedback").trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (text) {
+            case "true" -> true;
+            case "false" -> false;
+            case "auto" -> stateBackend.trim().equalsIgnoreCase("hashmap");
+            default -> throw new IllegalArgumentException("ctr.attribution.park-feedback '" + text
+                    + "' is unknown: use auto, true or false");
+        };
+    }
+
     static Duration millis(CtrConfig config, String key) {
         return Duration.ofMillis(config.longValue(key));
     }

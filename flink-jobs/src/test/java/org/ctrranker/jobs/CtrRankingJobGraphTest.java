@@ -1,18 +1,24 @@
 package org.ctrranker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamEdge;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
+import org.apache.flink.streaming.api.operators.AbstractUdfStreamOperator;
+import org.apache.flink.streaming.api.operators.SimpleOperatorFactory;
 import org.ctrranker.jobs.config.CtrConfig;
 import org.ctrranker.jobs.io.ConfiguredJobIO;
+import org.ctrranker.operators.features.UserFeedbackFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,9 +93,39 @@ class CtrRankingJobGraphTest {
         return found.get(0);
     }
 
+    @Test
+    void feedbackIsParkedOnTheHeapBackendAndNotOnRocksDbInTheSameGraph() {
+        StreamGraph heap = graph("hashmap", "auto");
+        StreamGraph rocksDb = graph("rocksdb", "auto");
+        assertThat(feedbackStage(heap).detached()).isTrue();
+        assertThat(feedbackStage(rocksDb).detached()).isFalse();
+        assertThat(feedbackStage(graph("rocksdb", "true")).detached()).isTrue();
+        assertThat(feedbackStage(graph("hashmap", "false")).detached()).isFalse();
+        // the rejoin is there either way, so a restore may switch the setting
+        assertThat(uids(heap)).isEqualTo(uids(rocksDb)).contains("feedback-rejoin");
+        assertThatThrownBy(() -> graph("hashmap", "sometimes")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("use auto, true or false");
+    }
+
+    private static UserFeedbackFunction feedbackStage(StreamGraph graph) {
+        SimpleOperatorFactory<?> factory = (SimpleOperatorFactory<?>) node(graph, "user feedback").getOperatorFactory();
+        return (UserFeedbackFunction) ((AbstractUdfStreamOperator<?, ?>) factory.getOperator()).getUserFunction();
+    }
+
+    private static java.util.Set<String> uids(StreamGraph graph) {
+        return graph.getStreamNodes().stream().map(StreamNode::getTransformationUID)
+                .filter(java.util.Objects::nonNull).collect(Collectors.toSet());
+    }
+
     private static StreamGraph graph() {
-        CtrConfig config = CtrConfig.load(null, Map.of());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        return graph("hashmap", "auto");
+    }
+
+    private static StreamGraph graph(String stateBackend, String parkFeedback) {
+        CtrConfig config = CtrConfig.load(null, Map.of("ctr.attribution.park-feedback", parkFeedback));
+        Configuration flink = new Configuration();
+        flink.set(StateBackendOptions.STATE_BACKEND, stateBackend);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         env.setParallelism(2);
         ConfiguredJobIO io = new ConfiguredJobIO(config, false);
         CtrRankingJob.define(env, config, io, io);

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
 import org.ctrranker.jobs.BoundedRun;
+import org.ctrranker.jobs.CtrRankingJob;
 import org.ctrranker.jobs.live.Checkpoints;
 import org.ctrranker.jobs.live.LiveRun;
 import org.ctrranker.jobs.live.StopSignal;
@@ -80,6 +81,7 @@ public final class RunCommand implements Callable<Integer> {
         CtrConfig config;
         try {
             config = CtrConfig.load(configFile, settings);
+            CtrRankingJob.checkSettings(config, flink);
         } catch (IllegalArgumentException e) {
             throw new CommandFailure(e.getMessage());
         }

@@ -136,6 +136,11 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
         this.detached = detached;
     }
 
+    /** Whether samples leave without feedback, their snapshots on {@link #FOR_LABELLED_SAMPLES}. */
+    public boolean detached() {
+        return detached;
+    }
+
     /** Counted as metrics in this group and, for bounded runs, as accumulators {@code <group>.<name>}. */
     static final String METRIC_GROUP = "userFeedback";
 
