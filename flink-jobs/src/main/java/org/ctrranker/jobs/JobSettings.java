@@ -24,8 +24,8 @@ final class JobSettings {
     /**
      * Whether samples go through click attribution without their feedback snapshot, parked meanwhile per user
      * ({@code ctr.attribution.park-feedback}): {@code auto} parks on the heap state backend, where the samples' bytes
-     * are the memory the window holds; on RocksDB they sit on disk, and the parked snapshots' extra state writes
-     * cost the scorers more than they save.
+     * are the memory the window holds; on RocksDB they sit on disk, where the parked snapshots' extra state writes
+     * did not pay in runs in turns (local-env/MEASUREMENTS.md, stop 55).
      */
     static boolean parkFeedback(CtrConfig config, String stateBackend) {
         String text = config.string("ctr.attribution.park-feedback").trim().toLowerCase(java.util.Locale.ROOT);

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * An impression sample's feedback snapshot on its own, as the user feedback stage detaches it ({@link
  * UserFeatures#attachDetached}): the single-object Avro bytes of {@link UserFeedbackFunction#encode}, keyed by the
- * sample's user and impression. It waits in {@link FeedbackRejoin} while the sample waits for its label. A Flink POJO.
+ * sample's user and impression. It waits in {@code FeedbackRejoin} while the sample waits for its label. A Flink POJO.
  */
 public final class SampleFeedback {
 

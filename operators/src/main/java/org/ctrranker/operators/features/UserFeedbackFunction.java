@@ -86,7 +86,7 @@ public final class UserFeedbackFunction extends KeyedCoProcessFunction<String, T
     /**
      * In detached mode, each sample's snapshot (what attached mode sets as its {@code feedback}), while the sample
      * itself leaves without one: the labelling stage then holds a few hundred bytes per open impression instead of
-     * kilobytes, and {@link FeedbackRejoin} puts the snapshot back on the labelled sample.
+     * kilobytes, and {@code FeedbackRejoin} puts the snapshot back on the labelled sample.
      */
     public static final OutputTag<SampleFeedback> FOR_LABELLED_SAMPLES =
             new OutputTag<>("user-feedback-for-labelled-samples", TypeInformation.of(SampleFeedback.class));
