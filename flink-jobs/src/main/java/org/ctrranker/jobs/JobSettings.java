@@ -24,8 +24,9 @@ final class JobSettings {
     /**
      * Whether samples go through click attribution without their feedback snapshot, parked meanwhile per user
      * ({@code ctr.attribution.park-feedback}): {@code auto} parks on the heap state backend, where the samples' bytes
-     * are the memory the window holds; on RocksDB they sit on disk, where the parked snapshots' extra state writes
-     * did not pay in runs in turns (local-env/MEASUREMENTS.md, stop 55).
+     * are the memory the window holds; on RocksDB they sit on disk, compressed about as small as parked, and the
+     * parked entries cost its flushes and compactions about three times the CPU (local-env/MEASUREMENTS.md, stops 55
+     * and 56).
      */
     static boolean parkFeedback(CtrConfig config, String stateBackend) {
         String text = config.string("ctr.attribution.park-feedback").trim().toLowerCase(java.util.Locale.ROOT);

@@ -5,8 +5,6 @@ import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -60,14 +58,7 @@ public final class FeedbackRejoin extends KeyedCoProcessFunction<String, Trainin
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
-        parked = new ParkedFeedback(
-                getRuntimeContext().getMapState(StateTtl.withTtl(new MapStateDescriptor<>("parked-feedback",
-                        Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO), ttl)),
-                getRuntimeContext().getState(StateTtl.withTtl(new ValueStateDescriptor<>("parked-feedback-ids",
-                        BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO), ttl)),
-                getRuntimeContext().getState(StateTtl.withTtl(new ValueStateDescriptor<>("parked-feedback-times",
-                        PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO), ttl)),
-                () -> currentKey);
+        parked = ParkedFeedback.open(getRuntimeContext(), ttl, this::removalTime, () -> currentKey);
         samplesWaiting = getRuntimeContext().getMapState(StateTtl.withTtl(new MapStateDescriptor<>(
                 "samples-waiting-for-feedback", Types.STRING,
                 Types.LIST(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)), ttl));
@@ -86,7 +77,8 @@ public final class FeedbackRejoin extends KeyedCoProcessFunction<String, Trainin
             return;
         }
         String impressionId = sample.getImpressionId();
-        byte[] snapshot = parked.get(impressionId);
+        boolean labelFinal = sample.getSampleType() == SampleType.WINDOW_CLOSED;
+        byte[] snapshot = labelFinal ? parked.take(impressionId) : parked.get(impressionId);
         if (snapshot == null) {
             List<byte[]> waiting = samplesWaiting.get(impressionId);
             waiting = waiting == null ? new ArrayList<>() : new ArrayList<>(waiting);
@@ -97,9 +89,6 @@ public final class FeedbackRejoin extends KeyedCoProcessFunction<String, Trainin
             return;
         }
         emit(sample, snapshot, out);
-        if (sample.getSampleType() == SampleType.WINDOW_CLOSED) {
-            parked.remove(impressionId);
-        }
     }
 
     @Override
@@ -126,7 +115,7 @@ public final class FeedbackRejoin extends KeyedCoProcessFunction<String, Trainin
         if (!samplesWaiting.isEmpty()) {
             releaseWaiting(timestamp, out);
         }
-        parked.removeWhere(impressionTime -> removalTime(impressionTime) <= timestamp);
+        parked.removeDue(timestamp);
     }
 
     /** Samples whose snapshot came and whose label time is due leave with it; those past removal time without. */

@@ -1,25 +1,34 @@
 package org.ctrranker.operators.joins;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.function.IntPredicate;
-import java.util.function.LongPredicate;
+import java.util.function.LongUnaryOperator;
 import java.util.function.Supplier;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.ctrranker.operators.serde.ByteDelta;
-import org.ctrranker.operators.serde.DeltaChain;
 
 /**
- * The current user's parked sample snapshots in keyed state, by impression id, in the order they came: the encoded
- * snapshots ({@code parked-feedback}) and their ids and impression times ({@code parked-feedback-ids},
- * {@code parked-feedback-times}).
+ * The current user's parked sample snapshots in keyed state, by impression id ({@code parked-feedback}).
  *
  * <p>A user's samples a few impressions apart carry the same history but for an exposure or two, so a snapshot is
- * stored as its {@link ByteDelta} from the one before it, except where the chain would reach {@link #MAX_CHAIN}
- * deltas or the delta saves nothing. Samples leave about in the order they came, so removing one stores the one
- * after it whole first (its base is going); the oldest parked snapshot is thus whole and reads take no delta.
+ * stored as its {@link ByteDelta} from the newest one parked before it, except where the chain would reach
+ * {@link #MAX_CHAIN} deltas or the delta saves nothing. Removing one first stores the delta taken from it whole.
+ *
+ * <p>Every change touches a few entries of its own, never a list of the user's whole parking, so a busy user costs
+ * RocksDB no more per sample than a quiet one: a delta names its base ({@code parked-feedback-bases}) and a base its
+ * delta ({@code parked-feedback-successors}); {@code parked-feedback-newest} is the next one's base, and
+ * {@code parked-feedback-due} lists the ids to remove at each removal time. State of the first layout (one list of a
+ * user's ids and one of their times, rewritten at every change) is taken over at the user's next access.
  */
 final class ParkedFeedback {
 
@@ -27,8 +36,13 @@ final class ParkedFeedback {
     private static final int RECENT_USERS = 1_024;
 
     private final MapState<String, byte[]> stored;
-    private final ValueState<String[]> ids;
-    private final ValueState<long[]> times;
+    private final MapState<String, String> bases;
+    private final MapState<String, String> successors;
+    private final ValueState<String> newestId;
+    private final MapState<Long, String[]> due;
+    private final ValueState<String[]> firstLayoutIds;
+    private final ValueState<long[]> firstLayoutTimes;
+    private final LongUnaryOperator removalTime;
     private final Supplier<Object> currentKey;
     private final ByteDelta delta = new ByteDelta();
     /** The newest parked snapshot of each of the users seen last, whole: the next one's base. */
@@ -39,124 +53,194 @@ final class ParkedFeedback {
         }
     };
 
-    ParkedFeedback(MapState<String, byte[]> stored, ValueState<String[]> ids, ValueState<long[]> times,
+    private ParkedFeedback(RuntimeContext context, long ttlMs, LongUnaryOperator removalTime,
             Supplier<Object> currentKey) {
-        this.stored = stored;
-        this.ids = ids;
-        this.times = times;
+        this.stored = context.getMapState(StateTtl.withTtl(new MapStateDescriptor<>("parked-feedback", Types.STRING,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO), ttlMs));
+        this.bases = context.getMapState(StateTtl.withTtl(
+                new MapStateDescriptor<>("parked-feedback-bases", Types.STRING, Types.STRING), ttlMs));
+        this.successors = context.getMapState(StateTtl.withTtl(
+                new MapStateDescriptor<>("parked-feedback-successors", Types.STRING, Types.STRING), ttlMs));
+        this.newestId = context.getState(StateTtl.withTtl(
+                new ValueStateDescriptor<>("parked-feedback-newest", Types.STRING), ttlMs));
+        this.due = context.getMapState(StateTtl.withTtl(new MapStateDescriptor<>("parked-feedback-due", Types.LONG,
+                BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO), ttlMs));
+        this.firstLayoutIds = context.getState(StateTtl.withTtl(new ValueStateDescriptor<>("parked-feedback-ids",
+                BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO), ttlMs));
+        this.firstLayoutTimes = context.getState(StateTtl.withTtl(new ValueStateDescriptor<>("parked-feedback-times",
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO), ttlMs));
+        this.removalTime = removalTime;
         this.currentKey = currentKey;
+    }
+
+    /**
+     * The keyed state of {@code context}, entries expiring {@code ttlMs} after their last write; a snapshot not taken
+     * before is removed at {@code removalTime} of its impression time.
+     */
+    static ParkedFeedback open(RuntimeContext context, long ttlMs, LongUnaryOperator removalTime,
+            Supplier<Object> currentKey) {
+        return new ParkedFeedback(context, ttlMs, removalTime, currentKey);
     }
 
     boolean contains(String impressionId) throws Exception {
         return stored.contains(impressionId);
     }
 
-    /** Parks {@code snapshot} (whole) as the newest of the user's; the caller checks the id is not parked yet. */
+    /** Parks {@code snapshot} (whole) as the user's newest; the caller checks the id is not parked yet. */
     void park(String impressionId, long impressionTimeMs, byte[] snapshot) throws Exception {
-        String[] before = ids();
-        long[] beforeTimes = times();
-        String[] after = Arrays.copyOf(before, before.length + 1);
-        long[] afterTimes = Arrays.copyOf(beforeTimes, beforeTimes.length + 1);
-        after[before.length] = impressionId;
-        afterTimes[before.length] = impressionTimeMs;
-        stored.put(impressionId, asStored(before, snapshot));
-        ids.update(after);
-        times.update(afterTimes);
-        newest.put(currentKey.get(), new Newest(impressionId, snapshot));
+        takeOverFirstLayout();
+        byte[] toStore = snapshot;
+        String baseId = newestId.value();
+        if (baseId != null) {
+            Newest known = newest.get(currentKey.get());
+            boolean remembered = known != null && known.impressionId.equals(baseId);
+            byte[] baseStored = remembered ? null : stored.get(baseId);
+            int depth = remembered ? known.depth + 1
+                    : baseStored == null ? MAX_CHAIN : ByteDelta.isDelta(baseStored) ? ByteDelta.depth(baseStored) + 1 : 1;
+            if (depth < MAX_CHAIN) {
+                byte[] encoded = delta.encode(remembered ? known.snapshot : whole(baseId), snapshot, depth);
+                if (encoded.length < snapshot.length) {
+                    toStore = encoded;
+                    bases.put(impressionId, baseId);
+                    successors.put(baseId, impressionId);
+                }
+            }
+        }
+        stored.put(impressionId, toStore);
+        newestId.update(impressionId);
+        addDue(removalTime.applyAsLong(impressionTimeMs), impressionId);
+        newest.put(currentKey.get(), new Newest(impressionId, snapshot,
+                ByteDelta.isDelta(toStore) ? ByteDelta.depth(toStore) : 0));
     }
 
     /** The parked snapshot of {@code impressionId}, whole; null if none is parked. */
     byte[] get(String impressionId) throws Exception {
-        String[] all = ids();
-        int i = indexOf(all, impressionId);
-        return i < 0 ? null : whole(all, i);
+        takeOverFirstLayout();
+        return whole(impressionId);
+    }
+
+    /** Removes the parked snapshot of {@code impressionId} and returns it whole; null if none is parked. */
+    byte[] take(String impressionId) throws Exception {
+        takeOverFirstLayout();
+        byte[] parked = stored.get(impressionId);
+        if (parked == null) {
+            return null;
+        }
+        byte[] whole = ByteDelta.isDelta(parked) ? whole(impressionId) : parked;
+        remove(impressionId, parked, whole);
+        return whole;
     }
 
     /** Removes the snapshot of {@code impressionId}, if parked. */
     void remove(String impressionId) throws Exception {
-        String[] all = ids();
-        int i = indexOf(all, impressionId);
-        if (i >= 0) {
-            removeAll(all, times(), index -> index == i);
+        takeOverFirstLayout();
+        byte[] parked = stored.get(impressionId);
+        if (parked != null) {
+            remove(impressionId, parked, null);
         }
     }
 
-    /** Removes the snapshots whose impression time is {@code due}. */
-    void removeWhere(LongPredicate due) throws Exception {
-        long[] allTimes = times();
-        removeAll(ids(), allTimes, index -> due.test(allTimes[index]));
-    }
-
-    private long[] times() throws Exception {
-        long[] value = times.value();
-        return value == null ? new long[0] : value;
-    }
-
-    private String[] ids() throws Exception {
-        String[] value = ids.value();
-        return value == null ? new String[0] : value;
-    }
-
-    private void removeAll(String[] all, long[] allTimes, IntPredicate remove) throws Exception {
-        // Those whose base is going are made whole first, while every chain is intact.
-        Map<Integer, byte[]> rebased = new LinkedHashMap<>();
-        for (int i = 1; i < all.length; i++) {
-            if (!remove.test(i) && remove.test(i - 1) && ByteDelta.isDelta(stored.get(all[i]))) {
-                rebased.put(i, whole(all, i));
+    /** Removes {@code impressionId}, stored as {@code parked}; {@code whole}, if known, is its value whole. */
+    private void remove(String impressionId, byte[] parked, byte[] whole) throws Exception {
+        String successor = successors.get(impressionId);
+        if (successor != null) {
+            successors.remove(impressionId);
+            byte[] successorDelta = stored.get(successor);
+            if (successorDelta != null && ByteDelta.isDelta(successorDelta)) {
+                // made whole while its base is still known
+                byte[] base = whole != null ? whole : ByteDelta.isDelta(parked) ? whole(impressionId) : parked;
+                stored.put(successor, ByteDelta.apply(base, successorDelta));
+                bases.remove(successor);
             }
         }
-        int kept = 0;
-        String[] keptIds = new String[all.length];
-        long[] keptTimes = new long[all.length];
-        for (int i = 0; i < all.length; i++) {
-            if (remove.test(i)) {
-                stored.remove(all[i]);
-            } else {
-                keptIds[kept] = all[i];
-                keptTimes[kept++] = allTimes[i];
+        if (ByteDelta.isDelta(parked)) {
+            String base = bases.get(impressionId);
+            if (base != null) {
+                bases.remove(impressionId);
+                successors.remove(base);
             }
         }
-        for (Map.Entry<Integer, byte[]> value : rebased.entrySet()) {
-            stored.put(all[value.getKey()], value.getValue());
+        stored.remove(impressionId);
+        if (impressionId.equals(newestId.value())) {
+            newestId.clear();
+            newest.remove(currentKey.get());
         }
-        if (kept == all.length) {
+    }
+
+    /** Removes the snapshots due at {@code time} that are still there. */
+    void removeDue(long time) throws Exception {
+        takeOverFirstLayout();
+        String[] ids = due.get(time);
+        if (ids == null) {
             return;
         }
-        if (kept == 0) {
-            ids.clear();
-            times.clear();
-            newest.remove(currentKey.get());
-        } else {
-            ids.update(Arrays.copyOf(keptIds, kept));
-            times.update(Arrays.copyOf(keptTimes, kept));
-            Newest known = newest.get(currentKey.get());
-            if (known != null && !known.impressionId.equals(keptIds[kept - 1])) {
-                newest.remove(currentKey.get());
-            }
+        due.remove(time);
+        for (String impressionId : ids) {
+            remove(impressionId);
         }
     }
 
-    private byte[] asStored(String[] before, byte[] snapshot) throws Exception {
-        int last = before.length - 1;
-        return DeltaChain.toStore(delta, last < 0 ? null : stored.get(before[last]), () -> whole(before, last), snapshot,
-                MAX_CHAIN);
-    }
-
-    /** The snapshot at {@code all[i]} whole, from the nearest at or before it stored whole or remembered. */
-    private byte[] whole(String[] all, int i) throws Exception {
+    /** The snapshot of {@code impressionId} whole, from the nearest base stored whole or remembered; null if none. */
+    private byte[] whole(String impressionId) throws Exception {
         Newest known = newest.get(currentKey.get());
-        return DeltaChain.whole(i, j -> known != null && known.impressionId.equals(all[j]) ? known.snapshot : null,
-                j -> stored.get(all[j]));
-    }
-
-    private static int indexOf(String[] all, String impressionId) {
-        for (int i = 0; i < all.length; i++) {
-            if (all[i].equals(impressionId)) {
-                return i;
+        List<byte[]> deltas = new ArrayList<>();
+        String id = impressionId;
+        byte[] value;
+        while (true) {
+            if (known != null && known.impressionId.equals(id)) {
+                value = known.snapshot;
+                break;
+            }
+            value = stored.get(id);
+            if (value == null) {
+                if (id.equals(impressionId)) {
+                    return null;
+                }
+                throw new IllegalStateException("the base " + id + " of parked snapshot " + impressionId + " is missing");
+            }
+            if (!ByteDelta.isDelta(value)) {
+                break;
+            }
+            deltas.add(value);
+            id = bases.get(id);
+            if (id == null) {
+                throw new IllegalStateException("a delta under parked snapshot " + impressionId + " names no base");
             }
         }
-        return -1;
+        for (int i = deltas.size() - 1; i >= 0; i--) {
+            value = ByteDelta.apply(value, deltas.get(i));
+        }
+        return value;
     }
 
-    private record Newest(String impressionId, byte[] snapshot) {}
+    private void addDue(long time, String impressionId) throws Exception {
+        String[] dueThen = due.get(time);
+        String[] withThis = dueThen == null ? new String[1] : Arrays.copyOf(dueThen, dueThen.length + 1);
+        withThis[withThis.length - 1] = impressionId;
+        due.put(time, withThis);
+    }
+
+    /**
+     * Moves the user's state of the first layout, if any, to this one: there each delta's base was the id before it
+     * in the list, and the removal timers stand at the same times.
+     */
+    private void takeOverFirstLayout() throws Exception {
+        String[] ids = firstLayoutIds.value();
+        if (ids == null) {
+            return;
+        }
+        long[] times = firstLayoutTimes.value();
+        for (int i = 0; i < ids.length; i++) {
+            if (i > 0 && ByteDelta.isDelta(stored.get(ids[i]))) {
+                bases.put(ids[i], ids[i - 1]);
+                successors.put(ids[i - 1], ids[i]);
+            }
+            addDue(removalTime.applyAsLong(times[i]), ids[i]);
+        }
+        newestId.update(ids[ids.length - 1]);
+        firstLayoutIds.clear();
+        firstLayoutTimes.clear();
+    }
+
+    private record Newest(String impressionId, byte[] snapshot, int depth) {}
 }

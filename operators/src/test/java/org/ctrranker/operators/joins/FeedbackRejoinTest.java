@@ -14,6 +14,8 @@ import java.util.Random;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -41,6 +43,12 @@ class FeedbackRejoinTest {
     private static final long W = 30 * 60_000L;
     private static final long GRACE = 60_000L;
     private static final JoinConfig CONFIG = JoinConfig.builder().attributionWindowMs(W).lateClickGraceMs(GRACE).build();
+    private static final MapStateDescriptor<String, byte[]> PARKED = new MapStateDescriptor<>("parked-feedback",
+            Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    private static final ValueStateDescriptor<String[]> FIRST_LAYOUT_IDS = new ValueStateDescriptor<>(
+            "parked-feedback-ids", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+    private static final ValueStateDescriptor<long[]> FIRST_LAYOUT_TIMES = new ValueStateDescriptor<>(
+            "parked-feedback-times", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
 
     @Test
     void aLabelledSampleLeavesWithItsParkedSnapshotWhichThenGoes() throws Exception {
@@ -140,6 +148,76 @@ class FeedbackRejoinTest {
                 assertThat(UserFeedbackFunction.encode(s.getFeedback())).as(s.getImpressionId())
                         .isEqualTo(sent.get(s.getImpressionId()));
             }
+            h.processBothWatermarks(new Watermark(watermark + 5_000 + W + GRACE + FeedbackRejoin.TIMER_GRID_MS));
+            for (String user : List.of("u0", "u1", "u2")) {
+                assertThat(parkedBytes(h, user)).as("the never-labelled gone at their removal times").isEmpty();
+                assertThat(bookkeeping(h, user)).as("nothing left beside them").isEmpty();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void theFirstLayoutsStateIsTakenOverAtTheUsersNextAccess(String backend) throws Exception {
+        try (var h = harness(backend, null)) {
+            // stop 55's layout: the user's ids and impression times in two lists, each delta from the one before it
+            var state = h.getOperator().getKeyedStateBackend();
+            state.setCurrentKey("u1");
+            MapState<String, byte[]> stored = state.getPartitionedState(VoidNamespace.INSTANCE,
+                    VoidNamespaceSerializer.INSTANCE, PARKED);
+            Map<String, byte[]> sent = new LinkedHashMap<>();
+            String[] ids = new String[40];
+            long[] times = new long[40];
+            byte[] previous = null;
+            ByteDelta delta = new ByteDelta();
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = "a" + i + "-p1";
+                times[i] = T0 + i * 1_000L;
+                byte[] snapshot = history(times[i], 100 + i);
+                sent.put(ids[i], snapshot);
+                stored.put(ids[i], i % ParkedFeedback.MAX_CHAIN == 0 ? snapshot
+                        : delta.encode(previous, snapshot, i % ParkedFeedback.MAX_CHAIN));
+                previous = snapshot;
+            }
+            state.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, FIRST_LAYOUT_IDS)
+                    .update(ids);
+            state.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, FIRST_LAYOUT_TIMES)
+                    .update(times);
+            @SuppressWarnings("unchecked")
+            var operator = (KeyedCoProcessOperator<String, TrainingSample, SampleFeedback, TrainingSample>) h.getOperator();
+            var timers = operator.getInternalTimerService("user-timers", VoidNamespaceSerializer.INSTANCE, operator);
+            for (long time : times) {
+                timers.registerEventTimeTimer(VoidNamespace.INSTANCE, removalTime(time));
+            }
+
+            SampleFeedback next = feedback("u1", "a40-p1", T0 + 40_000, history(T0 + 40_000, 140));
+            sent.put(next.impressionId, next.bytes);
+            h.processElement2(next, next.impressionTimeMs);
+            assertThat(parkedBytes(h, "u1").get("a40-p1")).as("a delta from the first layout's newest")
+                    .satisfies(b -> assertThat(ByteDelta.isDelta(b)).isTrue());
+
+            List<String> order = new ArrayList<>(sent.keySet());
+            java.util.Collections.shuffle(order, new Random(3));
+            List<String> taken = order.subList(0, 25);
+            for (String impressionId : taken) {
+                int i = Integer.parseInt(impressionId.substring(1, impressionId.indexOf('-')));
+                h.processElement1(labelled("a" + i, T0 + i * 1_000L, SampleType.WINDOW_CLOSED, T0 + i * 1_000L + W),
+                        T0 + i * 1_000L + W);
+            }
+            List<TrainingSample> out = h.extractOutputValues();
+            assertThat(out).hasSize(taken.size());
+            for (TrainingSample s : out) {
+                assertThat(UserFeedbackFunction.encode(s.getFeedback())).as(s.getImpressionId())
+                        .isEqualTo(sent.get(s.getImpressionId()));
+            }
+            state.setCurrentKey("u1");
+            assertThat(state.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    FIRST_LAYOUT_IDS).value()).isNull();
+
+            // the first layout's timers stand at the same removal times
+            h.processBothWatermarks(new Watermark(T0 + 40_000 + W + GRACE));
+            assertThat(parkedBytes(h, "u1")).isEmpty();
+            assertThat(bookkeeping(h, "u1")).isEmpty();
         }
     }
 
@@ -222,14 +300,43 @@ class FeedbackRejoinTest {
         return sample;
     }
 
+    /** The removal time stop 55's layout set its timers at. */
+    private static long removalTime(long impressionTime) {
+        long due = impressionTime + W + GRACE;
+        return FeedbackRejoin.TIMER_GRID_MS * Math.floorDiv(due + FeedbackRejoin.TIMER_GRID_MS - 1,
+                FeedbackRejoin.TIMER_GRID_MS);
+    }
+
+    /** The entries of the parked snapshots' bases, successors, newest id and removal times of {@code user}. */
+    private static List<String> bookkeeping(
+            KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, SampleFeedback, TrainingSample> h,
+            String user) throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(user);
+        List<String> entries = new ArrayList<>();
+        for (String name : List.of("parked-feedback-bases", "parked-feedback-successors")) {
+            backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    new MapStateDescriptor<>(name, Types.STRING, Types.STRING)).entries()
+                    .forEach(e -> entries.add(name + " " + e.getKey() + " " + e.getValue()));
+        }
+        backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new MapStateDescriptor<>("parked-feedback-due", Types.LONG, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO))
+                .entries().forEach(e -> entries.add("due " + e.getKey() + " " + List.of(e.getValue())));
+        String newest = backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new ValueStateDescriptor<>("parked-feedback-newest", Types.STRING)).value();
+        if (newest != null) {
+            entries.add("newest " + newest);
+        }
+        return entries;
+    }
+
     private static Map<String, byte[]> parkedBytes(
             KeyedTwoInputStreamOperatorTestHarness<String, TrainingSample, SampleFeedback, TrainingSample> h,
             String user) throws Exception {
         var backend = h.getOperator().getKeyedStateBackend();
         backend.setCurrentKey(user);
         MapState<String, byte[]> state = backend.getPartitionedState(VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE, new MapStateDescriptor<>("parked-feedback", Types.STRING,
-                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+                VoidNamespaceSerializer.INSTANCE, PARKED);
         Map<String, byte[]> values = new HashMap<>();
         for (var e : state.entries()) {
             values.put(e.getKey(), e.getValue());
