@@ -58,7 +58,7 @@ public final class FeedbackRejoin extends KeyedCoProcessFunction<String, Trainin
     public void open(OpenContext openContext) {
         BackgroundPriority.lower(getRuntimeContext());
         long ttl = config.stateTtlMs();
-        parked = ParkedFeedback.open(getRuntimeContext(), ttl, this::removalTime, () -> currentKey);
+        parked = new ParkedFeedback(getRuntimeContext(), ttl, this::removalTime, () -> currentKey);
         samplesWaiting = getRuntimeContext().getMapState(StateTtl.withTtl(new MapStateDescriptor<>(
                 "samples-waiting-for-feedback", Types.STRING,
                 Types.LIST(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)), ttl));

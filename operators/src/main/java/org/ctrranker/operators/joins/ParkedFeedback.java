@@ -53,8 +53,11 @@ final class ParkedFeedback {
         }
     };
 
-    private ParkedFeedback(RuntimeContext context, long ttlMs, LongUnaryOperator removalTime,
-            Supplier<Object> currentKey) {
+    /**
+     * The keyed state of {@code context}, entries expiring {@code ttlMs} after their last write; a snapshot not taken
+     * before is removed at {@code removalTime} of its impression time.
+     */
+    ParkedFeedback(RuntimeContext context, long ttlMs, LongUnaryOperator removalTime, Supplier<Object> currentKey) {
         this.stored = context.getMapState(StateTtl.withTtl(new MapStateDescriptor<>("parked-feedback", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO), ttlMs));
         this.bases = context.getMapState(StateTtl.withTtl(
@@ -71,15 +74,6 @@ final class ParkedFeedback {
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO), ttlMs));
         this.removalTime = removalTime;
         this.currentKey = currentKey;
-    }
-
-    /**
-     * The keyed state of {@code context}, entries expiring {@code ttlMs} after their last write; a snapshot not taken
-     * before is removed at {@code removalTime} of its impression time.
-     */
-    static ParkedFeedback open(RuntimeContext context, long ttlMs, LongUnaryOperator removalTime,
-            Supplier<Object> currentKey) {
-        return new ParkedFeedback(context, ttlMs, removalTime, currentKey);
     }
 
     boolean contains(String impressionId) throws Exception {
