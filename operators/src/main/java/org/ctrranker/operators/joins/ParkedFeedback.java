@@ -16,6 +16,7 @@ import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.ctrranker.operators.serde.ByteDelta;
+import org.ctrranker.operators.serde.DeltaChain;
 
 /**
  * The current user's parked sample snapshots in keyed state, by impression id ({@code parked-feedback}).
@@ -83,28 +84,17 @@ final class ParkedFeedback {
     /** Parks {@code snapshot} (whole) as the user's newest; the caller checks the id is not parked yet. */
     void park(String impressionId, long impressionTimeMs, byte[] snapshot) throws Exception {
         takeOverFirstLayout();
-        byte[] toStore = snapshot;
         String baseId = newestId.value();
-        if (baseId != null) {
-            Newest known = newest.get(currentKey.get());
-            boolean remembered = known != null && known.impressionId.equals(baseId);
-            byte[] baseStored = remembered ? null : stored.get(baseId);
-            int depth = remembered ? known.depth + 1
-                    : baseStored == null ? MAX_CHAIN : ByteDelta.isDelta(baseStored) ? ByteDelta.depth(baseStored) + 1 : 1;
-            if (depth < MAX_CHAIN) {
-                byte[] encoded = delta.encode(remembered ? known.snapshot : whole(baseId), snapshot, depth);
-                if (encoded.length < snapshot.length) {
-                    toStore = encoded;
-                    bases.put(impressionId, baseId);
-                    successors.put(baseId, impressionId);
-                }
-            }
+        byte[] baseStored = baseId == null ? null : stored.get(baseId);
+        byte[] toStore = DeltaChain.toStore(delta, baseStored, () -> whole(baseId), snapshot, MAX_CHAIN);
+        if (ByteDelta.isDelta(toStore)) {
+            bases.put(impressionId, baseId);
+            successors.put(baseId, impressionId);
         }
         stored.put(impressionId, toStore);
         newestId.update(impressionId);
         addDue(removalTime.applyAsLong(impressionTimeMs), impressionId);
-        newest.put(currentKey.get(), new Newest(impressionId, snapshot,
-                ByteDelta.isDelta(toStore) ? ByteDelta.depth(toStore) : 0));
+        newest.put(currentKey.get(), new Newest(impressionId, snapshot));
     }
 
     /** The parked snapshot of {@code impressionId}, whole; null if none is parked. */
@@ -170,7 +160,10 @@ final class ParkedFeedback {
         }
         due.remove(time);
         for (String impressionId : ids) {
-            remove(impressionId);
+            byte[] parked = stored.get(impressionId);
+            if (parked != null) {
+                remove(impressionId, parked, null);
+            }
         }
     }
 
@@ -236,5 +229,5 @@ final class ParkedFeedback {
         firstLayoutTimes.clear();
     }
 
-    private record Newest(String impressionId, byte[] snapshot, int depth) {}
+    private record Newest(String impressionId, byte[] snapshot) {}
 }
