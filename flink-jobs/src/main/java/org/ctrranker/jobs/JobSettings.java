@@ -24,9 +24,8 @@ final class JobSettings {
     /**
      * Whether samples go through click attribution without their feedback snapshot, parked meanwhile per user
      * ({@code ctr.attribution.park-feedback}): {@code auto} parks on the heap state backend, where the samples' bytes
-     * are the memory the window holds; on RocksDB they sit on disk, compressed about as small as parked, and the
-     * parked entries cost its flushes and compactions about three times the CPU (local-env/MEASUREMENTS.md, stops 55
-     * and 56).
+     * are the memory the window holds; on RocksDB they sit on disk, compressed about as small as parked, and runs
+     * in turns showed no difference in CPU (local-env/MEASUREMENTS.md, stops 55 and 56).
      */
     static boolean parkFeedback(CtrConfig config, String stateBackend) {
         String text = config.string("ctr.attribution.park-feedback").trim().toLowerCase(java.util.Locale.ROOT);
